@@ -1,0 +1,337 @@
+//! One error type for the whole crate.
+//!
+//! Every rule of RFC 6455 that a peer can break has its own variant, so a
+//! program (or a person reading a log) knows *which* rule broke. Each variant
+//! knows how the connection must end because of it:
+//!
+//! * during the opening handshake (RFC 6455 §4), with an HTTP status —
+//!   [`Error::http_status`] (400, 405, 426, 431, …);
+//! * after it, with a close frame — [`Error::close_code`] (1002 protocol
+//!   error, 1007 invalid payload data, 1009 message too big, RFC 6455 §7.4.1).
+//!
+//! The `Display` text names the rule, the RFC section, and what was received,
+//! so that the message alone is enough to act on.
+
+use core::fmt;
+
+use crate::close::CloseCode;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Everything that can go wrong, from the first handshake byte to the last
+/// close frame.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    // ----- HTTP/1.1 upgrade handshake (RFC 6455 §4, RFC 9112) -----
+    /// The handshake head (request or status line plus headers) is longer
+    /// than the configured limit. HTTP 431.
+    HeadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The handshake has more header fields than the configured limit (or than
+    /// the caller's header array holds). HTTP 431.
+    TooManyHeaders {
+        /// The limit in header fields.
+        limit: usize,
+    },
+    /// The request line, status line or a header line is not valid HTTP/1.1.
+    /// HTTP 400. The text says what was wrong.
+    MalformedHttp(&'static str),
+    /// The request method is not `GET` (RFC 6455 §4.1, item 2). HTTP 405.
+    MethodNotGet,
+    /// The HTTP version is not 1.1 or later (RFC 6455 §4.1, item 2). HTTP 505.
+    UnsupportedHttpVersion,
+    /// A header the handshake requires is absent (RFC 6455 §4.2.1). HTTP 400.
+    MissingHeader(&'static str),
+    /// A header that may appear only once appears more than once. HTTP 400.
+    DuplicateHeader(&'static str),
+    /// A header is present but its value is not the one the handshake needs,
+    /// e.g. `Upgrade` without the `websocket` token or `Connection` without
+    /// `Upgrade` (RFC 6455 §4.2.1, §4.2.2). HTTP 400.
+    InvalidHeader(&'static str),
+    /// `Sec-WebSocket-Version` is not 13 (RFC 6455 §4.2.1, item 6). HTTP 426,
+    /// and the answer carries `Sec-WebSocket-Version: 13`.
+    UnsupportedWebSocketVersion,
+    /// `Sec-WebSocket-Key` is not the base64 encoding of exactly 16 bytes
+    /// (RFC 6455 §4.2.1, item 5). HTTP 400.
+    InvalidKey,
+    /// The server answered with a status other than 101 Switching Protocols
+    /// (RFC 6455 §4.2.2). The status is kept so the caller can report it.
+    UnexpectedStatus {
+        /// The status code the server sent.
+        status: u16,
+    },
+    /// The server's `Sec-WebSocket-Accept` does not match the key we sent
+    /// (RFC 6455 §4.1, item 4 of the client's checks).
+    InvalidAccept,
+    /// The server chose a subprotocol the client did not offer (RFC 6455
+    /// §4.1, item 6 of the client's checks).
+    UnofferedSubprotocol,
+    /// The server chose an extension the client did not offer (RFC 6455 §4.1,
+    /// item 5 of the client's checks).
+    UnofferedExtension,
+
+    // ----- Frames (RFC 6455 §5) -----
+    /// RSV1, RSV2 or RSV3 is set but no extension that defines them was
+    /// negotiated (RFC 6455 §5.2). Close 1002.
+    ReservedBitsSet {
+        /// The three RSV bits, RSV1 as the highest (0b100).
+        rsv: u8,
+    },
+    /// The opcode is one of the reserved values 0x3–0x7 or 0xB–0xF
+    /// (RFC 6455 §5.2). Close 1002.
+    ReservedOpcode {
+        /// The opcode received.
+        opcode: u8,
+    },
+    /// A server received a frame without a mask (RFC 6455 §5.1). Close 1002.
+    UnmaskedFrame,
+    /// A client received a masked frame (RFC 6455 §5.1). Close 1002.
+    MaskedFrame,
+    /// The 64-bit payload length has its most significant bit set
+    /// (RFC 6455 §5.2). Close 1002.
+    LengthMsbSet,
+    /// The payload length is not in its shortest encoding, e.g. 5 written
+    /// with the 16-bit form (RFC 6455 §5.2: "the minimal number of bytes MUST
+    /// be used"). Close 1002.
+    NonMinimalLength {
+        /// The length that was encoded.
+        length: u64,
+    },
+    /// A control frame's payload is longer than 125 bytes (RFC 6455 §5.5).
+    /// Close 1002.
+    ControlFrameTooLong {
+        /// The payload length received.
+        length: u64,
+    },
+    /// A control frame has FIN clear (RFC 6455 §5.5: control frames MUST NOT
+    /// be fragmented). Close 1002.
+    FragmentedControlFrame,
+    /// A continuation frame arrived while no fragmented message was in
+    /// progress (RFC 6455 §5.4). Close 1002.
+    UnexpectedContinuation,
+    /// A new text or binary frame arrived while a fragmented message was
+    /// still in progress (RFC 6455 §5.4). Close 1002.
+    ExpectedContinuation,
+    /// A frame's payload is larger than the configured frame limit
+    /// (RFC 6455 §10.4). Close 1009.
+    FrameTooLarge {
+        /// The payload length the frame header announced.
+        length: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// A message would grow beyond the configured message limit
+    /// (RFC 6455 §10.4). Close 1009.
+    MessageTooLarge {
+        /// The message length the frames so far add up to.
+        length: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// A text message, or a close reason, is not valid UTF-8
+    /// (RFC 6455 §8.1, §5.5.1). Close 1007.
+    InvalidUtf8,
+    /// A close frame carries a one-byte payload; a close payload is empty or
+    /// starts with a two-byte code (RFC 6455 §5.5.1). Close 1002.
+    InvalidClosePayload,
+    /// A close frame carries a code that may not appear on the wire
+    /// (RFC 6455 §7.4.1, §7.4.2). Close 1002.
+    InvalidCloseCode {
+        /// The code received.
+        code: u16,
+    },
+
+    // ----- The caller's use of the API -----
+    /// An output buffer is too small for what had to be written into it.
+    BufferTooSmall {
+        /// How many bytes would have been needed.
+        needed: usize,
+    },
+    /// A value passed to the library breaks a rule of the protocol, e.g. a
+    /// close reason over 123 bytes, a subprotocol name that is not a token, or
+    /// a header value with a line break.
+    InvalidInput(&'static str),
+    /// Sending is not allowed in the current state: a close frame was already
+    /// sent (RFC 6455 §5.5.1: no data after a close), a message was already
+    /// in progress, or the connection has failed.
+    SendAfterClose,
+    /// A data frame was started with a kind that does not match the state of
+    /// the outgoing message (a new message while one is still in progress, or
+    /// a continuation with no message in progress).
+    MessageInProgress,
+    /// The connection is closed: the closing handshake has finished, or the
+    /// connection was failed after an earlier error. Nothing more will be
+    /// read.
+    ConnectionClosed,
+}
+
+impl Error {
+    /// The close code to send to the peer when this error ends an open
+    /// connection (RFC 6455 §7.4.1), or `None` for errors that are not the
+    /// peer's fault or happen before the connection is open.
+    pub fn close_code(&self) -> Option<CloseCode> {
+        use Error::*;
+        match self {
+            ReservedBitsSet { .. }
+            | ReservedOpcode { .. }
+            | UnmaskedFrame
+            | MaskedFrame
+            | LengthMsbSet
+            | NonMinimalLength { .. }
+            | ControlFrameTooLong { .. }
+            | FragmentedControlFrame
+            | UnexpectedContinuation
+            | ExpectedContinuation
+            | InvalidClosePayload
+            | InvalidCloseCode { .. } => Some(CloseCode::PROTOCOL_ERROR),
+            InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
+            FrameTooLarge { .. } | MessageTooLarge { .. } => Some(CloseCode::MESSAGE_TOO_BIG),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status a server answers with when this error refuses an
+    /// opening handshake, or `None` for errors that do not happen there.
+    pub fn http_status(&self) -> Option<u16> {
+        use Error::*;
+        match self {
+            HeadTooLarge { .. } | TooManyHeaders { .. } => Some(431),
+            MalformedHttp(_)
+            | MissingHeader(_)
+            | DuplicateHeader(_)
+            | InvalidHeader(_)
+            | InvalidKey => Some(400),
+            MethodNotGet => Some(405),
+            UnsupportedWebSocketVersion => Some(426),
+            UnsupportedHttpVersion => Some(505),
+            _ => None,
+        }
+    }
+
+    /// Whether the peer broke a rule of the protocol (as opposed to the local
+    /// program misusing the API or an I/O failure).
+    pub fn is_protocol_violation(&self) -> bool {
+        self.close_code().is_some() || self.http_status().is_some()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Error::*;
+        match self {
+            HeadTooLarge { limit } => write!(
+                f,
+                "handshake head is longer than the limit of {limit} bytes (HTTP 431); raise the limit if such large headers are expected"
+            ),
+            TooManyHeaders { limit } => write!(
+                f,
+                "handshake has more than {limit} header fields (HTTP 431); raise the limit or the header array size if that many are expected"
+            ),
+            MalformedHttp(what) => write!(f, "malformed HTTP/1.1 handshake: {what} (RFC 9112)"),
+            MethodNotGet => f.write_str(
+                "the opening handshake must be a GET request (RFC 6455 §4.1); answered 405",
+            ),
+            UnsupportedHttpVersion => f.write_str(
+                "the opening handshake must use HTTP/1.1 or later (RFC 6455 §4.1)",
+            ),
+            MissingHeader(name) => write!(
+                f,
+                "the handshake lacks the required header `{name}` (RFC 6455 §4.2.1)"
+            ),
+            DuplicateHeader(name) => write!(
+                f,
+                "the header `{name}` must appear only once in the handshake (RFC 6455 §4.2.1)"
+            ),
+            InvalidHeader(what) => write!(f, "invalid handshake header: {what} (RFC 6455 §4)"),
+            UnsupportedWebSocketVersion => f.write_str(
+                "Sec-WebSocket-Version is not 13, the only version RFC 6455 §4.2.1 defines; answered 426 with `Sec-WebSocket-Version: 13`",
+            ),
+            InvalidKey => f.write_str(
+                "Sec-WebSocket-Key is not the base64 encoding of exactly 16 bytes (RFC 6455 §4.2.1, item 5)",
+            ),
+            UnexpectedStatus { status } => write!(
+                f,
+                "the server answered HTTP {status} instead of 101 Switching Protocols (RFC 6455 §4.2.2)"
+            ),
+            InvalidAccept => f.write_str(
+                "the server's Sec-WebSocket-Accept does not match the key sent (RFC 6455 §4.1); the server is not speaking WebSocket or a proxy altered the answer",
+            ),
+            UnofferedSubprotocol => f.write_str(
+                "the server chose a subprotocol the client did not offer (RFC 6455 §4.1)",
+            ),
+            UnofferedExtension => f.write_str(
+                "the server chose an extension the client did not offer (RFC 6455 §4.1)",
+            ),
+            ReservedBitsSet { rsv } => write!(
+                f,
+                "frame has reserved bits RSV1-3 = {rsv:03b} set without a negotiated extension (RFC 6455 §5.2); closing with 1002"
+            ),
+            ReservedOpcode { opcode } => write!(
+                f,
+                "frame has reserved opcode {opcode:#x}; RFC 6455 §5.2 defines only 0x0-0x2 and 0x8-0xA; closing with 1002"
+            ),
+            UnmaskedFrame => f.write_str(
+                "received an unmasked frame from a client; RFC 6455 §5.1 requires clients to mask every frame; closing with 1002",
+            ),
+            MaskedFrame => f.write_str(
+                "received a masked frame from a server; RFC 6455 §5.1 forbids servers to mask; closing with 1002",
+            ),
+            LengthMsbSet => f.write_str(
+                "64-bit payload length has its most significant bit set, which RFC 6455 §5.2 forbids; closing with 1002",
+            ),
+            NonMinimalLength { length } => write!(
+                f,
+                "payload length {length} is not in its shortest encoding, which RFC 6455 §5.2 requires; closing with 1002"
+            ),
+            ControlFrameTooLong { length } => write!(
+                f,
+                "control frame payload is {length} bytes; RFC 6455 §5.5 allows at most 125; closing with 1002"
+            ),
+            FragmentedControlFrame => f.write_str(
+                "control frame has FIN clear; RFC 6455 §5.5 forbids fragmenting control frames; closing with 1002",
+            ),
+            UnexpectedContinuation => f.write_str(
+                "continuation frame with no fragmented message in progress (RFC 6455 §5.4); closing with 1002",
+            ),
+            ExpectedContinuation => f.write_str(
+                "new data frame while a fragmented message is in progress; RFC 6455 §5.4 expects a continuation frame; closing with 1002",
+            ),
+            FrameTooLarge { length, limit } => write!(
+                f,
+                "frame payload of {length} bytes exceeds the frame limit of {limit} bytes (RFC 6455 §10.4); closing with 1009"
+            ),
+            MessageTooLarge { length, limit } => write!(
+                f,
+                "message of at least {length} bytes exceeds the message limit of {limit} bytes (RFC 6455 §10.4); closing with 1009"
+            ),
+            InvalidUtf8 => f.write_str(
+                "text message or close reason is not valid UTF-8 (RFC 6455 §8.1); closing with 1007",
+            ),
+            InvalidClosePayload => f.write_str(
+                "close frame payload is 1 byte; RFC 6455 §5.5.1 requires either none or a 2-byte code first; closing with 1002",
+            ),
+            InvalidCloseCode { code } => write!(
+                f,
+                "close code {code} may not be sent on the wire (RFC 6455 §7.4); closing with 1002"
+            ),
+            BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+            InvalidInput(what) => write!(f, "invalid argument: {what}"),
+            SendAfterClose => f.write_str(
+                "cannot send: a close frame was already sent or the connection failed (RFC 6455 §5.5.1)",
+            ),
+            MessageInProgress => f.write_str(
+                "cannot send this frame: it does not continue the outgoing message correctly (a new message while one is unfinished, or a continuation with none started; RFC 6455 §5.4)",
+            ),
+            ConnectionClosed => f.write_str("the WebSocket connection is closed"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {}

@@ -1,0 +1,216 @@
+//! SHA-1, as FIPS 180-4 §6.1 defines it — only because the handshake needs it.
+//!
+//! RFC 6455 §1.3 and §4.2.2 build the server's `Sec-WebSocket-Accept` answer
+//! as `base64(SHA-1(key + GUID))`. SHA-1 is broken as a collision-resistant
+//! hash, but here it is not used for security: the accept key only proves that
+//! the server read the client's handshake and understood it as WebSocket
+//! (RFC 6455 §10.1 explains this). So a small, clear SHA-1 is all we need.
+//!
+//! What a reader learns here: how a Merkle–Damgård hash pads its input
+//! (§5.1.1), splits it into 512-bit blocks, and mixes each block into five
+//! 32-bit words of state with 80 rounds (§6.1.2).
+
+/// The five words of state before any input (FIPS 180-4 §5.3.1).
+const INITIAL_STATE: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+
+/// An incremental SHA-1 computation: `update` with any number of slices, then
+/// `finalize`.
+#[derive(Clone, Debug)]
+pub struct Sha1 {
+    state: [u32; 5],
+    /// Bytes of an unfinished 64-byte block.
+    block: [u8; 64],
+    block_len: usize,
+    /// Total message length in bytes, needed for the padding.
+    total_len: u64,
+}
+
+impl Default for Sha1 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sha1 {
+    /// A hash of the empty message, ready for input.
+    pub const fn new() -> Self {
+        Sha1 {
+            state: INITIAL_STATE,
+            block: [0; 64],
+            block_len: 0,
+            total_len: 0,
+        }
+    }
+
+    /// Appends `data` to the message.
+    pub fn update(&mut self, mut data: &[u8]) {
+        self.total_len = self.total_len.wrapping_add(data.len() as u64);
+        // Top up a partial block first.
+        if self.block_len > 0 {
+            let take = (64 - self.block_len).min(data.len());
+            self.block[self.block_len..self.block_len + take].copy_from_slice(&data[..take]);
+            self.block_len += take;
+            data = &data[take..];
+            if self.block_len < 64 {
+                return;
+            }
+            let block = self.block;
+            compress(&mut self.state, &block);
+            self.block_len = 0;
+        }
+        // Whole blocks straight from the input.
+        let mut blocks = data.chunks_exact(64);
+        for block in &mut blocks {
+            let mut b = [0u8; 64];
+            b.copy_from_slice(block);
+            compress(&mut self.state, &b);
+        }
+        let rest = blocks.remainder();
+        self.block[..rest.len()].copy_from_slice(rest);
+        self.block_len = rest.len();
+    }
+
+    /// Pads the message (FIPS 180-4 §5.1.1) and returns the 20-byte digest.
+    pub fn finalize(mut self) -> [u8; 20] {
+        let bit_len = self.total_len.wrapping_mul(8);
+        // A single 1 bit, then zeros until 8 bytes remain in a block, then the
+        // message length in bits as a big-endian u64.
+        let mut pad = [0u8; 72];
+        pad[0] = 0x80;
+        let zeros = (64 + 56 - (self.block_len + 1) % 64) % 64;
+        let pad_len = 1 + zeros;
+        pad[pad_len..pad_len + 8].copy_from_slice(&bit_len.to_be_bytes());
+        let total_len = self.total_len;
+        self.update(&pad[..pad_len + 8]);
+        debug_assert_eq!(self.block_len, 0);
+        self.total_len = total_len;
+
+        let mut out = [0u8; 20];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+}
+
+/// SHA-1 of one byte string.
+pub fn digest(data: &[u8]) -> [u8; 20] {
+    let mut h = Sha1::new();
+    h.update(data);
+    h.finalize()
+}
+
+/// Mixes one 64-byte block into the state (FIPS 180-4 §6.1.2).
+fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
+    // The message schedule: 16 words from the block, 64 more derived from
+    // them. A 16-word ring is enough, since W[t] only looks back 16 words.
+    let mut w = [0u32; 16];
+    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
+        *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    }
+    let [mut a, mut b, mut c, mut d, mut e] = *state;
+    for t in 0..80 {
+        if t >= 16 {
+            let x = w[(t + 13) % 16] ^ w[(t + 8) % 16] ^ w[(t + 2) % 16] ^ w[t % 16];
+            w[t % 16] = x.rotate_left(1);
+        }
+        // The round function and constant change every 20 rounds (§4.1.1, §4.2.1).
+        let (f, k) = match t {
+            0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
+            20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
+            40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+            _ => (b ^ c ^ d, 0xCA62_C1D6),
+        };
+        let temp = a
+            .rotate_left(5)
+            .wrapping_add(f)
+            .wrapping_add(e)
+            .wrapping_add(k)
+            .wrapping_add(w[t % 16]);
+        e = d;
+        d = c;
+        c = b.rotate_left(30);
+        b = a;
+        a = temp;
+    }
+    for (s, v) in state.iter_mut().zip([a, b, c, d, e]) {
+        *s = s.wrapping_add(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(d: [u8; 20]) -> [u8; 40] {
+        let digits = b"0123456789abcdef";
+        let mut out = [0u8; 40];
+        for (i, byte) in d.iter().enumerate() {
+            out[2 * i] = digits[(byte >> 4) as usize];
+            out[2 * i + 1] = digits[(byte & 15) as usize];
+        }
+        out
+    }
+
+    // FIPS 180-2 Appendix A and the NIST example values for SHA-1.
+    #[test]
+    fn fips_abc() {
+        assert_eq!(
+            &hex(digest(b"abc")),
+            b"a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+    }
+
+    #[test]
+    fn fips_two_blocks() {
+        assert_eq!(
+            &hex(digest(
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+            )),
+            b"84983e441c3bd26ebaae4aa1f95129e5e54670f1"
+        );
+    }
+
+    #[test]
+    fn fips_million_a() {
+        let mut h = Sha1::new();
+        let chunk = [b'a'; 1000];
+        for _ in 0..1000 {
+            h.update(&chunk);
+        }
+        assert_eq!(
+            &hex(h.finalize()),
+            b"34aa973cd4c4daa4f61eeb2bdbad27316534016f"
+        );
+    }
+
+    #[test]
+    fn empty_message() {
+        assert_eq!(
+            &hex(digest(b"")),
+            b"da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
+    }
+
+    #[test]
+    fn padding_boundaries_agree_with_incremental_updates() {
+        // Lengths around the 55/56/64-byte padding boundaries, hashed in one
+        // go and one byte at a time, must agree.
+        let data = [0x5au8; 130];
+        for len in 0..data.len() {
+            let mut h = Sha1::new();
+            for byte in &data[..len] {
+                h.update(core::slice::from_ref(byte));
+            }
+            assert_eq!(h.finalize(), digest(&data[..len]), "length {len}");
+        }
+    }
+
+    #[test]
+    fn fips_896_bit_message() {
+        assert_eq!(
+            &hex(digest(b"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu")),
+            b"a49b2446a02c645bf419f995b67091253a04a259"
+        );
+    }
+}
