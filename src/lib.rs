@@ -9,7 +9,9 @@
 pub mod base64;
 pub mod close;
 pub mod error;
+pub mod frame;
 pub mod handshake;
+pub mod protocol;
 pub mod random;
 pub mod sha1;
 pub mod utf8;

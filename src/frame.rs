@@ -1,0 +1,427 @@
+//! Frames: the header layout (RFC 6455 §5.2) and masking (§5.3).
+//!
+//! After the handshake, everything on the wire is a frame. A frame is a header
+//! of 2 to 14 bytes followed by its payload:
+//!
+//! ```text
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! +-+-+-+-+-------+-+-------------+-------------------------------+
+//! |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+//! |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+//! |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+//! | |1|2|3|       |K|             |                               |
+//! +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+//! |     Extended payload length continued, if payload len == 127  |
+//! + - - - - - - - - - - - - - - - +-------------------------------+
+//! |                               |Masking-key, if MASK set to 1  |
+//! +-------------------------------+-------------------------------+
+//! | Masking-key (continued)       |          Payload Data         |
+//! +-------------------------------- - - - - - - - - - - - - - - - +
+//! ```
+//!
+//! * **FIN**: this is the last frame of a message (§5.4 fragmentation).
+//! * **RSV1–3**: reserved for extensions; zero unless one was negotiated.
+//! * **opcode**: 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong;
+//!   3–7 and 11–15 are reserved. Opcodes 8 and up are *control* frames.
+//! * **MASK** and the **masking key**: every frame from client to server is
+//!   masked, none from server to client (§5.1).
+//! * **Payload len**: 0–125 is the length itself; 126 means "a 16-bit length
+//!   follows", 127 "a 64-bit length follows" (most significant bit zero).
+//!
+//! ## What this module decides about non-minimal lengths
+//!
+//! §5.2 says "the minimal number of bytes MUST be used to encode the length":
+//! a 5-byte payload must not be announced with the 16-bit form. That is a
+//! duty of the sender. This receiver treats a breach as what it is, a
+//! protocol violation, and fails the connection with 1002
+//! ([`Error::NonMinimalLength`]): a sender that gets lengths wrong is broken
+//! or hostile, and accepting two encodings of one header helps neither.
+//!
+//! ## Masking (§5.3)
+//!
+//! Masking XORs payload byte `i` with key byte `i % 4`. It exists to protect
+//! proxies that misread WebSocket traffic as HTTP, not for secrecy (§10.3).
+//! Here it runs a machine word at a time in safe code: the 4-byte key is
+//! rotated to the current offset and repeated to fill a `u64`, and whole
+//! 8-byte chunks are XORed at once; the compiler vectorises that loop.
+
+use crate::error::{Error, Result};
+
+/// The longest frame header: 2 bytes, 8 of extended length, 4 of mask key.
+pub const MAX_HEADER_LEN: usize = 14;
+
+/// The largest payload a control frame may carry (§5.5).
+pub const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// What a frame is (§5.2, §11.8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum OpCode {
+    /// 0x0: continues a fragmented message.
+    Continuation = 0x0,
+    /// 0x1: text, UTF-8.
+    Text = 0x1,
+    /// 0x2: binary.
+    Binary = 0x2,
+    /// 0x8: starts or answers the closing handshake.
+    Close = 0x8,
+    /// 0x9: asks for a pong.
+    Ping = 0x9,
+    /// 0xA: answers a ping, or a one-way heartbeat.
+    Pong = 0xA,
+}
+
+impl OpCode {
+    /// The opcode for a 4-bit value, or [`Error::ReservedOpcode`].
+    pub fn from_bits(bits: u8) -> Result<OpCode> {
+        Ok(match bits {
+            0x0 => OpCode::Continuation,
+            0x1 => OpCode::Text,
+            0x2 => OpCode::Binary,
+            0x8 => OpCode::Close,
+            0x9 => OpCode::Ping,
+            0xA => OpCode::Pong,
+            opcode => return Err(Error::ReservedOpcode { opcode }),
+        })
+    }
+
+    /// Control frames (close, ping, pong) have the high bit of the opcode set
+    /// (§5.5).
+    pub const fn is_control(self) -> bool {
+        self as u8 & 0x8 != 0
+    }
+
+    /// The opcode's name, for people reading logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            OpCode::Continuation => "continuation",
+            OpCode::Text => "text",
+            OpCode::Binary => "binary",
+            OpCode::Close => "close",
+            OpCode::Ping => "ping",
+            OpCode::Pong => "pong",
+        }
+    }
+}
+
+/// A frame header, parsed or to be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Last frame of its message.
+    pub fin: bool,
+    /// RSV1, RSV2, RSV3 as the three low bits (RSV1 = 0b100).
+    pub rsv: u8,
+    /// The kind of frame.
+    pub opcode: OpCode,
+    /// The masking key, present on every client-to-server frame.
+    pub mask: Option<[u8; 4]>,
+    /// Length of the payload that follows the header.
+    pub payload_len: u64,
+}
+
+/// The length of a header from its first two bytes.
+pub const fn header_len(first_two: [u8; 2]) -> usize {
+    let len_bytes = match first_two[1] & 0x7F {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    let mask_bytes = if first_two[1] & 0x80 != 0 { 4 } else { 0 };
+    2 + len_bytes + mask_bytes
+}
+
+impl FrameHeader {
+    /// Parses a header from the start of `bytes`.
+    ///
+    /// Returns `Ok(None)` when `bytes` does not yet hold the whole header
+    /// (after 2 bytes, [`header_len`] says how many it needs), and the header
+    /// with its length otherwise. Rejects what no frame may carry, whatever
+    /// the connection's state: reserved opcodes, a 64-bit length with its top
+    /// bit set, a non-minimal length, control frames over 125 bytes or with
+    /// FIN clear.
+    pub fn parse(bytes: &[u8]) -> Result<Option<(FrameHeader, usize)>> {
+        let [b0, b1, ..] = *bytes else {
+            return Ok(None);
+        };
+        let len = header_len([b0, b1]);
+        let Some(header) = bytes.get(..len) else {
+            return Ok(None);
+        };
+        let fin = b0 & 0x80 != 0;
+        let rsv = (b0 >> 4) & 0b111;
+        let opcode = OpCode::from_bits(b0 & 0x0F)?;
+
+        let (payload_len, rest) = match b1 & 0x7F {
+            126 => {
+                let (ext, rest) = header[2..].split_at(2);
+                let n = u64::from(u16::from_be_bytes([ext[0], ext[1]]));
+                if n < 126 {
+                    return Err(Error::NonMinimalLength { length: n });
+                }
+                (n, rest)
+            }
+            127 => {
+                let (ext, rest) = header[2..].split_at(8);
+                let mut be = [0u8; 8];
+                be.copy_from_slice(ext);
+                let n = u64::from_be_bytes(be);
+                if n >> 63 != 0 {
+                    return Err(Error::LengthMsbSet);
+                }
+                if n <= 0xFFFF {
+                    return Err(Error::NonMinimalLength { length: n });
+                }
+                (n, rest)
+            }
+            n => (u64::from(n), &header[2..]),
+        };
+        let mask = match *rest {
+            [a, b, c, d] => Some([a, b, c, d]),
+            _ => None,
+        };
+
+        if opcode.is_control() {
+            if payload_len > MAX_CONTROL_PAYLOAD as u64 {
+                return Err(Error::ControlFrameTooLong {
+                    length: payload_len,
+                });
+            }
+            if !fin {
+                return Err(Error::FragmentedControlFrame);
+            }
+        }
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask,
+            payload_len,
+        };
+        Ok(Some((header, len)))
+    }
+
+    /// How many bytes [`emit`](Self::emit) writes.
+    pub const fn encoded_len(&self) -> usize {
+        let len_bytes = match self.payload_len {
+            0..=125 => 0,
+            126..=0xFFFF => 2,
+            _ => 8,
+        };
+        2 + len_bytes + if self.mask.is_some() { 4 } else { 0 }
+    }
+
+    /// Writes the header, with the shortest length encoding, at the start of
+    /// `out` and returns its length.
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize> {
+        let len = self.encoded_len();
+        let out = out
+            .get_mut(..len)
+            .ok_or(Error::BufferTooSmall { needed: len })?;
+        if self.payload_len >> 63 != 0 {
+            return Err(Error::InvalidInput(
+                "payload length must be below 2^63 (RFC 6455 §5.2)",
+            ));
+        }
+        out[0] = (u8::from(self.fin) << 7) | ((self.rsv & 0b111) << 4) | self.opcode as u8;
+        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
+        let mut at = 2;
+        match self.payload_len {
+            n @ 0..=125 => out[1] = mask_bit | n as u8,
+            n @ 126..=0xFFFF => {
+                out[1] = mask_bit | 126;
+                out[2..4].copy_from_slice(&(n as u16).to_be_bytes());
+                at = 4;
+            }
+            n => {
+                out[1] = mask_bit | 127;
+                out[2..10].copy_from_slice(&n.to_be_bytes());
+                at = 10;
+            }
+        }
+        if let Some(key) = self.mask {
+            out[at..at + 4].copy_from_slice(&key);
+        }
+        Ok(len)
+    }
+}
+
+/// The key rotated so that its first byte applies at payload position
+/// `offset`, repeated to fill a machine word.
+fn key_word(key: [u8; 4], offset: usize) -> u64 {
+    let k = u32::from_ne_bytes(key);
+    // Byte i of the rotated key must be key[(offset + i) % 4]. In memory
+    // order that is a rotation towards lower addresses, which is a right
+    // rotation of the value on little-endian machines and a left one on
+    // big-endian machines.
+    let shift = (offset % 4) as u32 * 8;
+    let rotated = if cfg!(target_endian = "little") {
+        k.rotate_right(shift)
+    } else {
+        k.rotate_left(shift)
+    };
+    let half = rotated.to_ne_bytes();
+    u64::from_ne_bytes([
+        half[0], half[1], half[2], half[3], half[0], half[1], half[2], half[3],
+    ])
+}
+
+/// Masks or unmasks `data` in place (the operation is its own inverse),
+/// where `data` starts at byte `offset` of the payload. Returns the offset
+/// just after `data`, for the next piece of the same payload.
+pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) -> usize {
+    let word = key_word(key, offset);
+    let mut chunks = data.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let masked = u64::from_ne_bytes(bytes) ^ word;
+        chunk.copy_from_slice(&masked.to_ne_bytes());
+    }
+    let tail = chunks.into_remainder();
+    let word_bytes = word.to_ne_bytes();
+    for (byte, k) in tail.iter_mut().zip(word_bytes) {
+        *byte ^= k;
+    }
+    offset.wrapping_add(data.len())
+}
+
+/// Copies `src` into the start of `dst`, masked, where `src` starts at byte
+/// `offset` of the payload. Returns the offset just after `src`. This is how
+/// a client masks a payload it may not modify (for instance a `&str`).
+pub fn mask_into(src: &[u8], dst: &mut [u8], key: [u8; 4], offset: usize) -> usize {
+    let dst = &mut dst[..src.len()];
+    dst.copy_from_slice(src);
+    apply_mask(dst, key, offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
+        for (i, b) in data.iter_mut().enumerate() {
+            *b ^= key[(offset + i) % 4];
+        }
+    }
+
+    #[test]
+    fn rfc_5_7_single_frame_unmasked_text() {
+        let bytes = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
+        let (h, len) = FrameHeader::parse(&bytes).unwrap().unwrap();
+        assert_eq!(len, 2);
+        assert!(h.fin);
+        assert_eq!(h.opcode, OpCode::Text);
+        assert_eq!(h.mask, None);
+        assert_eq!(h.payload_len, 5);
+        assert_eq!(&bytes[len..], b"Hello");
+    }
+
+    #[test]
+    fn rfc_5_7_single_frame_masked_text() {
+        let mut bytes = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+        let (h, len) = FrameHeader::parse(&bytes).unwrap().unwrap();
+        assert_eq!(len, 6);
+        assert_eq!(h.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
+        apply_mask(&mut bytes[len..], h.mask.unwrap(), 0);
+        assert_eq!(&bytes[len..], b"Hello");
+    }
+
+    #[test]
+    fn rfc_5_7_headers_round_trip() {
+        let cases: [(&[u8], bool, OpCode, u64); 6] = [
+            (&[0x01, 0x03], false, OpCode::Text, 3),           // "Hel"
+            (&[0x80, 0x02], true, OpCode::Continuation, 2),    // "lo"
+            (&[0x89, 0x05], true, OpCode::Ping, 5),            // ping "Hello"
+            (&[0x82, 0x7E, 0x01, 0x00], true, OpCode::Binary, 256),
+            (&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0], true, OpCode::Binary, 65536),
+            (&[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d], true, OpCode::Pong, 5),
+        ];
+        for (bytes, fin, opcode, payload_len) in cases {
+            let (h, len) = FrameHeader::parse(bytes).unwrap().unwrap();
+            assert_eq!((h.fin, h.opcode, h.payload_len), (fin, opcode, payload_len));
+            assert_eq!(len, bytes.len());
+            let mut out = [0u8; MAX_HEADER_LEN];
+            assert_eq!(h.emit(&mut out).unwrap(), len);
+            assert_eq!(&out[..len], bytes);
+        }
+    }
+
+    #[test]
+    fn partial_headers_ask_for_more() {
+        let bytes = [0x82, 0xFF, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4];
+        for cut in 0..bytes.len() {
+            assert_eq!(FrameHeader::parse(&bytes[..cut]).unwrap(), None, "{cut}");
+        }
+        assert!(FrameHeader::parse(&bytes).unwrap().is_some());
+    }
+
+    #[test]
+    fn header_rules() {
+        assert!(matches!(
+            FrameHeader::parse(&[0x83, 0]),
+            Err(Error::ReservedOpcode { opcode: 3 })
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x8B, 0]),
+            Err(Error::ReservedOpcode { opcode: 0xB })
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            Err(Error::LengthMsbSet)
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x82, 126, 0, 125]),
+            Err(Error::NonMinimalLength { length: 125 })
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x82, 127, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]),
+            Err(Error::NonMinimalLength { length: 0xFFFF })
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x89, 126, 0, 126]),
+            Err(Error::ControlFrameTooLong { length: 126 })
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x09, 0]),
+            Err(Error::FragmentedControlFrame)
+        ));
+        // RSV bits are reported, not judged: extensions may define them.
+        let (h, _) = FrameHeader::parse(&[0xF1, 0]).unwrap().unwrap();
+        assert_eq!(h.rsv, 0b111);
+    }
+
+    #[test]
+    fn mask_matches_bytewise_at_every_offset_and_length() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let data: [u8; 67] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+        for offset in 0..8 {
+            for len in 0..data.len() {
+                let mut fast = data;
+                let mut slow = data;
+                let next = apply_mask(&mut fast[..len], key, offset);
+                naive_mask(&mut slow[..len], key, offset);
+                assert_eq!(fast, slow, "offset {offset} len {len}");
+                assert_eq!(next, offset + len);
+            }
+        }
+    }
+
+    #[test]
+    fn mask_in_pieces_equals_mask_at_once() {
+        let key = [1, 2, 3, 250];
+        let data: [u8; 100] = core::array::from_fn(|i| i as u8);
+        let mut once = data;
+        apply_mask(&mut once, key, 0);
+        for cut in 0..data.len() {
+            let mut pieces = data;
+            let (a, b) = pieces.split_at_mut(cut);
+            let next = apply_mask(a, key, 0);
+            apply_mask(b, key, next);
+            assert_eq!(pieces, once);
+        }
+        let mut copied = [0u8; 100];
+        mask_into(&data, &mut copied, key, 0);
+        assert_eq!(copied, once);
+    }
+}
