@@ -450,22 +450,23 @@ impl Connection {
     }
 
     /// Copies as many header bytes as are needed (and available) into the
-    /// header buffer, returning how many were taken.
+    /// header buffer, returning how many were taken. The first two bytes
+    /// say how long the whole header is (§5.2), so they come first.
     fn collect_header(&mut self, input: &[u8]) -> usize {
-        let have = usize::from(self.header_len);
-        let need = if have < 2 {
-            2
-        } else {
-            frame::header_len([self.header[0], self.header[1]])
-        };
-        let take = need.saturating_sub(have).min(input.len());
-        self.header[have..have + take].copy_from_slice(&input[..take]);
-        self.header_len += take as u8;
-        // Once the first two bytes are in, the full length is known.
-        if have + take == 2 && take < input.len() {
-            return take + self.collect_header(&input[take..]);
+        let mut taken = 0;
+        for _ in 0..2 {
+            let have = usize::from(self.header_len);
+            let need = if have < 2 {
+                2
+            } else {
+                frame::header_len([self.header[0], self.header[1]])
+            };
+            let take = need.saturating_sub(have).min(input.len() - taken);
+            self.header[have..have + take].copy_from_slice(&input[taken..taken + take]);
+            self.header_len += take as u8;
+            taken += take;
         }
-        take
+        taken
     }
 
     /// Applies the rules that depend on the connection to a new frame header,
