@@ -319,7 +319,9 @@ mod tests {
 
     #[test]
     fn rfc_5_7_single_frame_masked_text() {
-        let mut bytes = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+        let mut bytes = [
+            0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+        ];
         let (h, len) = FrameHeader::parse(&bytes).unwrap().unwrap();
         assert_eq!(len, 6);
         assert_eq!(h.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
@@ -330,11 +332,16 @@ mod tests {
     #[test]
     fn rfc_5_7_headers_round_trip() {
         let cases: [(&[u8], bool, OpCode, u64); 6] = [
-            (&[0x01, 0x03], false, OpCode::Text, 3),           // "Hel"
-            (&[0x80, 0x02], true, OpCode::Continuation, 2),    // "lo"
-            (&[0x89, 0x05], true, OpCode::Ping, 5),            // ping "Hello"
+            (&[0x01, 0x03], false, OpCode::Text, 3),        // "Hel"
+            (&[0x80, 0x02], true, OpCode::Continuation, 2), // "lo"
+            (&[0x89, 0x05], true, OpCode::Ping, 5),         // ping "Hello"
             (&[0x82, 0x7E, 0x01, 0x00], true, OpCode::Binary, 256),
-            (&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0], true, OpCode::Binary, 65536),
+            (
+                &[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0],
+                true,
+                OpCode::Binary,
+                65536,
+            ),
             (&[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d], true, OpCode::Pong, 5),
         ];
         for (bytes, fin, opcode, payload_len) in cases {

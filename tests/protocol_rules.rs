@@ -110,7 +110,10 @@ fn queued_close(conn: &mut Connection) -> Option<u16> {
             let key = [bytes[2], bytes[3], bytes[4], bytes[5]];
             apply_mask(&mut bytes[payload_at..], key, 0);
         }
-        close = Some(u16::from_be_bytes([bytes[payload_at], bytes[payload_at + 1]]));
+        close = Some(u16::from_be_bytes([
+            bytes[payload_at],
+            bytes[payload_at + 1],
+        ]));
     }
     close
 }
@@ -138,7 +141,10 @@ fn assert_server_fails(bytes: &[u8], expected: fn(&Error) -> bool, code: u16) {
 fn rfc_5_7_unmasked_hello_to_client() {
     let mut client = Connection::new(Role::Client, Limits::default());
     let events = feed(&mut client, &[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]).unwrap();
-    assert_eq!(events, [Owned::Data(DataKind::Text, b"Hello".to_vec(), true)]);
+    assert_eq!(
+        events,
+        [Owned::Data(DataKind::Text, b"Hello".to_vec(), true)]
+    );
 }
 
 #[test]
@@ -148,7 +154,10 @@ fn rfc_5_7_masked_hello_to_server() {
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ];
     let events = feed(&mut server, &bytes).unwrap();
-    assert_eq!(events, [Owned::Data(DataKind::Text, b"Hello".to_vec(), true)]);
+    assert_eq!(
+        events,
+        [Owned::Data(DataKind::Text, b"Hello".to_vec(), true)]
+    );
 }
 
 #[test]
@@ -493,9 +502,7 @@ fn huge_frame_header_is_1009_before_any_payload() {
 
 #[test]
 fn message_limit_counts_all_fragments() {
-    let limits = Limits::default()
-        .max_frame_size(100)
-        .max_message_size(250);
+    let limits = Limits::default().max_frame_size(100).max_message_size(250);
     let mut server = Connection::new(Role::Server, limits);
     let ok = [to_server(0x02, &[0; 100]), to_server(0x00, &[0; 100])].concat();
     feed(&mut server, &ok).unwrap();
@@ -515,7 +522,13 @@ fn frame_limit_applies_to_each_frame() {
     let limits = Limits::default().max_frame_size(10);
     let mut server = Connection::new(Role::Server, limits);
     let err = feed(&mut server, &to_server(0x82, &[0; 11])).unwrap_err();
-    assert!(matches!(err, Error::FrameTooLarge { length: 11, limit: 10 }));
+    assert!(matches!(
+        err,
+        Error::FrameTooLarge {
+            length: 11,
+            limit: 10
+        }
+    ));
     assert_eq!(queued_close(&mut server), Some(1009));
 }
 
@@ -550,7 +563,9 @@ fn close_with_one_byte_payload_is_1002() {
 
 #[test]
 fn close_with_forbidden_codes_is_1002() {
-    for code in [0u16, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000] {
+    for code in [
+        0u16, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000,
+    ] {
         assert_server_fails(
             &to_server(0x88, &code.to_be_bytes()),
             |e| matches!(e, Error::InvalidCloseCode { .. }),
@@ -575,7 +590,9 @@ fn peer_initiated_close_is_echoed() {
     assert_eq!(events, [Owned::Close(Some((4000, "bye".into())))]);
     assert_eq!(server.state(), State::CloseReceived);
     // Bytes after the peer's Close are ignored.
-    assert!(feed(&mut server, &to_server(0x81, b"late")).unwrap().is_empty());
+    assert!(feed(&mut server, &to_server(0x81, b"late"))
+        .unwrap()
+        .is_empty());
     let reply = server.take_pending(&mut Fixed(0)).unwrap();
     assert_eq!(reply.as_bytes(), b"\x88\x02\x0f\xa0");
     assert!(server.is_closed());
@@ -642,7 +659,11 @@ fn sending_rejects_bad_close_codes_and_long_reasons() {
     assert!(server
         .encode_close(CloseCode::NORMAL, &"x".repeat(124), &mut Fixed(0))
         .is_err());
-    assert_eq!(server.state(), State::Open, "a refused close changes nothing");
+    assert_eq!(
+        server.state(),
+        State::Open,
+        "a refused close changes nothing"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -671,7 +692,10 @@ fn client_frames_are_masked_and_server_frames_are_not() {
     // The server side unmasks it back.
     let frame = [header.as_bytes(), &payload].concat();
     let events = feed(&mut server, &frame).unwrap();
-    assert_eq!(events, [Owned::Data(DataKind::Text, b"Hello".to_vec(), true)]);
+    assert_eq!(
+        events,
+        [Owned::Data(DataKind::Text, b"Hello".to_vec(), true)]
+    );
 }
 
 #[test]
