@@ -167,6 +167,42 @@ pub enum Error {
     /// connection was failed after an earlier error. Nothing more will be
     /// read.
     ConnectionClosed,
+
+    // ----- The blocking std layer -----
+    /// The underlying stream failed.
+    #[cfg(feature = "std")]
+    Io(std::io::Error),
+    /// A read, write or handshake did not complete within its timeout. One
+    /// variant on every platform (std reports `WouldBlock` on Unix and
+    /// `TimedOut` on Windows for the same event).
+    #[cfg(feature = "std")]
+    Timeout,
+    /// The keepalive ping was not answered by a pong in time.
+    #[cfg(feature = "std")]
+    KeepaliveTimeout,
+    /// The peer closed the TCP connection without the closing handshake
+    /// (what RFC 6455 §7.1.5 reports as code 1006).
+    #[cfg(feature = "std")]
+    AbnormalClosure,
+    /// The server refused the handshake with a non-101 status; the body is
+    /// kept, since it usually says why.
+    #[cfg(feature = "std")]
+    HandshakeRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The response body (up to the configured head limit).
+        body: std::vec::Vec<u8>,
+    },
+    /// The URL is not a valid `ws://` URL (RFC 6455 §3).
+    #[cfg(feature = "std")]
+    InvalidUrl(&'static str),
+    /// The URL asks for `wss://`, which needs TLS; wslite has no TLS of its
+    /// own.
+    #[cfg(feature = "std")]
+    TlsNotSupported,
+    /// The server is at its connection limit.
+    #[cfg(feature = "std")]
+    TooManyConnections,
 }
 
 impl Error {
@@ -205,6 +241,8 @@ impl Error {
             MethodNotGet => Some(405),
             UnsupportedWebSocketVersion => Some(426),
             UnsupportedHttpVersion => Some(505),
+            #[cfg(feature = "std")]
+            TooManyConnections => Some(503),
             _ => None,
         }
     }
@@ -326,9 +364,54 @@ impl fmt::Display for Error {
                 "cannot send this frame: it does not continue the outgoing message correctly (a new message while one is unfinished, or a continuation with none started; RFC 6455 §5.4)",
             ),
             ConnectionClosed => f.write_str("the WebSocket connection is closed"),
+            #[cfg(feature = "std")]
+            Io(e) => write!(f, "I/O error: {e}"),
+            #[cfg(feature = "std")]
+            Timeout => f.write_str("timed out waiting for the peer; the connection is still usable"),
+            #[cfg(feature = "std")]
+            KeepaliveTimeout => f.write_str(
+                "the peer did not answer the keepalive ping in time; the connection is considered dead",
+            ),
+            #[cfg(feature = "std")]
+            AbnormalClosure => f.write_str(
+                "the peer closed the TCP connection without a closing handshake (1006, RFC 6455 §7.1.5)",
+            ),
+            #[cfg(feature = "std")]
+            HandshakeRefused { status, body } => write!(
+                f,
+                "the server refused the WebSocket handshake with HTTP {status}: {}",
+                std::string::String::from_utf8_lossy(&body[..body.len().min(200)])
+            ),
+            #[cfg(feature = "std")]
+            InvalidUrl(what) => write!(f, "invalid WebSocket URL: {what} (RFC 6455 §3)"),
+            #[cfg(feature = "std")]
+            TlsNotSupported => f.write_str(
+                "wss:// needs TLS, which wslite leaves to you: open a TLS stream with the crate of your choice and run `wslite::client_handshake(tls_stream, url)` over it",
+            ),
+            #[cfg(feature = "std")]
+            TooManyConnections => f.write_str("the server is at its connection limit (HTTP 503)"),
         }
     }
 }
 
 #[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<std::io::Error> for Error {
+    /// A timed-out read or write becomes [`Error::Timeout`], whatever the
+    /// platform calls it; other I/O errors are kept as they are.
+    fn from(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Error::Timeout,
+            _ => Error::Io(e),
+        }
+    }
+}

@@ -126,6 +126,7 @@ impl Limits {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     /// A piece of a text or binary message, unmasked, in the caller's buffer.
+    /// The piece is always the last `bytes.len()` bytes of those consumed.
     ///
     /// Pieces come in order; `fin` marks the last piece of the message. A
     /// piece of a text message may end in the middle of a character (the
@@ -202,6 +203,16 @@ impl ControlFrame {
     /// The frame's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]
+    }
+
+    /// Which control frame this is.
+    pub fn opcode(&self) -> OpCode {
+        // Built by this module from one of the three control opcodes.
+        match self.bytes[0] & 0x0F {
+            0x8 => OpCode::Close,
+            0x9 => OpCode::Ping,
+            _ => OpCode::Pong,
+        }
     }
 }
 
@@ -483,7 +494,9 @@ impl Connection {
             _ => {}
         }
         let len = header.payload_len;
-        if len > self.limits.max_frame_size {
+        // Control frames are bounded by §5.5 (125 bytes) already; the
+        // configured limits are for data.
+        if !header.opcode.is_control() && len > self.limits.max_frame_size {
             return Err(Error::FrameTooLarge {
                 length: len,
                 limit: self.limits.max_frame_size,
@@ -626,6 +639,16 @@ impl Connection {
         // or the connection was failed.
         self.state = State::Closed;
         Some(self.control_frame(OpCode::Close, payload.as_slice(), rng))
+    }
+
+    /// Only the pending automatic pong, if any, leaving a pending Close in
+    /// place (for a caller about to send its own Close instead of the echo).
+    pub fn take_pending_pong<R: RandomSource + ?Sized>(
+        &mut self,
+        rng: &mut R,
+    ) -> Option<ControlFrame> {
+        let payload = self.pong.take()?;
+        Some(self.control_frame(OpCode::Pong, payload.as_slice(), rng))
     }
 
     /// Encodes the header of a data frame with a payload of `len` bytes.
