@@ -84,7 +84,12 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
         return Err(DecodeError::InvalidLength);
     }
     // Padding: at most two `=`, only at the very end.
-    let padding = input.iter().rev().take(2).take_while(|&&c| c == b'=').count();
+    let padding = input
+        .iter()
+        .rev()
+        .take(2)
+        .take_while(|&&c| c == b'=')
+        .count();
     let decoded_len = input.len() / 4 * 3 - padding;
     let out = out
         .get_mut(..decoded_len)

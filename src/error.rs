@@ -200,10 +200,7 @@ impl Error {
         use Error::*;
         match self {
             HeadTooLarge { .. } | TooManyHeaders { .. } => Some(431),
-            MalformedHttp(_)
-            | MissingHeader(_)
-            | DuplicateHeader(_)
-            | InvalidHeader(_)
+            MalformedHttp(_) | MissingHeader(_) | DuplicateHeader(_) | InvalidHeader(_)
             | InvalidKey => Some(400),
             MethodNotGet => Some(405),
             UnsupportedWebSocketVersion => Some(426),

@@ -11,7 +11,13 @@
 //! 32-bit words of state with 80 rounds (§6.1.2).
 
 /// The five words of state before any input (FIPS 180-4 §5.3.1).
-const INITIAL_STATE: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+const INITIAL_STATE: [u32; 5] = [
+    0x6745_2301,
+    0xEFCD_AB89,
+    0x98BA_DCFE,
+    0x1032_5476,
+    0xC3D2_E1F0,
+];
 
 /// An incremental SHA-1 computation: `update` with any number of slices, then
 /// `finalize`.

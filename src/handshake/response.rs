@@ -71,9 +71,12 @@ impl ResponseParser {
     }
 }
 
+/// The three parts of a status line: version, code, reason phrase.
+type StatusLine<'b> = ((u8, u8), u16, &'b [u8]);
+
 /// `status-line = HTTP-version SP status-code SP [ reason-phrase ]`
 /// (RFC 9112 §4). A missing SP after the code is tolerated, as §4 suggests.
-fn parse_status_line(line: &[u8]) -> Result<((u8, u8), u16, &[u8]), Error> {
+fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, Error> {
     let mut parts = line.splitn(3, |&b| b == b' ');
     let version = head::parse_version(parts.next().unwrap_or(b""))?;
     let status = match parts.next().unwrap_or(b"") {
