@@ -68,6 +68,18 @@ pub mod random;
 pub mod sha1;
 pub mod utf8;
 
-pub use close::{CloseCode, CloseFrame};
+#[cfg(feature = "std")]
+pub mod blocking;
+
+pub use close::CloseCode;
 pub use error::{Error, Result};
 pub use random::RandomSource;
+
+#[cfg(feature = "std")]
+pub use blocking::{
+    accept, accept_with, client_handshake, connect, Accept, ClientBuilder, CloseFrame, Config,
+    HttpResponse, Message, MessageReader, MessageWriter, Server, ServerHandle, WebSocket, WsReader,
+    WsWriter,
+};
+#[cfg(feature = "std")]
+pub use protocol::{DataKind, Role, State};

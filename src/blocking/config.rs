@@ -1,0 +1,144 @@
+//! Every limit and timeout of a connection, with its default.
+//!
+//! DESIGN principle 4: *bounded, always*. Each number below has a default
+//! that is safe for a server facing the open internet and a setter for
+//! programs that know better. The defaults:
+//!
+//! | setting | default | why |
+//! |---|---|---|
+//! | `max_message_size` | 64 MiB | a whole message is kept in memory by [`read`](crate::WebSocket::read); 1009 past it |
+//! | `max_frame_size` | 16 MiB | one frame; 1009 past it |
+//! | `read_buffer_size` | 4 KiB | what an idle connection holds; grows on demand |
+//! | `max_read_buffer_size` | 64 KiB | the most the read buffer grows to for bulk transfers |
+//! | `write_buffer_size` | 16 KiB | the most bytes buffered to send at once (a client masks large payloads through it in pieces) |
+//! | `auto_pong` | on | answer pings (RFC 6455 §5.5.2) |
+//! | `handshake_timeout` | 10 s | a peer that stalls the handshake (slowloris) is dropped |
+//! | `read_timeout` | none | [`read`](crate::WebSocket::read) waits as long as it takes |
+//! | `write_timeout` | none | a send blocks while the peer does not read |
+//! | `close_timeout` | 5 s | how long [`close`](crate::WebSocket::close) waits for the peer's Close |
+//! | `keepalive` | off | ping after this much silence, fail if no pong follows in as long again |
+//! | `max_head_bytes`, `max_headers` | 8 KiB, 64 | handshake limits; HTTP 431 past them |
+//! | `nodelay` | on | `TCP_NODELAY`: a frame goes out when written, not 40 ms later |
+
+use core::time::Duration;
+
+use crate::handshake::Limits as HeadLimits;
+use crate::protocol::Limits;
+
+/// Limits, buffer sizes and timeouts of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// The largest message accepted, in bytes.
+    pub max_message_size: usize,
+    /// The largest frame payload accepted, in bytes.
+    pub max_frame_size: usize,
+    /// The read buffer's starting size, and the size it shrinks back to.
+    pub read_buffer_size: usize,
+    /// The most the read buffer grows to while data streams in.
+    pub max_read_buffer_size: usize,
+    /// The most bytes gathered in memory to send at once.
+    pub write_buffer_size: usize,
+    /// Whether received pings are answered automatically.
+    pub auto_pong: bool,
+    /// The longest the opening handshake may take.
+    pub handshake_timeout: Option<Duration>,
+    /// The longest a read waits for the peer before [`Error::Timeout`](crate::Error::Timeout).
+    pub read_timeout: Option<Duration>,
+    /// The longest a write waits for the peer to take bytes.
+    pub write_timeout: Option<Duration>,
+    /// The longest [`close`](crate::WebSocket::close) waits for the peer's Close.
+    pub close_timeout: Duration,
+    /// Ping after this much silence from the peer; fail the connection with
+    /// [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) if no pong
+    /// (or anything else) arrives within the same time again.
+    pub keepalive: Option<Duration>,
+    /// The longest handshake head accepted, in bytes.
+    pub max_head_bytes: usize,
+    /// The most handshake header fields accepted.
+    pub max_headers: usize,
+    /// Whether to set `TCP_NODELAY` on TCP sockets.
+    pub nodelay: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_message_size: 64 << 20,
+            max_frame_size: 16 << 20,
+            read_buffer_size: 4 << 10,
+            max_read_buffer_size: 64 << 10,
+            write_buffer_size: 16 << 10,
+            auto_pong: true,
+            handshake_timeout: Some(Duration::from_secs(10)),
+            read_timeout: None,
+            write_timeout: None,
+            close_timeout: Duration::from_secs(5),
+            keepalive: None,
+            max_head_bytes: 8 << 10,
+            max_headers: 64,
+            nodelay: true,
+        }
+    }
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
+        impl Config {
+            $(
+                $(#[$doc])*
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.$name = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    /// Sets the largest message accepted (at least 16 MiB for the Autobahn suite).
+    max_message_size: usize;
+    /// Sets the largest frame payload accepted.
+    max_frame_size: usize;
+    /// Sets the read buffer's starting size (at least 14 bytes, one frame header).
+    read_buffer_size: usize;
+    /// Sets the most the read buffer may grow to.
+    max_read_buffer_size: usize;
+    /// Sets the most bytes gathered in memory to send at once.
+    write_buffer_size: usize;
+    /// Turns automatic pongs on or off.
+    auto_pong: bool;
+    /// Sets the handshake timeout (`None`: wait forever).
+    handshake_timeout: Option<Duration>;
+    /// Sets the read timeout (`None`: wait forever).
+    read_timeout: Option<Duration>;
+    /// Sets the write timeout (`None`: wait forever).
+    write_timeout: Option<Duration>;
+    /// Sets how long `close` waits for the peer's Close.
+    close_timeout: Duration;
+    /// Sets the keepalive interval (`None`: no keepalive).
+    keepalive: Option<Duration>;
+    /// Sets the longest handshake head accepted.
+    max_head_bytes: usize;
+    /// Sets the most handshake header fields accepted.
+    max_headers: usize;
+    /// Turns `TCP_NODELAY` on or off.
+    nodelay: bool;
+}
+
+impl Config {
+    /// The core's receive limits.
+    pub fn limits(&self) -> Limits {
+        Limits::default()
+            .max_frame_size(self.max_frame_size as u64)
+            .max_message_size(self.max_message_size as u64)
+    }
+
+    /// The handshake parser's limits.
+    pub fn head_limits(&self) -> HeadLimits {
+        HeadLimits::new()
+            .with_max_head_bytes(self.max_head_bytes)
+            .with_max_headers(self.max_headers)
+    }
+}

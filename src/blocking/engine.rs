@@ -1,0 +1,562 @@
+//! The machinery shared by [`WebSocket`](crate::WebSocket) and its split
+//! halves: a sending side ([`Tx`]) and a receiving side ([`Rx`]) around the
+//! one protocol [`Connection`].
+//!
+//! Nothing here knows a protocol rule: every rule is the core's. This module
+//! only moves bytes between a `std::io` stream and the core, and keeps the
+//! three promises the blocking layer makes on top of it:
+//!
+//! * **control replies go out at once**: after every batch of input, the
+//!   pong or Close the core queued is written before `read` returns, and a
+//!   protocol violation's Close is written before the error is returned
+//!   (RFC 6455 §7.1.7);
+//! * **one write per frame** where the stream allows it: header and payload
+//!   leave in one vectored write;
+//! * **bounded memory**: the read buffer starts small and grows only while
+//!   data streams in, up to a limit, and shrinks back when idle; a client
+//!   masks a payload it may not modify through a bounded write buffer.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use std::vec::Vec;
+
+use super::message::Message;
+use super::random::OsRandom;
+use super::Config;
+use crate::close::CloseCode;
+use crate::error::{Error, Result};
+use crate::frame::OpCode;
+use crate::protocol::{Connection, ControlFrame, DataKind, Event, Role, State};
+
+/// A function that sets a socket timeout.
+pub type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+
+/// Socket operations that `Read + Write` does not offer: timeouts and
+/// shutdown. The blocking layer fills them in for `TcpStream`; a program
+/// that wraps a socket (in TLS, say) can pass functions that reach the
+/// socket inside, so timeouts, keepalive and `close` work the same.
+pub struct SocketOps<S> {
+    /// Sets the read timeout of the socket.
+    pub set_read_timeout: SetTimeout<S>,
+    /// Sets the write timeout of the socket.
+    pub set_write_timeout: SetTimeout<S>,
+    /// Shuts down one or both directions of the socket.
+    pub shutdown: fn(&S, Shutdown) -> io::Result<()>,
+}
+
+impl<S> Clone for SocketOps<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for SocketOps<S> {}
+
+impl<S> core::fmt::Debug for SocketOps<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SocketOps")
+    }
+}
+
+impl SocketOps<TcpStream> {
+    /// The operations of a `TcpStream`.
+    pub fn tcp() -> Self {
+        SocketOps {
+            set_read_timeout: TcpStream::set_read_timeout,
+            set_write_timeout: TcpStream::set_write_timeout,
+            shutdown: TcpStream::shutdown,
+        }
+    }
+}
+
+/// Writes every byte of `parts` with as few calls as the stream allows.
+fn write_all_vectored<W: Write>(stream: &mut W, parts: &mut [IoSlice<'_>]) -> io::Result<()> {
+    let mut parts = parts;
+    IoSlice::advance_slices(&mut parts, 0);
+    while !parts.is_empty() {
+        match stream.write_vectored(parts) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut parts, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The sending side: the stream (or the writing handle of it), the protocol
+/// state and what sending needs.
+pub(crate) struct Tx<S> {
+    pub(crate) stream: S,
+    pub(crate) conn: Connection,
+    rng: OsRandom,
+    /// Where a client masks payloads it may not modify, in pieces.
+    wbuf: Vec<u8>,
+    write_buffer_size: usize,
+    auto_pong: bool,
+    /// A write failed part-way through a frame: nothing more can be sent.
+    broken: bool,
+    /// The reader half stopped (split mode): nobody will see the peer's Close.
+    pub(crate) reader_done: bool,
+    pub(crate) ops: Option<SocketOps<S>>,
+}
+
+/// A payload to send: one the sender may mask in place, or one it must copy.
+pub(crate) enum Payload<'a> {
+    Owned(&'a mut [u8]),
+    Borrowed(&'a [u8]),
+}
+
+impl<S: Write> Tx<S> {
+    pub(crate) fn new(stream: S, role: Role, config: &Config) -> Self {
+        Tx {
+            stream,
+            conn: Connection::new(role, config.limits()),
+            rng: OsRandom::new(),
+            wbuf: Vec::new(),
+            write_buffer_size: config.write_buffer_size.max(64),
+            auto_pong: config.auto_pong,
+            broken: false,
+            reader_done: false,
+            ops: None,
+        }
+    }
+
+    /// Writes raw frame bytes; a failure leaves the stream mid-frame, so the
+    /// connection cannot send again.
+    fn write_parts(&mut self, parts: &mut [IoSlice<'_>]) -> Result<()> {
+        if self.broken {
+            return Err(Error::ConnectionClosed);
+        }
+        let result = write_all_vectored(&mut self.stream, parts).and_then(|_| self.stream.flush());
+        result.map_err(|e| {
+            self.broken = true;
+            Error::from(e)
+        })
+    }
+
+    fn write_control(&mut self, frame: &ControlFrame) -> Result<()> {
+        self.write_parts(&mut [IoSlice::new(frame.as_bytes())])
+    }
+
+    /// Writes the control frames the core queued: the automatic pong (unless
+    /// turned off) and the Close that answers the peer's or fails the
+    /// connection.
+    pub(crate) fn flush_pending(&mut self) -> Result<()> {
+        while let Some(frame) = self.conn.take_pending(&mut self.rng) {
+            if frame.opcode() == OpCode::Pong && !self.auto_pong {
+                continue;
+            }
+            self.write_control(&frame)?;
+        }
+        Ok(())
+    }
+
+    /// Sends one data frame.
+    pub(crate) fn send_data(
+        &mut self,
+        kind: DataKind,
+        fin: bool,
+        payload: Payload<'_>,
+    ) -> Result<()> {
+        self.flush_pending()?;
+        let len = match &payload {
+            Payload::Owned(p) => p.len(),
+            Payload::Borrowed(p) => p.len(),
+        };
+        let header = self
+            .conn
+            .encode_data(kind, fin, len as u64, &mut self.rng)?;
+        match (header.mask(), payload) {
+            // A server's payload goes out as it is, after the header, in one
+            // vectored write.
+            (None, Payload::Owned(p)) => {
+                self.write_parts(&mut [IoSlice::new(header.as_bytes()), IoSlice::new(p)])
+            }
+            (None, Payload::Borrowed(p)) => {
+                self.write_parts(&mut [IoSlice::new(header.as_bytes()), IoSlice::new(p)])
+            }
+            // A client masks a payload it owns in place.
+            (Some(_), Payload::Owned(p)) => {
+                header.mask_payload(p, 0);
+                self.write_parts(&mut [IoSlice::new(header.as_bytes()), IoSlice::new(p)])
+            }
+            // ...and one it borrows through the bounded write buffer.
+            (Some(_), Payload::Borrowed(p)) => {
+                let mut wbuf = core::mem::take(&mut self.wbuf);
+                wbuf.clear();
+                wbuf.extend_from_slice(header.as_bytes());
+                let mut offset = 0;
+                let mut result = Ok(());
+                for piece in p.chunks(self.write_buffer_size) {
+                    let at = wbuf.len();
+                    wbuf.extend_from_slice(piece);
+                    offset = header.mask_payload(&mut wbuf[at..], offset);
+                    if wbuf.len() >= self.write_buffer_size {
+                        result = self.write_parts(&mut [IoSlice::new(&wbuf)]);
+                        wbuf.clear();
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                }
+                if result.is_ok() && (!wbuf.is_empty() || p.is_empty()) {
+                    result = self.write_parts(&mut [IoSlice::new(&wbuf)]);
+                }
+                wbuf.clear();
+                // Keep a small buffer for the next small frame; give a large
+                // one back.
+                if wbuf.capacity() <= 4096 {
+                    self.wbuf = wbuf;
+                }
+                result
+            }
+        }
+    }
+
+    /// Sends a whole message.
+    pub(crate) fn send_message(&mut self, message: Message) -> Result<()> {
+        match message {
+            Message::Text(text) => {
+                let mut bytes = text.into_bytes();
+                self.send_data(DataKind::Text, true, Payload::Owned(&mut bytes))
+            }
+            Message::Binary(mut data) => {
+                self.send_data(DataKind::Binary, true, Payload::Owned(&mut data))
+            }
+            Message::Ping(data) => self.ping(&data),
+            Message::Pong(data) => self.pong(&data),
+            Message::Close(frame) => {
+                let (code, reason) = match &frame {
+                    Some(f) => (f.code, f.reason.as_str()),
+                    None => (crate::CloseCode::NORMAL, ""),
+                };
+                self.send_close(code, reason)
+            }
+        }
+    }
+
+    /// Sends a ping.
+    pub(crate) fn ping(&mut self, payload: &[u8]) -> Result<()> {
+        self.flush_pending()?;
+        let frame = self.conn.encode_ping(payload, &mut self.rng)?;
+        self.write_control(&frame)
+    }
+
+    /// Sends an unsolicited pong.
+    pub(crate) fn pong(&mut self, payload: &[u8]) -> Result<()> {
+        self.flush_pending()?;
+        let frame = self.conn.encode_pong(payload, &mut self.rng)?;
+        self.write_control(&frame)
+    }
+
+    /// Sends our Close (or the answer to the peer's), if not sent yet.
+    pub(crate) fn send_close(&mut self, code: crate::CloseCode, reason: &str) -> Result<()> {
+        // Flush queued pongs first, but not a queued echo: our own Close
+        // takes its place (the core swaps them).
+        if let Some(frame) = self.conn.take_pending_pong(&mut self.rng) {
+            if self.auto_pong {
+                self.write_control(&frame)?;
+            }
+        }
+        match self.conn.state() {
+            State::Open | State::CloseReceived => {
+                let frame = self.conn.encode_close(code, reason, &mut self.rng)?;
+                self.write_control(&frame)
+            }
+            // Already sent.
+            State::CloseSent | State::Closed => Ok(()),
+        }
+    }
+
+    /// Shuts down one or both directions, if the stream allows.
+    pub(crate) fn shutdown(&self, how: Shutdown) {
+        if let Some(ops) = &self.ops {
+            let _ = (ops.shutdown)(&self.stream, how);
+        }
+    }
+
+    /// After the closing handshake the server closes TCP first (§7.1.1);
+    /// after a failure, both ends drop it (§7.1.7). Half-closing (sending
+    /// FIN after our last frame) makes sure the Close frame is delivered
+    /// before the connection ends.
+    fn end_if_closed(&mut self, failed: bool) {
+        if self.conn.is_closed() && (failed || self.conn.role() == Role::Server) {
+            self.shutdown(Shutdown::Write);
+        }
+    }
+}
+
+/// How the receiving code reaches the stream and the sending side: directly
+/// (one `WebSocket`), or through a lock (split halves).
+pub(crate) trait Link {
+    type Stream: Write;
+    /// Reads bytes from the peer.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Runs `f` with the sending side (under its lock, when shared).
+    fn with_tx<R>(&mut self, f: impl FnOnce(&mut Tx<Self::Stream>) -> R) -> R;
+}
+
+/// A `Link` for an unsplit `WebSocket`: one stream for both directions.
+pub(crate) struct Direct<'a, S>(pub(crate) &'a mut Tx<S>);
+
+impl<S: Read + Write> Link for Direct<'_, S> {
+    type Stream = S;
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.stream.read(buf)
+    }
+    fn with_tx<R>(&mut self, f: impl FnOnce(&mut Tx<S>) -> R) -> R {
+        f(self.0)
+    }
+}
+
+/// What the receiving side found.
+pub(crate) enum Step {
+    /// A piece of a data message, at `range` in the read buffer (valid until
+    /// the next call).
+    Piece {
+        kind: DataKind,
+        range: Range<usize>,
+        fin: bool,
+    },
+    /// A control frame.
+    Control(Message),
+}
+
+/// The receiving side: the read buffer, liveness tracking, and the pieces of
+/// the message being reassembled.
+pub(crate) struct Rx {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    initial_size: usize,
+    max_size: usize,
+    eof: bool,
+    /// The message being put together by `read`.
+    pub(crate) message: Vec<u8>,
+    /// Discard data pieces until the end of the current message (a streamed
+    /// message whose reader was dropped early).
+    pub(crate) skip_message: bool,
+    keepalive: Option<Duration>,
+    read_timeout: Option<Duration>,
+    /// A deadline for the current wait, set by `close`.
+    pub(crate) deadline: Option<Instant>,
+    /// Set by a [`Server`](super::Server) that is shutting down: the end of
+    /// the stream then means "tell the peer 1001", not "the peer left".
+    pub(crate) going_away: Option<Arc<AtomicBool>>,
+    last_heard: Instant,
+    ping_sent: Option<Instant>,
+}
+
+impl Rx {
+    pub(crate) fn new(config: &Config, leftover: &[u8]) -> Self {
+        let initial_size = config.read_buffer_size.max(64);
+        let mut buf = Vec::new();
+        buf.extend_from_slice(leftover);
+        Rx {
+            end: buf.len(),
+            buf,
+            start: 0,
+            initial_size,
+            max_size: config.max_read_buffer_size.max(initial_size),
+            eof: false,
+            message: Vec::new(),
+            skip_message: false,
+            keepalive: config.keepalive,
+            read_timeout: config.read_timeout,
+            deadline: None,
+            going_away: None,
+            last_heard: Instant::now(),
+            ping_sent: None,
+        }
+    }
+
+    /// The bytes of a piece returned by [`next_step`](Self::next_step).
+    pub(crate) fn piece(&self, range: Range<usize>) -> &[u8] {
+        &self.buf[range]
+    }
+
+    /// Adds a piece to the message being reassembled.
+    pub(crate) fn append_piece(&mut self, range: Range<usize>) {
+        self.message.extend_from_slice(&self.buf[range]);
+    }
+
+    /// The socket read timeout this side needs to notice keepalive and read
+    /// timeouts in time.
+    pub(crate) fn wake_interval(config: &Config) -> Option<Duration> {
+        let keepalive = config.keepalive.map(|k| k / 2);
+        match (keepalive, config.read_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|d| d.max(Duration::from_millis(1)))
+    }
+
+    /// The next thing the peer said: a piece of a data message or a control
+    /// frame. Writes the core's control replies before returning.
+    pub(crate) fn next_step<L: Link>(&mut self, link: &mut L) -> Result<Step> {
+        loop {
+            if self.start < self.end {
+                let (start, end) = (self.start, self.end);
+                let buf = &mut self.buf;
+                let outcome = link.with_tx(|tx| -> Result<(usize, Option<Step>)> {
+                    let received = match tx.conn.receive(&mut buf[start..end]) {
+                        Ok(received) => received,
+                        Err(error) => {
+                            // Send the Close that names the violation, then
+                            // drop the connection (§7.1.7).
+                            let _ = tx.flush_pending();
+                            tx.end_if_closed(true);
+                            return Err(error);
+                        }
+                    };
+                    let consumed = received.consumed;
+                    let step = match received.event {
+                        None => None,
+                        // A data piece is always the last bytes consumed.
+                        Some(Event::Data { kind, bytes, fin }) => Some(Step::Piece {
+                            kind,
+                            range: start + consumed - bytes.len()..start + consumed,
+                            fin,
+                        }),
+                        Some(Event::Ping(p)) => Some(Step::Control(Message::Ping(p.to_vec()))),
+                        Some(Event::Pong(p)) => Some(Step::Control(Message::Pong(p.to_vec()))),
+                        Some(Event::Close(frame)) => {
+                            Some(Step::Control(Message::Close(frame.map(Into::into))))
+                        }
+                    };
+                    tx.flush_pending()?;
+                    tx.end_if_closed(false);
+                    Ok((consumed, step))
+                });
+                let (consumed, step) = outcome?;
+                self.start += consumed;
+                if let Some(step) = step {
+                    return Ok(step);
+                }
+                if consumed > 0 {
+                    continue;
+                }
+            }
+            self.fill(link)?;
+        }
+    }
+
+    /// Reads more bytes from the peer into the buffer.
+    fn fill<L: Link>(&mut self, link: &mut L) -> Result<()> {
+        if self.eof {
+            if self
+                .going_away
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::SeqCst))
+            {
+                // The server woke this connection to shut down (§7.4.1: 1001).
+                link.with_tx(|tx| {
+                    let _ = tx.send_close(CloseCode::GOING_AWAY, "server shutting down");
+                    tx.shutdown(Shutdown::Write);
+                });
+                return Err(Error::ConnectionClosed);
+            }
+            let state = link.with_tx(|tx| tx.conn.state());
+            return Err(match state {
+                State::Open | State::CloseReceived => Error::AbnormalClosure,
+                State::CloseSent | State::Closed => Error::ConnectionClosed,
+            });
+        }
+        self.make_room();
+        let waiting_since = Instant::now();
+        loop {
+            let end = self.end;
+            match link.read(&mut self.buf[end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    // A read that filled all the room suggests more is
+                    // coming: let the buffer grow for the next one.
+                    let filled_all = self.end + n == self.buf.len();
+                    self.end += n;
+                    self.last_heard = Instant::now();
+                    self.ping_sent = None;
+                    if filled_all && self.buf.len() < self.max_size {
+                        let grown = (self.buf.len() * 2).min(self.max_size);
+                        self.buf.resize(grown, 0);
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    self.on_idle(link, waiting_since)?;
+                }
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    /// Makes room at the end of the buffer: moves unread bytes to the front,
+    /// and shrinks a buffer that grew for a burst once it is empty again.
+    fn make_room(&mut self) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > self.initial_size {
+                self.buf = Vec::new();
+            }
+        } else if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() < self.initial_size {
+            self.buf.resize(self.initial_size, 0);
+        }
+        if self.end == self.buf.len() {
+            // Full of unread bytes (the caller holds a piece): grow.
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+    }
+
+    /// The socket's read timed out: time for a keepalive ping, or to give up.
+    fn on_idle<L: Link>(&mut self, link: &mut L, waiting_since: Instant) -> Result<()> {
+        let now = Instant::now();
+        if self.deadline.is_some_and(|d| now >= d) {
+            return Err(Error::Timeout);
+        }
+        if let Some(interval) = self.keepalive {
+            match self.ping_sent {
+                Some(sent) if now.duration_since(sent) >= interval => {
+                    return Err(Error::KeepaliveTimeout)
+                }
+                None if now.duration_since(self.last_heard) >= interval => {
+                    link.with_tx(|tx| tx.ping(b"wslite keepalive"))?;
+                    self.ping_sent = Some(now);
+                }
+                _ => {}
+            }
+        }
+        match self.read_timeout {
+            Some(limit) if now.duration_since(waiting_since) >= limit => Err(Error::Timeout),
+            // The stream has a timeout we did not set: report it.
+            None if self.keepalive.is_none() && self.deadline.is_none() => Err(Error::Timeout),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Config {
+    /// Applies the socket settings of this configuration to a socket.
+    pub(crate) fn apply_to<S>(&self, stream: &S, ops: &SocketOps<S>) -> io::Result<()> {
+        (ops.set_read_timeout)(stream, Rx::wake_interval(self))?;
+        (ops.set_write_timeout)(stream, self.write_timeout)
+    }
+}
