@@ -83,3 +83,8 @@ pub use blocking::{
 };
 #[cfg(feature = "std")]
 pub use protocol::{DataKind, Role, State};
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
