@@ -335,6 +335,8 @@ pub(crate) struct Rx {
     end: usize,
     initial_size: usize,
     max_size: usize,
+    /// The last read was short: shrink a grown buffer when it is empty.
+    shrink: bool,
     eof: bool,
     /// The message being put together by `read`.
     pub(crate) message: Vec<u8>,
@@ -345,6 +347,8 @@ pub(crate) struct Rx {
     read_timeout: Option<Duration>,
     /// A deadline for the current wait, set by `close`.
     pub(crate) deadline: Option<Instant>,
+    /// Reading on after the closing handshake, to see the peer end TCP.
+    draining: bool,
     /// Set by a [`Server`](super::Server) that is shutting down: the end of
     /// the stream then means "tell the peer 1001", not "the peer left".
     pub(crate) going_away: Option<Arc<AtomicBool>>,
@@ -363,12 +367,14 @@ impl Rx {
             start: 0,
             initial_size,
             max_size: config.max_read_buffer_size.max(initial_size),
+            shrink: false,
             eof: false,
             message: Vec::new(),
             skip_message: false,
             keepalive: config.keepalive,
             read_timeout: config.read_timeout,
             deadline: None,
+            draining: false,
             going_away: None,
             last_heard: Instant::now(),
             ping_sent: None,
@@ -446,6 +452,17 @@ impl Rx {
         }
     }
 
+    /// After the closing handshake, a client waits for the server to end
+    /// TCP (§7.1.1: the server closes first), discarding anything that
+    /// still arrives, until the end of the stream or the deadline.
+    pub(crate) fn drain_to_eof<L: Link>(&mut self, link: &mut L) {
+        self.draining = true;
+        while !self.eof && self.fill(link).is_ok() {
+            self.start = self.end;
+        }
+        self.draining = false;
+    }
+
     /// Reads more bytes from the peer into the buffer.
     fn fill<L: Link>(&mut self, link: &mut L) -> Result<()> {
         if self.eof {
@@ -467,6 +484,11 @@ impl Rx {
                 State::CloseSent | State::Closed => Error::ConnectionClosed,
             });
         }
+        // After the closing handshake nothing more will come that anyone
+        // should wait for: answer at once instead of blocking on the socket.
+        if !self.draining && link.with_tx(|tx| tx.conn.state()) == State::Closed {
+            return Err(Error::ConnectionClosed);
+        }
         self.make_room();
         let waiting_since = Instant::now();
         loop {
@@ -480,6 +502,9 @@ impl Rx {
                     // A read that filled all the room suggests more is
                     // coming: let the buffer grow for the next one.
                     let filled_all = self.end + n == self.buf.len();
+                    // A short read means the burst is over: give a grown
+                    // buffer back once it is empty.
+                    self.shrink = n < self.initial_size;
                     self.end += n;
                     self.last_heard = Instant::now();
                     self.ping_sent = None;
@@ -509,7 +534,7 @@ impl Rx {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
-            if self.buf.len() > self.initial_size {
+            if self.shrink && self.buf.len() > self.initial_size {
                 self.buf = Vec::new();
             }
         } else if self.start > 0 {

@@ -177,23 +177,21 @@ impl<S: Read + Write> WebSocket<S> {
         if let Some(ops) = self.tx.ops {
             (ops.set_read_timeout)(&self.tx.stream, Some(self.config.close_timeout / 4))?;
         }
-        // Wait for the peer's Close; then a client waits for the server to
-        // end TCP (§7.1.1), which shows as the end of the stream.
+        // Wait for the peer's Close...
         let mut result = Ok(());
-        while Instant::now() < deadline {
-            let waiting_for_eof = self.tx.conn.state() == State::Closed;
-            if waiting_for_eof && self.tx.conn.role() == Role::Server {
-                break;
-            }
+        while self.tx.conn.state() != State::Closed && Instant::now() < deadline {
             match self.rx.next_step(&mut Direct(&mut self.tx)) {
                 Ok(_) => continue,
-                Err(Error::ConnectionClosed) | Err(Error::Timeout) => break,
-                Err(Error::AbnormalClosure) if waiting_for_eof => break,
+                Err(Error::ConnectionClosed | Error::Timeout | Error::AbnormalClosure) => break,
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             }
+        }
+        // ...then a client lets the server end TCP first (§7.1.1).
+        if self.tx.conn.state() == State::Closed && self.tx.conn.role() == Role::Client {
+            self.rx.drain_to_eof(&mut Direct(&mut self.tx));
         }
         self.tx.shutdown(Shutdown::Both);
         result
