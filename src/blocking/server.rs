@@ -197,7 +197,7 @@ fn server_handshake<S: Read + Write>(
 
     if let Some(http) = http {
         if !request.is_websocket_upgrade() {
-            http(&request).write_to(&mut stream)?;
+            answer_or_500(http(&request).write_to(&mut stream), &mut stream)?;
             return Ok(None);
         }
     }
@@ -211,7 +211,7 @@ fn server_handshake<S: Read + Write>(
     let accept = match on_request(&request) {
         Ok(accept) => accept,
         Err(refusal) => {
-            refusal.write_to(&mut stream)?;
+            answer_or_500(refusal.write_to(&mut stream), &mut stream)?;
             return Err(Error::HandshakeRefused {
                 status: refusal.status,
                 body: refusal.body,
@@ -224,7 +224,17 @@ fn server_handshake<S: Read + Write>(
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let mut out = vec![0u8; 256 + header_bytes(&accept.headers)];
-    let n = handshake::write_accept_response(&mut out, &key, accept.protocol.as_deref(), &extra)?;
+    let written =
+        handshake::write_accept_response(&mut out, &key, accept.protocol.as_deref(), &extra);
+    let n = match written {
+        Ok(n) => n,
+        Err(error) => {
+            // The application's answer is unusable (a header with a line
+            // break, a subprotocol that is not a token): tell the client.
+            let _ = write_error(&mut stream, &error);
+            return Err(error);
+        }
+    };
     stream.write_all(&out[..n])?;
     stream.flush()?;
 
@@ -235,6 +245,18 @@ fn server_handshake<S: Read + Write>(
     }
     ws.protocol = accept.protocol;
     Ok(Some(ws))
+}
+
+/// Passes a written answer through; when the application's answer could not
+/// be written (its own bad input), answers 500 instead and returns the error.
+fn answer_or_500<W: Write>(written: Result<()>, stream: &mut W) -> Result<()> {
+    match written {
+        Err(error @ Error::InvalidInput(_)) => {
+            let _ = write_error(stream, &error);
+            Err(error)
+        }
+        other => other,
+    }
 }
 
 /// Answers a handshake error with its HTTP status.
@@ -529,8 +551,10 @@ impl Server {
 /// thread, without spawning one. The request is read first (briefly), so
 /// closing does not reset the connection under the answer.
 fn refuse_busy(mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(50)));
+    // Short waits: this runs on the accepting thread, which must not be
+    // held up by clients it refuses.
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(10)));
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(10)));
     let config = Config::default();
     let mut buf = Vec::new();
     let _ = read_head(&mut stream, &mut buf, &config, None, None);
