@@ -19,13 +19,16 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use wslite::{Accept, HttpResponse, Message, Server, WsWriter};
+use std::time::Duration;
+
+use wslite::{Accept, Config, HttpResponse, Message, Server, WsWriter};
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>wslite chat</title>
+<link rel="icon" href="data:,">
 <style>
   body { font: 16px system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; }
   #log { border: 1px solid #ccc; height: 20rem; overflow-y: auto; padding: .5rem; }
@@ -44,6 +47,7 @@ const PAGE: &str = r#"<!doctype html>
   const log = document.getElementById("log");
   const status = document.getElementById("status");
   const ws = new WebSocket(`ws://${location.host}/ws`);
+  ws.binaryType = "arraybuffer";
   window.chat = { ws, received: [], closeCode: null };
   function show(text) {
     const p = document.createElement("p");
@@ -54,7 +58,11 @@ const PAGE: &str = r#"<!doctype html>
   ws.onopen = () => { status.textContent = "connected"; };
   ws.onmessage = (event) => {
     window.chat.received.push(event.data);
-    show(event.data.length > 200 ? `(${event.data.length} characters)` : event.data);
+    if (typeof event.data !== "string") {
+      show(`(${event.data.byteLength} bytes of binary)`);
+    } else {
+      show(event.data.length > 200 ? `(${event.data.length} characters)` : event.data);
+    }
   };
   ws.onclose = (event) => {
     window.chat.closeCode = event.code;
@@ -80,7 +88,9 @@ fn main() -> wslite::Result<()> {
     let room: Room = Arc::default();
     let next_id = Arc::new(AtomicU64::new(0));
 
+    let config = Config::default().write_timeout(Some(Duration::from_secs(5)));
     let server = Server::bind(&addr)?
+        .config(config)
         .http(|request| match request.path() {
             "/" => HttpResponse::new(200)
                 .header("Content-Type", "text/html; charset=utf-8")
@@ -103,11 +113,20 @@ fn main() -> wslite::Result<()> {
             room.lock().unwrap().insert(id, writer);
             while let Ok(message) = reader.read() {
                 if let Message::Text(_) | Message::Binary(_) = message {
-                    // Copy the writers out, so a slow tab never holds the
-                    // room's lock while others wait.
-                    let writers: Vec<_> = room.lock().unwrap().values().cloned().collect();
-                    for writer in writers {
-                        let _ = writer.send(message.clone());
+                    // Copy the writers out, so the room's lock is never held
+                    // while sending. A tab that does not take its messages
+                    // within the write timeout is dropped from the room,
+                    // so one stalled tab cannot stall everybody.
+                    let writers: Vec<_> = room
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .map(|(id, w)| (*id, w.clone()))
+                        .collect();
+                    for (other, writer) in writers {
+                        if writer.send(message.clone()).is_err() {
+                            room.lock().unwrap().remove(&other);
+                        }
                     }
                 }
             }
