@@ -335,6 +335,12 @@ impl Connection {
         matches!(self.state, State::Closed) && self.close.is_none() && self.pong.is_none()
     }
 
+    /// Whether an outgoing message was started in fragments and not finished
+    /// (§5.4): until it is, the next data frame must continue it.
+    pub const fn is_sending_fragments(&self) -> bool {
+        self.outgoing.is_some()
+    }
+
     /// Whether a control frame (automatic pong or Close) waits to be sent.
     pub const fn has_pending(&self) -> bool {
         self.close.is_some() || self.pong.is_some()

@@ -218,15 +218,24 @@ impl<S: Write> Tx<S> {
         }
     }
 
+    /// Sends a whole message in one frame. Refused while a message sent in
+    /// fragments is unfinished: the frame would silently continue it.
+    pub(crate) fn send_whole(&mut self, kind: DataKind, payload: Payload<'_>) -> Result<()> {
+        if self.conn.is_sending_fragments() {
+            return Err(Error::MessageInProgress);
+        }
+        self.send_data(kind, true, payload)
+    }
+
     /// Sends a whole message.
     pub(crate) fn send_message(&mut self, message: Message) -> Result<()> {
         match message {
             Message::Text(text) => {
                 let mut bytes = text.into_bytes();
-                self.send_data(DataKind::Text, true, Payload::Owned(&mut bytes))
+                self.send_whole(DataKind::Text, Payload::Owned(&mut bytes))
             }
             Message::Binary(mut data) => {
-                self.send_data(DataKind::Binary, true, Payload::Owned(&mut data))
+                self.send_whole(DataKind::Binary, Payload::Owned(&mut data))
             }
             Message::Ping(data) => self.ping(&data),
             Message::Pong(data) => self.pong(&data),

@@ -131,13 +131,13 @@ impl<S: Read + Write> WebSocket<S> {
     /// Sends a text message.
     pub fn send_text(&mut self, text: &str) -> Result<()> {
         self.tx
-            .send_data(DataKind::Text, true, Payload::Borrowed(text.as_bytes()))
+            .send_whole(DataKind::Text, Payload::Borrowed(text.as_bytes()))
     }
 
     /// Sends a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<()> {
         self.tx
-            .send_data(DataKind::Binary, true, Payload::Borrowed(data))
+            .send_whole(DataKind::Binary, Payload::Borrowed(data))
     }
 
     /// Sends a ping (at most 125 bytes).
@@ -312,10 +312,15 @@ impl<S: Read + Write> MessageWriter<'_, S> {
             return Ok(());
         }
         self.finished = true;
-        if self.kind == DataKind::Text {
-            self.utf8.finish().map_err(|_| {
-                Error::InvalidInput("the streamed text ends inside a UTF-8 character")
-            })?;
+        if self.kind == DataKind::Text && !self.utf8.is_at_boundary() {
+            // A message cannot be taken back once fragments are out, and
+            // ending it here would send invalid text (the peer fails the
+            // connection with 1007). It stays unfinished: later whole-message
+            // sends are refused with `MessageInProgress`; close the
+            // connection.
+            return Err(Error::InvalidInput(
+                "the streamed text ends inside a UTF-8 character; the message cannot be finished",
+            ));
         }
         self.ws
             .tx

@@ -149,7 +149,6 @@ impl<S: Read + Write> Link for SplitLink<'_, S> {
 impl<S: Read + Write> WsReader<S> {
     /// Reads the next message, as [`WebSocket::read`] does.
     pub fn read(&mut self) -> Result<Message> {
-        let mut message = std::vec::Vec::new();
         let result = loop {
             let mut link = SplitLink {
                 stream: &mut self.stream,
@@ -159,9 +158,11 @@ impl<S: Read + Write> WsReader<S> {
                 Err(e) => break Err(e),
                 Ok(Step::Control(m)) => break Ok(m),
                 Ok(Step::Piece { kind, range, fin }) => {
-                    message.extend_from_slice(self.rx.piece(range));
+                    // Kept in `rx`, so a timeout between fragments loses
+                    // nothing.
+                    self.rx.append_piece(range);
                     if fin {
-                        let data = core::mem::take(&mut message);
+                        let data = core::mem::take(&mut self.rx.message);
                         break match kind {
                             DataKind::Text => String::from_utf8(data)
                                 .map(Message::Text)
@@ -172,7 +173,7 @@ impl<S: Read + Write> WsReader<S> {
                 }
             }
         };
-        if result.is_err() {
+        if matches!(&result, Err(e) if !matches!(e, Error::Timeout)) {
             // Wake a writer waiting in `close`: nothing more will be read.
             let mut tx = self.shared.lock();
             tx.reader_done = true;
@@ -192,14 +193,14 @@ impl<S: Write> WsWriter<S> {
     pub fn send_text(&self, text: &str) -> Result<()> {
         self.shared
             .lock()
-            .send_data(DataKind::Text, true, Payload::Borrowed(text.as_bytes()))
+            .send_whole(DataKind::Text, Payload::Borrowed(text.as_bytes()))
     }
 
     /// Sends a binary message.
     pub fn send_binary(&self, data: &[u8]) -> Result<()> {
         self.shared
             .lock()
-            .send_data(DataKind::Binary, true, Payload::Borrowed(data))
+            .send_whole(DataKind::Binary, Payload::Borrowed(data))
     }
 
     /// Sends a ping.
