@@ -14,7 +14,7 @@
 //! | `auto_pong` | on | answer pings (RFC 6455 §5.5.2) |
 //! | `handshake_timeout` | 10 s | a peer that stalls the handshake (slowloris) is dropped |
 //! | `read_timeout` | none | [`read`](crate::WebSocket::read) waits as long as it takes |
-//! | `write_timeout` | none | a send blocks while the peer does not read |
+//! | `write_timeout` | 30 s | a peer that stops reading cannot hold a sending thread forever; the send fails with `Error::Timeout` and the connection is unusable (a frame may be half written) |
 //! | `close_timeout` | 5 s | how long [`close`](crate::WebSocket::close) waits for the peer's Close |
 //! | `keepalive` | off | ping after this much silence, fail if no pong follows in as long again |
 //! | `max_head_bytes`, `max_headers` | 8 KiB, 64 | handshake limits; HTTP 431 past them |
@@ -72,7 +72,7 @@ impl Default for Config {
             auto_pong: true,
             handshake_timeout: Some(Duration::from_secs(10)),
             read_timeout: None,
-            write_timeout: None,
+            write_timeout: Some(Duration::from_secs(30)),
             close_timeout: Duration::from_secs(5),
             keepalive: None,
             max_head_bytes: 8 << 10,
