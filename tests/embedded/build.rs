@@ -1,0 +1,38 @@
+//! Puts the target's linker script in OUT_DIR as `link.x` and links with it,
+//! and turns the optional buffer-size variables into constants for the size
+//! binary (so `run.sh` can measure what each buffer size costs).
+use std::{env, fs, path::PathBuf};
+
+fn main() {
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    let target = env::var("TARGET").unwrap();
+    let script = if target.starts_with("riscv32") {
+        "link/riscv.x"
+    } else if target.starts_with("thumb") {
+        "link/cortex-m.x"
+    } else {
+        // A host build (e.g. `cargo check` without --target): nothing to link.
+        return;
+    };
+    fs::copy(script, out.join("link.x")).unwrap();
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    println!("cargo:rerun-if-changed={script}");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    // Buffer sizes of the size binary: WSLITE_BUF bytes of I/O buffer (the
+    // handshake is read into it, the 101 written into it, then frames are
+    // read through it) and WSLITE_HEADERS header slots.
+    let num = |name: &str, default: usize| -> usize {
+        println!("cargo:rerun-if-env-changed={name}");
+        env::var(name)
+            .ok()
+            .map_or(default, |v| v.parse().expect(name))
+    };
+    let config = format!(
+        "pub const BUF: usize = {};\npub const HEADERS: usize = {};\n",
+        num("WSLITE_BUF", 512),
+        num("WSLITE_HEADERS", 16)
+    );
+    fs::write(out.join("config.rs"), config).unwrap();
+}

@@ -1,0 +1,157 @@
+//! The size budget: a minimal WebSocket *server endpoint* on the wslite core.
+//!
+//! It reads the RFC 6455 §1.3 opening request, validates it, writes the 101,
+//! reads one masked text frame (the §5.7 "Hello", UTF-8 checked), answers
+//! with one text frame, sends any control frame the connection queued, and
+//! closes with 1000. Inputs arrive through `black_box` (the optimizer cannot
+//! see them) and every byte sent goes out through semihosting as hex, so
+//! nothing is computed at compile time or optimized away. `run.sh` checks the
+//! bytes sent and subtracts `size_baseline`.
+//!
+//! One I/O buffer of `config::BUF` bytes serves the whole exchange: the
+//! request is read into it, the 101 written into it (the key has been copied
+//! out by then), and frames are read through it. `config::HEADERS` header
+//! slots hold the parsed request's fields. Both come from build.rs
+//! (`WSLITE_BUF`, `WSLITE_HEADERS`; defaults 512 and 16).
+#![no_std]
+#![no_main]
+
+#[path = "../inputs.rs"]
+mod inputs;
+#[path = "../rt.rs"]
+#[allow(dead_code)]
+mod rt;
+mod config {
+    include!(concat!(env!("OUT_DIR"), "/config.rs"));
+}
+
+use core::hint::black_box;
+
+use wslite::handshake::{self, Header, RequestParser, Status};
+use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
+use wslite::{CloseCode, RandomSource};
+
+/// A server never masks, so it never asks for randomness (RFC 6455 §5.1).
+struct NoRandom;
+
+impl RandomSource for NoRandom {
+    fn fill_bytes(&mut self, _: &mut [u8]) {}
+}
+
+/// The "socket": reads come from an input the optimizer cannot see through,
+/// writes go to the host.
+struct Socket {
+    input: &'static [u8],
+}
+
+impl Socket {
+    fn read(&mut self, buf: &mut [u8]) -> usize {
+        let n = self.input.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.input[..n]);
+        self.input = &self.input[n..];
+        n
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        rt::print_hex(bytes);
+    }
+}
+
+fn fail() -> ! {
+    rt::print("\nFAIL\n");
+    rt::exit(false)
+}
+
+#[inline(never)]
+fn serve(socket: &mut Socket) {
+    let mut buf = [0u8; config::BUF];
+    let mut rng = NoRandom;
+
+    // 1. The opening handshake (§4.2): read until the head is complete.
+    let mut filled = 0;
+    let key = {
+        let mut parser = RequestParser::new(
+            handshake::Limits::new()
+                .with_max_head_bytes(config::BUF)
+                .with_max_headers(config::HEADERS),
+        );
+        loop {
+            let n = socket.read(&mut buf[filled..]);
+            if n == 0 {
+                fail();
+            }
+            filled += n;
+            let mut headers = [Header::EMPTY; config::HEADERS];
+            match parser.parse(&buf[..filled], &mut headers) {
+                Ok(Status::Complete((_, request))) => match request.validate_upgrade() {
+                    Ok(key) => break key,
+                    Err(_) => fail(),
+                },
+                Ok(Status::Partial) => {}
+                Err(_) => fail(),
+            }
+        }
+    };
+    match handshake::write_accept_response(&mut buf, &key, None, &[]) {
+        Ok(len) => socket.write(&buf[..len]),
+        Err(_) => fail(),
+    }
+
+    // 2. One text message in, one out.
+    socket.input = black_box(inputs::FRAME);
+    let mut conn = Connection::new(Role::Server, Limits::default());
+    let filled = socket.read(&mut buf);
+    let (consumed, len) = match conn.receive(&mut buf[..filled]) {
+        Ok(received) => match received.event {
+            Some(Event::Data {
+                kind: DataKind::Text,
+                bytes,
+                fin: true,
+            }) => (received.consumed, bytes.len()),
+            _ => fail(),
+        },
+        Err(_) => {
+            // The connection queued a Close with the right code; send it.
+            while let Some(frame) = conn.take_pending(&mut rng) {
+                socket.write(frame.as_bytes());
+            }
+            fail()
+        }
+    };
+    while let Some(frame) = conn.take_pending(&mut rng) {
+        socket.write(frame.as_bytes());
+    }
+    // Echo it: the payload is the last `len` bytes consumed, unmasked in place.
+    match conn.encode_data(DataKind::Text, true, len as u64, &mut rng) {
+        Ok(header) => socket.write(header.as_bytes()),
+        Err(_) => fail(),
+    }
+    socket.write(&buf[consumed - len..consumed]);
+
+    // 3. The closing handshake (§7): Close 1000.
+    match conn.encode_close(CloseCode::NORMAL, "", &mut rng) {
+        Ok(frame) => socket.write(frame.as_bytes()),
+        Err(_) => fail(),
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn rust_main() -> ! {
+    let mut socket = Socket {
+        input: black_box(inputs::REQUEST),
+    };
+    rt::print("out ");
+    serve(&mut socket);
+    rt::print("\n");
+    let peak = rt::stack_peak();
+    rt::print("stack: peak ");
+    rt::print_dec(peak);
+    rt::print(" bytes\n");
+    rt::exit(true)
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // Does not format: core::fmt would cost kilobytes.
+    rt::exit(false)
+}
