@@ -289,12 +289,14 @@ impl<S: Write> Tx<S> {
         }
     }
 
-    /// After the closing handshake the server closes TCP first (§7.1.1);
-    /// after a failure, both ends drop it (§7.1.7). Half-closing (sending
-    /// FIN after our last frame) makes sure the Close frame is delivered
-    /// before the connection ends.
-    fn end_if_closed(&mut self, failed: bool) {
-        if self.conn.is_closed() && (failed || self.conn.role() == Role::Server) {
+    /// Once the closing handshake is done (or the connection failed), our
+    /// side of TCP ends: half-closing sends FIN after our last frame, so the
+    /// Close is delivered before the connection ends. RFC 6455 §7.1.1 wants
+    /// the server to close first; a client MAY close at any time after
+    /// sending and receiving a Close, and does so here rather than leave a
+    /// half-open socket behind for as long as the program keeps the object.
+    fn end_if_closed(&mut self) {
+        if self.conn.is_closed() {
             self.shutdown(Shutdown::Write);
         }
     }
@@ -425,7 +427,7 @@ impl Rx {
                             // Send the Close that names the violation, then
                             // drop the connection (§7.1.7).
                             let _ = tx.flush_pending();
-                            tx.end_if_closed(true);
+                            tx.end_if_closed();
                             return Err(error);
                         }
                     };
@@ -445,7 +447,7 @@ impl Rx {
                         }
                     };
                     tx.flush_pending()?;
-                    tx.end_if_closed(false);
+                    tx.end_if_closed();
                     Ok((consumed, step))
                 });
                 let (consumed, step) = outcome?;
@@ -472,14 +474,16 @@ impl Rx {
         self.draining = false;
     }
 
+    fn is_going_away(&self) -> bool {
+        self.going_away
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
     /// Reads more bytes from the peer into the buffer.
     fn fill<L: Link>(&mut self, link: &mut L) -> Result<()> {
         if self.eof {
-            if self
-                .going_away
-                .as_ref()
-                .is_some_and(|f| f.load(Ordering::SeqCst))
-            {
+            if self.is_going_away() {
                 // The server woke this connection to shut down (§7.4.1: 1001).
                 link.with_tx(|tx| {
                     let _ = tx.send_close(CloseCode::GOING_AWAY, "server shutting down");
@@ -505,6 +509,11 @@ impl Rx {
             match link.read(&mut self.buf[end..]) {
                 Ok(0) => {
                     self.eof = true;
+                    // The peer ended TCP: nothing more can come, so end ours
+                    // (unless the server woke us to say 1001 first, below).
+                    if !self.is_going_away() {
+                        link.with_tx(|tx| tx.shutdown(Shutdown::Both));
+                    }
                     return Ok(());
                 }
                 Ok(n) => {

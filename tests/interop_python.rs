@@ -1,0 +1,1299 @@
+//! Interoperability with Python's `websockets`, the most used WebSocket
+//! implementation outside browsers: **their client against our server, our
+//! client against their server**, over loopback.
+//!
+//! Each test starts a Python peer process (`tests/interop/peer_client.py` or
+//! `tests/interop/peer_server.py`) that prints what it observes as JSON lines;
+//! the test reads them in order and asserts on both sides' observations:
+//! message sizes from 0 B to 16 MiB (every payload length encoding of
+//! RFC 6455 §5.2), fragmented messages (§5.4, with a ping between
+//! fragments, §5.5), ping and pong with the same payload (§5.5.2, §5.5.3),
+//! subprotocol negotiation (§1.9, §4), close codes and reasons both ways
+//! (§5.5.1, §7.4), and a protocol violation from each side, answered with
+//! 1002 (§7.4.1).
+//!
+//! Both sides build payloads with the same generator (`payload` here,
+//! `common.payload` in Python), so each side checks what it received without
+//! shipping the bytes across.
+//!
+//! The tests need an interpreter with the pinned `websockets`
+//! (`tests/interop/requirements.txt`) in `WSLITE_PYTHON`, so they are
+//! `#[ignore]`d; `tests/interop/run.sh` makes the virtual environment and runs
+//! them with `--ignored`. Run with `--ignored` without a usable
+//! `WSLITE_PYTHON`, they fail rather than pass silently.
+//!
+//! Every wait is bounded: peer processes are killed when their guard drops
+//! or a wait runs out, sockets have read and write timeouts.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wslite::{
+    Accept, ClientBuilder, CloseCode, CloseFrame, Config, DataKind, Error, Message, Server,
+    ServerHandle, WebSocket,
+};
+
+/// The longest any single wait on a peer may take (a line of output, a
+/// message, a process exit). Generous: it bounds a hang, it measures nothing.
+const WAIT: Duration = Duration::from_secs(30);
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * KIB;
+/// The sizes of the sweep: the edges of the 7-bit, 16-bit and 64-bit length
+/// encodings (RFC 6455 §5.2), then bulk. Same list as `common.SIZES`.
+const SIZES: [usize; 8] = [0, 1, 125, 126, 65535, 65536, MIB, 16 * MIB];
+
+/// Same text as `common.TEXT_UNIT`: 1-, 2-, 3- and 4-byte UTF-8 characters.
+const TEXT_UNIT: &str = "wslite→Python ✓ é 😀 interop; ";
+/// Same as the constants of `common.py`.
+const PY_CLOSE_REASON: &str = "bye ✓ from python";
+const PING_PAYLOAD_PY: &[u8] = b"python ping \x00\xff";
+const MID_PING_PAYLOAD: &[u8] = b"between fragments";
+/// Ours.
+const WSLITE_CLOSE_REASON: &str = "bye ✓ from wslite";
+const PING_PAYLOAD_WSLITE: &[u8] = b"wslite ping \x00\xff";
+
+// ---------------------------------------------------------------------------
+// Payloads
+
+/// The expected content of a message of `kind` and `size` bytes; the same
+/// bytes as `common.payload` in Python.
+fn payload(kind: DataKind, size: usize) -> Vec<u8> {
+    match kind {
+        // A period of 251 (prime): a byte out of place or a mask applied at
+        // the wrong offset shows.
+        DataKind::Binary => (0..size).map(|i| ((i % 251) * 31 + 7) as u8).collect(),
+        DataKind::Text => {
+            let unit = TEXT_UNIT.as_bytes();
+            let mut data: Vec<u8> = unit.iter().copied().cycle().take(size).collect();
+            // The cut may split the last character: dots replace its bytes.
+            let valid = match std::str::from_utf8(&data) {
+                Ok(_) => size,
+                Err(e) => e.valid_up_to(),
+            };
+            data[valid..].fill(b'.');
+            data
+        }
+    }
+}
+
+fn kind_name(kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::Text => "text",
+        DataKind::Binary => "binary",
+    }
+}
+
+fn message(kind: DataKind, size: usize) -> Message {
+    let data = payload(kind, size);
+    match kind {
+        DataKind::Text => Message::Text(String::from_utf8(data).unwrap()),
+        DataKind::Binary => Message::Binary(data),
+    }
+}
+
+/// The three pieces our side sends a fragmented message in: cut at a third
+/// and two thirds, which for text falls inside characters.
+fn thirds(data: &[u8]) -> [&[u8]; 3] {
+    let (a, b) = (data.len() / 3, data.len() * 2 / 3);
+    [&data[..a], &data[a..b], &data[b..]]
+}
+
+/// Sends `data` with `send_stream`: one frame per non-empty third, then the
+/// final empty frame of `finish`. Returns the number of frames.
+fn send_fragmented<S: Read + Write>(
+    ws: &mut WebSocket<S>,
+    kind: DataKind,
+    data: &[u8],
+) -> wslite::Result<usize> {
+    let mut writer = ws.send_stream(kind);
+    let mut frames = 1;
+    for piece in thirds(data) {
+        if !piece.is_empty() {
+            writer.write_all(piece).map_err(Error::Io)?;
+            frames += 1;
+        }
+    }
+    writer.finish()?;
+    Ok(frames)
+}
+
+/// Limits and timeouts of every wslite connection here: every wait bounded.
+fn config() -> Config {
+    Config::default()
+        .read_timeout(Some(WAIT))
+        .write_timeout(Some(WAIT))
+}
+
+// ---------------------------------------------------------------------------
+// A small JSON reader for the peers' lines (the crate has no dependencies,
+// and its tests take none beyond criterion and quickcheck).
+
+#[derive(Clone, Debug, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+static NULL: Json = Json::Null;
+
+impl std::ops::Index<&str> for Json {
+    type Output = Json;
+    fn index(&self, key: &str) -> &Json {
+        match self {
+            Json::Obj(fields) => fields
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(&NULL, |(_, v)| v),
+            _ => &NULL,
+        }
+    }
+}
+
+impl Json {
+    fn parse(text: &str) -> Result<Json, String> {
+        let mut parser = JsonParser {
+            s: text.as_bytes(),
+            i: 0,
+        };
+        let value = parser.value()?;
+        parser.skip_ws();
+        if parser.i != parser.s.len() {
+            return Err(format!("trailing bytes at {}", parser.i));
+        }
+        Ok(value)
+    }
+
+    fn str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn u64(&self) -> Option<u64> {
+        match self {
+            Json::Num(n) if *n >= 0.0 && n.fract() == 0.0 => Some(*n as u64),
+            _ => None,
+        }
+    }
+
+    fn bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn strs(&self) -> Option<Vec<&str>> {
+        match self {
+            Json::Arr(items) => items.iter().map(Json::str).collect(),
+            _ => None,
+        }
+    }
+}
+
+struct JsonParser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl JsonParser<'_> {
+    fn skip_ws(&mut self) {
+        while self.i < self.s.len() && b" \t\r\n".contains(&self.s[self.i]) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Result<(), String> {
+        self.skip_ws();
+        if self.s.get(self.i) == Some(&byte) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(format!("expected `{}` at {}", byte as char, self.i))
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, String> {
+        if self.s[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(value)
+        } else {
+            Err(format!("bad literal at {}", self.i))
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, String> {
+        self.skip_ws();
+        match self.s.get(self.i) {
+            Some(b'{') => {
+                self.i += 1;
+                let mut fields = Vec::new();
+                self.skip_ws();
+                if self.s.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                    return Ok(Json::Obj(fields));
+                }
+                loop {
+                    self.skip_ws();
+                    let key = self.string()?;
+                    self.eat(b':')?;
+                    fields.push((key, self.value()?));
+                    self.skip_ws();
+                    match self.s.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(Json::Obj(fields));
+                        }
+                        _ => return Err(format!("expected `,` or `}}` at {}", self.i)),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.s.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    return Ok(Json::Arr(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    self.skip_ws();
+                    match self.s.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(Json::Arr(items));
+                        }
+                        _ => return Err(format!("expected `,` or `]` at {}", self.i)),
+                    }
+                }
+            }
+            Some(b'"') => Ok(Json::Str(self.string()?)),
+            Some(b't') => self.literal("true", Json::Bool(true)),
+            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(_) => {
+                let start = self.i;
+                while self.i < self.s.len() && b"+-.eE0123456789".contains(&self.s[self.i]) {
+                    self.i += 1;
+                }
+                std::str::from_utf8(&self.s[start..self.i])
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+                    .map(Json::Num)
+                    .ok_or_else(|| format!("bad number at {start}"))
+            }
+            None => Err("unexpected end".into()),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self.s.get(self.i..self.i + 4).ok_or("short \\u escape")?;
+        self.i += 4;
+        std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .ok_or_else(|| "bad \\u escape".into())
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.eat(b'"')?;
+        let mut out = Vec::new();
+        loop {
+            let byte = *self.s.get(self.i).ok_or("unterminated string")?;
+            self.i += 1;
+            match byte {
+                b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
+                b'\\' => {
+                    let escape = *self.s.get(self.i).ok_or("unterminated escape")?;
+                    self.i += 1;
+                    let c = match escape {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let mut code = self.hex4()?;
+                            if (0xD800..0xDC00).contains(&code) {
+                                // A surrogate pair: the low half follows.
+                                if !self.s[self.i..].starts_with(b"\\u") {
+                                    return Err("lone surrogate".into());
+                                }
+                                self.i += 2;
+                                let low = self.hex4()?;
+                                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                            }
+                            char::from_u32(code).ok_or("bad code point")?
+                        }
+                        _ => return Err(format!("bad escape at {}", self.i)),
+                    };
+                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+                _ => out.push(byte),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The Python side
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+/// The `websockets` version `tests/interop/requirements.txt` pins.
+fn pinned_version() -> String {
+    let path = interop_dir().join("requirements.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("websockets=="))
+        .unwrap_or_else(|| panic!("{path:?} does not pin websockets==VERSION"))
+        .trim()
+        .to_string()
+}
+
+/// The interpreter from `WSLITE_PYTHON`, checked once to have the pinned
+/// `websockets`. Panics (failing the test) otherwise: these tests run only
+/// when asked for, and then must not pass without a peer.
+fn python() -> &'static Path {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let checked = PYTHON.get_or_init(|| {
+        let python = std::env::var_os("WSLITE_PYTHON").ok_or(
+            "WSLITE_PYTHON is not set; run tests/interop/run.sh, or set it to a Python with \
+             the packages of tests/interop/requirements.txt",
+        )?;
+        let python = PathBuf::from(python);
+        let mut check = Command::new(&python);
+        check.args(["-c", "import websockets; print(websockets.__version__)"]);
+        let mut peer = Peer::spawn("version check", check);
+        let version = peer.line().unwrap_or_default();
+        let status = peer.exit_status();
+        if !status.success() {
+            return Err(format!(
+                "WSLITE_PYTHON={python:?} cannot import websockets ({status}): {}; \
+                 run tests/interop/run.sh",
+                peer.stderr()
+            ));
+        }
+        let pinned = pinned_version();
+        if version.trim() != pinned {
+            return Err(format!(
+                "WSLITE_PYTHON={python:?} has websockets {version}, but \
+                 tests/interop/requirements.txt pins {pinned}"
+            ));
+        }
+        Ok(python)
+    });
+    match checked {
+        Ok(python) => python,
+        Err(why) => panic!("{why}"),
+    }
+}
+
+/// A child process whose stdout lines arrive through a channel. Killed (and
+/// reaped) when dropped, so a failing test leaves nothing running.
+struct Peer {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Peer {
+    fn spawn(name: &str, mut command: Command) -> Peer {
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{name}: cannot start {command:?}: {e}"));
+        let (tx, lines) = mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let mut pipe = child.stderr.take().unwrap();
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Peer {
+            name: name.to_string(),
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    fn python(name: &str, script: &str, args: &[&str]) -> Peer {
+        let mut command = Command::new(python());
+        // -B: no __pycache__ in the source tree.
+        command.arg("-B").arg(interop_dir().join(script)).args(args);
+        Peer::spawn(name, command)
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// The next line of output, or `None` at its end.
+    fn line(&mut self) -> Option<String> {
+        match self.lines.recv_timeout(WAIT) {
+            Ok(line) => Some(line),
+            Err(RecvTimeoutError::Disconnected) => None,
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "{}: no output within {WAIT:?}; stderr:\n{}",
+                self.name,
+                self.stderr()
+            ),
+        }
+    }
+
+    /// The next observation, which must be the event `event`.
+    fn expect(&mut self, event: &str) -> Json {
+        let Some(line) = self.line() else {
+            thread::sleep(Duration::from_millis(100));
+            panic!(
+                "{}: output ended while waiting for {event:?}; stderr:\n{}",
+                self.name,
+                self.stderr()
+            )
+        };
+        let json = Json::parse(&line)
+            .unwrap_or_else(|e| panic!("{}: not a JSON line ({e}): {line}", self.name));
+        assert_eq!(
+            json["event"].str(),
+            Some(event),
+            "{}: expected event {event:?}, got {line}; stderr:\n{}",
+            self.name,
+            self.stderr()
+        );
+        json
+    }
+
+    /// Waits (bounded) for the process to exit; kills it if it does not.
+    fn exit_status(&mut self) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "{}: did not exit within {WAIT:?}; stderr:\n{}",
+                    self.name,
+                    self.stderr()
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits for a successful exit, and for the end of the output.
+    fn finish(mut self) {
+        let status = self.exit_status();
+        let rest: Vec<String> = std::iter::from_fn(|| self.lines.recv_timeout(WAIT).ok()).collect();
+        assert!(
+            status.success(),
+            "{}: exited with {status}; output after the last expected line:\n{}\nstderr:\n{}",
+            self.name,
+            rest.join("\n"),
+            self.stderr()
+        );
+        assert!(
+            rest.is_empty(),
+            "{}: unexpected output:\n{}",
+            self.name,
+            rest.join("\n")
+        );
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// `peer_client.py` running `scenario` against our server at `url`.
+fn python_client(url: &str, scenario: &str) -> Peer {
+    Peer::python(
+        &format!("peer_client.py {scenario}"),
+        "peer_client.py",
+        &[url, scenario],
+    )
+}
+
+/// `peer_server.py`, listening.
+struct PythonServer {
+    peer: Peer,
+    port: u16,
+}
+
+impl PythonServer {
+    fn start() -> PythonServer {
+        let mut peer = Peer::python("peer_server.py", "peer_server.py", &["--lifetime", "120"]);
+        let listening = peer.expect("listening");
+        let port = listening["port"].u64().expect("port") as u16;
+        PythonServer { peer, port }
+    }
+
+    /// Our client, connected to `path`, offering `protocols`.
+    fn connect(&mut self, path: &str, protocols: &[&str]) -> WebSocket<TcpStream> {
+        self.connect_and_open(path, protocols).0
+    }
+
+    /// Our client, connected, and the Python server's `open` line.
+    fn connect_and_open(&mut self, path: &str, protocols: &[&str]) -> (WebSocket<TcpStream>, Json) {
+        let url = format!("ws://127.0.0.1:{}{path}", self.port);
+        let mut builder = ClientBuilder::new(&url).config(config());
+        for protocol in protocols {
+            builder = builder.protocol(*protocol);
+        }
+        let ws = builder
+            .connect()
+            .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+        let open = self.peer.expect("open");
+        assert_eq!(open["path"].str(), Some(path));
+        assert_eq!(
+            open["extensions"],
+            Json::Null,
+            "no extension negotiated: {open:?}"
+        );
+        (ws, open)
+    }
+
+    fn expect(&mut self, event: &str) -> Json {
+        self.peer.expect(event)
+    }
+
+    /// The end of a connection, as the Python server saw it.
+    fn closed(&mut self) -> Json {
+        let closed = self.peer.expect("closed");
+        assert_eq!(closed["error"], Json::Null, "Python server: {closed:?}");
+        closed
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Our side: a scripted wslite server
+
+/// What our server saw, in order.
+#[derive(Debug)]
+enum Seen {
+    /// The subprotocols the client offered (from the request callback).
+    Offered(Vec<String>),
+    /// The handshake is done; the subprotocol agreed.
+    Open(Option<String>),
+    /// A data message: its kind, size, and whether it matches `payload`.
+    Data {
+        kind: DataKind,
+        size: usize,
+        intact: bool,
+    },
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    Close(Option<CloseFrame>),
+    /// What our `close` returned.
+    Closed(wslite::Result<()>),
+    /// What ended the read loop.
+    Failed(Error),
+    /// The handler returned.
+    End,
+}
+
+/// How the scripted server sends its echo.
+#[derive(Clone, Copy, Debug)]
+enum Echo {
+    /// One frame per message.
+    Whole,
+    /// In fragments, with `send_stream`.
+    Fragmented,
+}
+
+/// A wslite `Server` that runs [`scripted_connection`] on every connection
+/// and reports what it sees through a channel.
+struct ScriptedServer {
+    handle: Option<ServerHandle>,
+    port: u16,
+    seen: Receiver<Seen>,
+}
+
+impl ScriptedServer {
+    fn start(echo: Echo) -> ScriptedServer {
+        let (tx, seen) = mpsc::channel();
+        let offered_tx = tx.clone();
+        let server = Server::bind("127.0.0.1:0")
+            .expect("bind")
+            .config(config())
+            .on_request(move |request| {
+                let offered: Vec<String> = request.protocols().map(String::from).collect();
+                let chosen = offered.iter().find(|p| *p == "chat.v2").cloned();
+                let _ = offered_tx.send(Seen::Offered(offered));
+                Ok(match chosen {
+                    Some(protocol) => Accept::new().protocol(protocol),
+                    None => Accept::new(),
+                })
+            });
+        let port = server.local_addr().expect("local_addr").port();
+        let handle = server
+            .spawn(move |ws| scripted_connection(ws, echo, &tx))
+            .expect("spawn");
+        ScriptedServer {
+            handle: Some(handle),
+            port,
+            seen,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/", self.port)
+    }
+
+    /// Everything one connection saw, up to the end of its handler.
+    fn connection(&self) -> Vec<Seen> {
+        let mut all = Vec::new();
+        loop {
+            match self.seen.recv_timeout(WAIT) {
+                Ok(Seen::End) => return all,
+                Ok(seen) => all.push(seen),
+                Err(e) => panic!("our server: {e} waiting for a connection to end; saw {all:?}"),
+            }
+        }
+    }
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.shutdown();
+        }
+    }
+}
+
+/// One connection of the scripted server: echo data messages, report
+/// everything, and obey a few text commands from the Python client.
+fn scripted_connection(mut ws: WebSocket<TcpStream>, echo: Echo, seen: &Sender<Seen>) {
+    let note = |s: Seen| {
+        let _ = seen.send(s);
+    };
+    note(Seen::Open(ws.protocol().map(String::from)));
+    loop {
+        let message = match ws.read() {
+            Ok(message) => message,
+            Err(e) => {
+                note(Seen::Failed(e));
+                break;
+            }
+        };
+        let result = match message {
+            Message::Text(command) if command == "close me" => {
+                note(Seen::Closed(ws.close(CloseCode(4002), WSLITE_CLOSE_REASON)));
+                break;
+            }
+            // Reserved opcode 0x3, FIN, unmasked, empty: straight onto the
+            // TCP stream, past wslite's encoder.
+            Message::Text(command) if command == "violate opcode" => {
+                ws.get_mut().write_all(&[0x83, 0x00]).map_err(Error::Io)
+            }
+            // RSV1 set (no extension was negotiated), FIN, text, empty.
+            Message::Text(command) if command == "violate rsv" => {
+                ws.get_mut().write_all(&[0xC1, 0x00]).map_err(Error::Io)
+            }
+            Message::Text(command) if command == "ping me" => ws.ping(PING_PAYLOAD_WSLITE),
+            Message::Ping(data) => {
+                note(Seen::Ping(data));
+                Ok(())
+            }
+            Message::Pong(data) => {
+                note(Seen::Pong(data));
+                Ok(())
+            }
+            Message::Close(frame) => {
+                note(Seen::Close(frame));
+                Ok(())
+            }
+            data => {
+                let kind = match data {
+                    Message::Text(_) => DataKind::Text,
+                    _ => DataKind::Binary,
+                };
+                let size = data.len();
+                note(Seen::Data {
+                    kind,
+                    size,
+                    intact: data.as_bytes() == payload(kind, size),
+                });
+                match echo {
+                    Echo::Whole => ws.send(data),
+                    Echo::Fragmented => send_fragmented(&mut ws, kind, data.as_bytes()).map(|_| ()),
+                }
+            }
+        };
+        if let Err(e) = result {
+            note(Seen::Failed(e));
+            break;
+        }
+    }
+    note(Seen::End);
+}
+
+/// A close frame's code and reason.
+fn code_and_reason(frame: &Option<CloseFrame>) -> Option<(u16, &str)> {
+    frame.as_ref().map(|f| (f.code.0, f.reason.as_str()))
+}
+
+/// Checks a Python client's `open` line: the version pinned, and no
+/// extension agreed (websockets offers permessage-deflate; wslite has none).
+fn expect_open(client: &mut Peer) -> Json {
+    let open = client.expect("open");
+    assert_eq!(open["version"].str(), Some(pinned_version().as_str()));
+    assert_eq!(open["extensions"], Json::Null, "{open:?}");
+    open
+}
+
+// ---------------------------------------------------------------------------
+// Their client, our server
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_echoes_every_size_to_python() {
+    let server = ScriptedServer::start(Echo::Whole);
+    let mut client = python_client(&server.url(), "echo");
+    expect_open(&mut client);
+    for kind in [DataKind::Text, DataKind::Binary] {
+        for size in SIZES {
+            let echo = client.expect("echo");
+            let what = format!("{} of {size} bytes: {echo:?}", kind_name(kind));
+            assert_eq!(echo["kind"].str(), Some(kind_name(kind)), "{what}");
+            assert_eq!(echo["size"].u64(), Some(size as u64), "{what}");
+            assert_eq!(echo["got_kind"].str(), Some(kind_name(kind)), "{what}");
+            assert_eq!(echo["got_size"].u64(), Some(size as u64), "{what}");
+            assert_eq!(echo["intact"].bool(), Some(true), "{what}");
+        }
+    }
+    let closed = client.expect("closed");
+    assert_eq!(closed["code"].u64(), Some(1000), "{closed:?}");
+    client.finish();
+
+    let seen = server.connection();
+    let mut seen = seen.iter();
+    assert!(matches!(seen.next(), Some(Seen::Offered(o)) if o.is_empty()));
+    assert!(matches!(seen.next(), Some(Seen::Open(None))));
+    for kind in [DataKind::Text, DataKind::Binary] {
+        for size in SIZES {
+            match seen.next() {
+                Some(Seen::Data {
+                    kind: k,
+                    size: s,
+                    intact,
+                }) => assert_eq!((*k, *s, *intact), (kind, size, true), "our server received"),
+                other => panic!("expected {kind:?} of {size} bytes, saw {other:?}"),
+            }
+        }
+    }
+    assert!(
+        matches!(seen.next(), Some(Seen::Close(f)) if code_and_reason(f) == Some((1000, ""))),
+        "websockets closes with 1000"
+    );
+    assert!(matches!(
+        seen.next(),
+        Some(Seen::Failed(Error::ConnectionClosed))
+    ));
+    assert!(seen.next().is_none());
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_and_python_client_exchange_fragmented_messages() {
+    let server = ScriptedServer::start(Echo::Fragmented);
+    let mut client = python_client(&server.url(), "fragments");
+    expect_open(&mut client);
+    // Our echoes, as websockets received them: three fragments and the
+    // empty final one of `finish`.
+    for (kind, size) in [
+        (DataKind::Text, 1000),
+        (DataKind::Binary, MIB),
+        (DataKind::Binary, 300),
+    ] {
+        let echo = client.expect("echo");
+        let what = format!("{} of {size} bytes: {echo:?}", kind_name(kind));
+        assert_eq!(echo["kind"].str(), Some(kind_name(kind)), "{what}");
+        assert_eq!(echo["size"].u64(), Some(size as u64), "{what}");
+        assert_eq!(echo["frames"].u64(), Some(4), "{what}");
+        assert_eq!(echo["intact"].bool(), Some(true), "{what}");
+    }
+    client.expect("closed");
+    client.finish();
+
+    let seen = server.connection();
+    let data: Vec<_> = seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Data { kind, size, intact } => Some((*kind, *size, *intact)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        data,
+        [
+            (DataKind::Text, 1000, true),
+            (DataKind::Binary, MIB, true),
+            (DataKind::Binary, 300, true)
+        ],
+        "our server reassembled: {seen:?}"
+    );
+    // The ping sent between the two fragments of the last message came out
+    // of `read` before that message.
+    let ping_at = seen
+        .iter()
+        .position(|s| matches!(s, Seen::Ping(p) if p == MID_PING_PAYLOAD))
+        .unwrap_or_else(|| panic!("no ping between fragments: {seen:?}"));
+    assert!(
+        matches!(seen[ping_at + 1], Seen::Data { size: 300, .. }),
+        "{seen:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_and_python_client_ping_each_other() {
+    let server = ScriptedServer::start(Echo::Whole);
+    let mut client = python_client(&server.url(), "ping");
+    expect_open(&mut client);
+    // websockets resolves a ping's future only on a pong with its payload.
+    let pong = client.expect("pong");
+    assert_eq!(pong["payload"].str(), Some(hex(PING_PAYLOAD_PY).as_str()));
+    let ping = client.expect("ping");
+    assert_eq!(
+        ping["payload"].str(),
+        Some(hex(PING_PAYLOAD_WSLITE).as_str())
+    );
+    client.expect("closed");
+    client.finish();
+
+    let seen = server.connection();
+    assert!(
+        seen.iter()
+            .any(|s| matches!(s, Seen::Ping(p) if p == PING_PAYLOAD_PY)),
+        "our server saw Python's ping: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|s| matches!(s, Seen::Pong(p) if p == PING_PAYLOAD_WSLITE)),
+        "our server got the pong to its ping: {seen:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_agrees_a_subprotocol_with_python() {
+    let server = ScriptedServer::start(Echo::Whole);
+    let mut client = python_client(&server.url(), "subprotocol");
+    let open = expect_open(&mut client);
+    assert_eq!(open["subprotocol"].str(), Some("chat.v2"));
+    let reported = client.expect("subprotocol");
+    assert_eq!(reported["subprotocol"].str(), Some("chat.v2"));
+    client.expect("closed");
+    client.finish();
+
+    let seen = server.connection();
+    assert!(
+        matches!(&seen[..2], [Seen::Offered(o), Seen::Open(Some(p))]
+            if o == &["chat.v1", "chat.v2"] && p == "chat.v2"),
+        "our server saw the offer and agreed chat.v2: {seen:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_and_python_client_close_with_code_and_reason() {
+    let server = ScriptedServer::start(Echo::Whole);
+
+    // Python closes: our server reads its code and reason.
+    let mut client = python_client(&server.url(), "close-by-python");
+    expect_open(&mut client);
+    let closed = client.expect("closed");
+    assert_eq!(closed["sent_code"].u64(), Some(4001), "{closed:?}");
+    assert_eq!(closed["sent_reason"].str(), Some(PY_CLOSE_REASON));
+    // wslite answers with the same code (RFC 6455 §5.5.1).
+    assert_eq!(closed["rcvd_code"].u64(), Some(4001), "{closed:?}");
+    client.finish();
+    let seen = server.connection();
+    assert!(
+        seen.iter().any(|s| matches!(s, Seen::Close(f)
+            if code_and_reason(f) == Some((4001, PY_CLOSE_REASON)))),
+        "our server read Python's code and reason: {seen:?}"
+    );
+
+    // Our server closes: Python reads our code and reason.
+    let mut client = python_client(&server.url(), "close-by-wslite");
+    expect_open(&mut client);
+    let closed = client.expect("closed");
+    assert_eq!(closed["code"].u64(), Some(4002), "{closed:?}");
+    assert_eq!(
+        closed["reason"].str(),
+        Some(WSLITE_CLOSE_REASON),
+        "{closed:?}"
+    );
+    assert_eq!(closed["rcvd_code"].u64(), Some(4002), "{closed:?}");
+    client.finish();
+    let seen = server.connection();
+    assert!(
+        matches!(seen.last(), Some(Seen::Closed(Ok(())))),
+        "our close() completed the handshake: {seen:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn python_client_protocol_violation_gets_1002_from_our_server() {
+    let server = ScriptedServer::start(Echo::Whole);
+    for scenario in ["violate-opcode", "violate-rsv"] {
+        let mut client = python_client(&server.url(), scenario);
+        expect_open(&mut client);
+        let closed = client.expect("closed");
+        assert_eq!(closed["code"].u64(), Some(1002), "{scenario}: {closed:?}");
+        assert_eq!(
+            closed["rcvd_code"].u64(),
+            Some(1002),
+            "{scenario}: {closed:?}"
+        );
+        client.finish();
+
+        let seen = server.connection();
+        let failure = match seen.last() {
+            Some(Seen::Failed(e)) => e,
+            other => panic!("{scenario}: our server's read should fail, saw {other:?}"),
+        };
+        match scenario {
+            "violate-opcode" => assert!(
+                matches!(failure, Error::ReservedOpcode { opcode: 3 }),
+                "{failure:?}"
+            ),
+            _ => assert!(
+                matches!(failure, Error::ReservedBitsSet { rsv: 0b100 }),
+                "{failure:?}"
+            ),
+        }
+        assert_eq!(failure.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+    }
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_protocol_violation_gets_1002_from_python() {
+    let server = ScriptedServer::start(Echo::Whole);
+    for scenario in ["await-opcode", "await-rsv"] {
+        let mut client = python_client(&server.url(), scenario);
+        expect_open(&mut client);
+        let closed = client.expect("closed");
+        // websockets failed the connection with 1002; our answer echoed it.
+        assert_eq!(
+            closed["sent_code"].u64(),
+            Some(1002),
+            "{scenario}: {closed:?}"
+        );
+        client.finish();
+
+        let seen = server.connection();
+        assert!(
+            seen.iter().any(
+                |s| matches!(s, Seen::Close(f) if code_and_reason(f).map(|c| c.0) == Some(1002))
+            ),
+            "{scenario}: our server read Python's 1002: {seen:?}"
+        );
+        assert!(
+            matches!(seen.last(), Some(Seen::Failed(Error::ConnectionClosed))),
+            "{scenario}: {seen:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Our client, their server
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_gets_every_size_echoed_by_python() {
+    let mut server = PythonServer::start();
+    let mut ws = server.connect("/echo", &[]);
+    for kind in [DataKind::Text, DataKind::Binary] {
+        for size in SIZES {
+            let sent = message(kind, size);
+            ws.send(sent.clone()).expect("send");
+            let echo = ws.read().expect("read the echo");
+            assert!(
+                echo == sent,
+                "{} of {size} bytes came back as {:?} of {} bytes",
+                kind_name(kind),
+                std::mem::discriminant(&echo),
+                echo.len()
+            );
+        }
+    }
+    ws.close(CloseCode::NORMAL, "").expect("close");
+    for kind in [DataKind::Text, DataKind::Binary] {
+        for size in SIZES {
+            let seen = server.expect("message");
+            let what = format!("{} of {size} bytes: {seen:?}", kind_name(kind));
+            assert_eq!(seen["kind"].str(), Some(kind_name(kind)), "{what}");
+            assert_eq!(seen["size"].u64(), Some(size as u64), "{what}");
+            assert_eq!(seen["frames"].u64(), Some(1), "{what}");
+            assert_eq!(seen["intact"].bool(), Some(true), "{what}");
+        }
+    }
+    let closed = server.closed();
+    assert_eq!(closed["code"].u64(), Some(1000), "{closed:?}");
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_and_python_server_exchange_fragmented_messages() {
+    let mut server = PythonServer::start();
+
+    // Ours to theirs: `send_stream`, three writes and `finish`.
+    let mut ws = server.connect("/echo", &[]);
+    for (kind, size) in [(DataKind::Text, 1000), (DataKind::Binary, MIB)] {
+        let data = payload(kind, size);
+        let frames = send_fragmented(&mut ws, kind, &data).expect("send_stream");
+        assert_eq!(frames, 4);
+        let seen = server.expect("message");
+        let what = format!("{} of {size} bytes: {seen:?}", kind_name(kind));
+        assert_eq!(seen["kind"].str(), Some(kind_name(kind)), "{what}");
+        assert_eq!(seen["size"].u64(), Some(size as u64), "{what}");
+        assert_eq!(seen["frames"].u64(), Some(frames as u64), "{what}");
+        assert_eq!(seen["intact"].bool(), Some(true), "{what}");
+        assert_eq!(ws.read().expect("echo").as_bytes(), data);
+    }
+    ws.close(CloseCode::NORMAL, "").expect("close");
+    server.closed();
+
+    // Theirs to ours: text cut inside characters, 1 MiB in 64 KiB frames, a
+    // ping between two fragments.
+    let mut ws = server.connect("/fragments", &[]);
+    assert_eq!(ws.read().expect("text"), message(DataKind::Text, 1000));
+    assert_eq!(ws.read().expect("binary"), message(DataKind::Binary, MIB));
+    assert_eq!(
+        ws.read().expect("ping between fragments"),
+        Message::Ping(MID_PING_PAYLOAD.to_vec())
+    );
+    assert_eq!(
+        ws.read().expect("binary around the ping"),
+        message(DataKind::Binary, 300)
+    );
+    server.expect("sent");
+    ws.close(CloseCode::NORMAL, "").expect("close");
+    let closed = server.closed();
+    assert_eq!(closed["code"].u64(), Some(1000), "{closed:?}");
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_and_python_server_ping_each_other() {
+    let mut server = PythonServer::start();
+    let mut ws = server.connect("/ping", &[]);
+    // Their ping comes out of `read`, already answered.
+    assert_eq!(
+        ws.read().expect("ping"),
+        Message::Ping(PING_PAYLOAD_PY.to_vec())
+    );
+    let pong = server.expect("pong");
+    assert_eq!(pong["payload"].str(), Some(hex(PING_PAYLOAD_PY).as_str()));
+    assert_eq!(ws.read().expect("text"), Message::text("pong received"));
+    // Our ping.
+    ws.ping(PING_PAYLOAD_WSLITE).expect("ping");
+    assert_eq!(
+        ws.read().expect("pong"),
+        Message::Pong(PING_PAYLOAD_WSLITE.to_vec())
+    );
+    let ping = server.expect("ping");
+    assert_eq!(
+        ping["payload"].str(),
+        Some(hex(PING_PAYLOAD_WSLITE).as_str())
+    );
+    ws.close(CloseCode::NORMAL, "").expect("close");
+    server.closed();
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_agrees_a_subprotocol_with_python() {
+    let mut server = PythonServer::start();
+    let (mut ws, open) = server.connect_and_open("/echo", &["chat.v1", "chat.v2"]);
+    assert_eq!(ws.protocol(), Some("chat.v2"));
+    assert_eq!(open["offered"].strs(), Some(vec!["chat.v1", "chat.v2"]));
+    assert_eq!(open["subprotocol"].str(), Some("chat.v2"));
+    ws.close(CloseCode::NORMAL, "").expect("close");
+    server.closed();
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_and_python_server_close_with_code_and_reason() {
+    let mut server = PythonServer::start();
+
+    // We close: Python reads our code and reason.
+    let mut ws = server.connect("/echo", &[]);
+    ws.close(CloseCode(4003), WSLITE_CLOSE_REASON)
+        .expect("close");
+    let closed = server.closed();
+    assert_eq!(closed["code"].u64(), Some(4003), "{closed:?}");
+    assert_eq!(
+        closed["reason"].str(),
+        Some(WSLITE_CLOSE_REASON),
+        "{closed:?}"
+    );
+
+    // Python closes: we read its code and reason.
+    let mut ws = server.connect("/close", &[]);
+    match ws.read().expect("close") {
+        Message::Close(frame) => assert_eq!(
+            code_and_reason(&frame),
+            Some((4004, PY_CLOSE_REASON)),
+            "{frame:?}"
+        ),
+        other => panic!("expected Python's close, got {other:?}"),
+    }
+    assert!(matches!(ws.read(), Err(Error::ConnectionClosed)));
+    // Dropping the connection closes TCP, which the server waits for
+    // (RFC 6455 §7.1.1). (`read` itself should have; see
+    // `bug_client_keeps_tcp_open_after_answering_the_servers_close`.)
+    drop(ws);
+    let closed = server.closed();
+    assert_eq!(closed["sent_code"].u64(), Some(4004), "{closed:?}");
+    assert_eq!(
+        closed["rcvd_code"].u64(),
+        Some(4004),
+        "our answer: {closed:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn python_server_protocol_violation_gets_1002_from_our_client() {
+    let mut server = PythonServer::start();
+    for path in ["/violate-opcode", "/violate-rsv"] {
+        let mut ws = server.connect(path, &[]);
+        let failure = ws.read().expect_err("a protocol error");
+        match path {
+            "/violate-opcode" => assert!(
+                matches!(failure, Error::ReservedOpcode { opcode: 3 }),
+                "{path}: {failure:?}"
+            ),
+            _ => assert!(
+                matches!(failure, Error::ReservedBitsSet { rsv: 0b100 }),
+                "{path}: {failure:?}"
+            ),
+        }
+        drop(ws);
+        let closed = server.closed();
+        assert_eq!(closed["code"].u64(), Some(1002), "{path}: {closed:?}");
+        assert_eq!(closed["rcvd_code"].u64(), Some(1002), "{path}: {closed:?}");
+    }
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_protocol_violation_gets_1002_from_python() {
+    let mut server = PythonServer::start();
+    // Client to server frames are masked (here with an all-zero key), so the
+    // only fault is the one named.
+    for (what, raw) in [
+        ("reserved opcode", [0x83, 0x80, 0, 0, 0, 0]),
+        ("RSV1", [0xC1, 0x80, 0, 0, 0, 0]),
+    ] {
+        let mut ws = server.connect("/echo", &[]);
+        ws.get_mut().write_all(&raw).expect("raw write");
+        match ws.read().expect("Python's close") {
+            Message::Close(frame) => assert_eq!(
+                code_and_reason(&frame).map(|c| c.0),
+                Some(1002),
+                "{what}: {frame:?}"
+            ),
+            other => panic!("{what}: expected Python's close, got {other:?}"),
+        }
+        assert!(matches!(ws.read(), Err(Error::ConnectionClosed)));
+        // See `bug_client_keeps_tcp_open_after_answering_the_servers_close`.
+        drop(ws);
+        let closed = server.closed();
+        assert_eq!(closed["sent_code"].u64(), Some(1002), "{what}: {closed:?}");
+    }
+}
+
+/// RFC 6455 §7.1.1: "After both sending and receiving a Close message, an
+/// endpoint considers the WebSocket connection closed and MUST close the
+/// underlying TCP connection." When the server starts the closing handshake,
+/// our client answers it inside `read` and must then end its side of TCP
+/// even while the program keeps the `WebSocket` (or a split writer half)
+/// around: a server that waits for the client's FIN (websockets does, up to
+/// its `close_timeout`) must see it promptly.
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_ends_tcp_after_answering_the_servers_close() {
+    let mut server = PythonServer::start();
+    let mut ws = server.connect("/close", &[]);
+    assert!(matches!(ws.read(), Ok(Message::Close(Some(_)))));
+    assert!(matches!(ws.read(), Err(Error::ConnectionClosed)));
+    // The connection is still held here, as a program might.
+    let closed = server.peer.expect("closed");
+    assert_eq!(
+        closed["error"],
+        Json::Null,
+        "the Python server never saw our side of TCP close: {closed:?}"
+    );
+    drop(ws);
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn python_peer_has_the_pinned_websockets() {
+    // `python()` imports websockets and compares its version with the pin;
+    // this test makes a missing or wrong interpreter one clear line in the
+    // list of failures.
+    python();
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
