@@ -22,7 +22,10 @@ fn main() -> wslite::Result<()> {
     server.run(|mut ws| loop {
         match ws.read() {
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
-                if ws.send(message).is_err() {
+                // `write` queues the echo; the next `read` sends everything
+                // queued before it waits, so a burst of pipelined messages is
+                // answered with one system call.
+                if ws.write(message).is_err() {
                     break;
                 }
             }

@@ -94,8 +94,11 @@ pub(crate) struct Tx<S> {
     pub(crate) stream: S,
     pub(crate) conn: Connection,
     rng: OsRandom,
-    /// Where a client masks payloads it may not modify, in pieces.
-    wbuf: Vec<u8>,
+    /// Frames waiting to go out together in one write: small frames are
+    /// gathered here (a client masks them here too), and are written when
+    /// the caller asks (`send`, `flush`), when the buffer is full, or at the
+    /// latest before the connection blocks to read.
+    out: Vec<u8>,
     write_buffer_size: usize,
     auto_pong: bool,
     /// A write failed part-way through a frame: nothing more can be sent.
@@ -117,7 +120,7 @@ impl<S: Write> Tx<S> {
             stream,
             conn: Connection::new(role, config.limits()),
             rng: OsRandom::new(),
-            wbuf: Vec::new(),
+            out: Vec::new(),
             write_buffer_size: config.write_buffer_size.max(64),
             auto_pong: config.auto_pong,
             broken: false,
@@ -126,43 +129,73 @@ impl<S: Write> Tx<S> {
         }
     }
 
-    /// Writes raw frame bytes; a failure leaves the stream mid-frame, so the
-    /// connection cannot send again.
-    fn write_parts(&mut self, parts: &mut [IoSlice<'_>]) -> Result<()> {
+    /// Writes the gathered frames followed by `extra` in one vectored write.
+    /// A failure leaves the stream mid-frame, so the connection cannot send
+    /// again.
+    fn write_now(&mut self, extra: &[&[u8]]) -> Result<()> {
         if self.broken {
             return Err(Error::ConnectionClosed);
         }
-        let result = write_all_vectored(&mut self.stream, parts).and_then(|_| self.stream.flush());
+        let mut slices = [IoSlice::new(&[]); 3];
+        slices[0] = IoSlice::new(&self.out);
+        for (slot, part) in slices[1..].iter_mut().zip(extra) {
+            *slot = IoSlice::new(part);
+        }
+        let result = write_all_vectored(&mut self.stream, &mut slices[..1 + extra.len()])
+            .and_then(|_| self.stream.flush());
+        self.out.clear();
+        // A burst's large buffer is not kept for an idle connection.
+        if self.out.capacity() > 4096 {
+            self.out = Vec::new();
+        }
         result.map_err(|e| {
             self.broken = true;
             Error::from(e)
         })
     }
 
+    /// Writes the gathered frames, if any.
+    pub(crate) fn flush_out(&mut self) -> Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        self.write_now(&[])
+    }
+
     fn write_control(&mut self, frame: &ControlFrame) -> Result<()> {
-        self.write_parts(&mut [IoSlice::new(frame.as_bytes())])
+        self.write_now(&[frame.as_bytes()])
     }
 
     /// Writes the control frames the core queued: the automatic pong (unless
     /// turned off) and the Close that answers the peer's or fails the
-    /// connection.
+    /// connection. They go out at once, with anything gathered before them.
     pub(crate) fn flush_pending(&mut self) -> Result<()> {
+        let mut any = false;
         while let Some(frame) = self.conn.take_pending(&mut self.rng) {
             if frame.opcode() == OpCode::Pong && !self.auto_pong {
                 continue;
             }
-            self.write_control(&frame)?;
+            self.out.extend_from_slice(frame.as_bytes());
+            any = true;
+        }
+        if any {
+            self.write_now(&[])?;
         }
         Ok(())
     }
 
-    /// Sends one data frame.
+    /// Sends one data frame: gathered with others when it is small (written
+    /// now if `now`), written at once with what was gathered when it is large.
     pub(crate) fn send_data(
         &mut self,
         kind: DataKind,
         fin: bool,
         payload: Payload<'_>,
+        now: bool,
     ) -> Result<()> {
+        if self.broken {
+            return Err(Error::ConnectionClosed);
+        }
         self.flush_pending()?;
         let len = match &payload {
             Payload::Owned(p) => p.len(),
@@ -171,71 +204,71 @@ impl<S: Write> Tx<S> {
         let header = self
             .conn
             .encode_data(kind, fin, len as u64, &mut self.rng)?;
-        match (header.mask(), payload) {
-            // A server's payload goes out as it is, after the header, in one
-            // vectored write.
-            (None, Payload::Owned(p)) => {
-                self.write_parts(&mut [IoSlice::new(header.as_bytes()), IoSlice::new(p)])
-            }
-            (None, Payload::Borrowed(p)) => {
-                self.write_parts(&mut [IoSlice::new(header.as_bytes()), IoSlice::new(p)])
-            }
-            // A client masks a payload it owns in place.
-            (Some(_), Payload::Owned(p)) => {
+        let small = self.out.len() + header.as_bytes().len() + len <= self.write_buffer_size;
+        if small {
+            // Copied next to the frames before it (and masked there by a
+            // client), to leave in one write with them.
+            let bytes: &[u8] = match &payload {
+                Payload::Owned(p) => p,
+                Payload::Borrowed(p) => p,
+            };
+            self.out.extend_from_slice(header.as_bytes());
+            let at = self.out.len();
+            self.out.extend_from_slice(bytes);
+            header.mask_payload(&mut self.out[at..], 0);
+            return if now { self.flush_out() } else { Ok(()) };
+        }
+        match payload {
+            // Large, and the sender may change it: masked in place (by a
+            // client), written without a copy.
+            Payload::Owned(p) => {
                 header.mask_payload(p, 0);
-                self.write_parts(&mut [IoSlice::new(header.as_bytes()), IoSlice::new(p)])
+                self.write_now(&[header.as_bytes(), p])
             }
-            // ...and one it borrows through the bounded write buffer.
-            (Some(_), Payload::Borrowed(p)) => {
-                let mut wbuf = core::mem::take(&mut self.wbuf);
-                wbuf.clear();
-                wbuf.extend_from_slice(header.as_bytes());
+            // Large and borrowed: a server writes it as it is; a client
+            // masks it through the bounded buffer, piece by piece.
+            Payload::Borrowed(p) if header.mask().is_none() => {
+                self.write_now(&[header.as_bytes(), p])
+            }
+            Payload::Borrowed(p) => {
+                self.out.extend_from_slice(header.as_bytes());
                 let mut offset = 0;
-                let mut result = Ok(());
                 for piece in p.chunks(self.write_buffer_size) {
-                    let at = wbuf.len();
-                    wbuf.extend_from_slice(piece);
-                    offset = header.mask_payload(&mut wbuf[at..], offset);
-                    if wbuf.len() >= self.write_buffer_size {
-                        result = self.write_parts(&mut [IoSlice::new(&wbuf)]);
-                        wbuf.clear();
-                        if result.is_err() {
-                            break;
-                        }
+                    let at = self.out.len();
+                    self.out.extend_from_slice(piece);
+                    offset = header.mask_payload(&mut self.out[at..], offset);
+                    if self.out.len() >= self.write_buffer_size {
+                        self.write_now(&[])?;
                     }
                 }
-                if result.is_ok() && (!wbuf.is_empty() || p.is_empty()) {
-                    result = self.write_parts(&mut [IoSlice::new(&wbuf)]);
-                }
-                wbuf.clear();
-                // Keep a small buffer for the next small frame; give a large
-                // one back.
-                if wbuf.capacity() <= 4096 {
-                    self.wbuf = wbuf;
-                }
-                result
+                self.flush_out()
             }
         }
     }
 
     /// Sends a whole message in one frame. Refused while a message sent in
     /// fragments is unfinished: the frame would silently continue it.
-    pub(crate) fn send_whole(&mut self, kind: DataKind, payload: Payload<'_>) -> Result<()> {
+    pub(crate) fn send_whole(
+        &mut self,
+        kind: DataKind,
+        payload: Payload<'_>,
+        now: bool,
+    ) -> Result<()> {
         if self.conn.is_sending_fragments() {
             return Err(Error::MessageInProgress);
         }
-        self.send_data(kind, true, payload)
+        self.send_data(kind, true, payload, now)
     }
 
-    /// Sends a whole message.
-    pub(crate) fn send_message(&mut self, message: Message) -> Result<()> {
+    /// Sends a whole message; data messages are only gathered unless `now`.
+    pub(crate) fn send_message(&mut self, message: Message, now: bool) -> Result<()> {
         match message {
             Message::Text(text) => {
                 let mut bytes = text.into_bytes();
-                self.send_whole(DataKind::Text, Payload::Owned(&mut bytes))
+                self.send_whole(DataKind::Text, Payload::Owned(&mut bytes), now)
             }
             Message::Binary(mut data) => {
-                self.send_whole(DataKind::Binary, Payload::Owned(&mut data))
+                self.send_whole(DataKind::Binary, Payload::Owned(&mut data), now)
             }
             Message::Ping(data) => self.ping(&data),
             Message::Pong(data) => self.pong(&data),
@@ -499,7 +532,10 @@ impl Rx {
         }
         // After the closing handshake nothing more will come that anyone
         // should wait for: answer at once instead of blocking on the socket.
-        if !self.draining && link.with_tx(|tx| tx.conn.state()) == State::Closed {
+        // Frames gathered by `write` leave now, before we wait for more input
+        // (a reply is never held back while nothing else is pending).
+        let state = link.with_tx(|tx| tx.flush_out().map(|_| tx.conn.state()))?;
+        if !self.draining && state == State::Closed {
             return Err(Error::ConnectionClosed);
         }
         self.make_room();

@@ -123,21 +123,38 @@ impl<S: Read + Write> WebSocket<S> {
         }
     }
 
-    /// Sends a message.
+    /// Sends a message now.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<()> {
-        self.tx.send_message(message.into())
+        self.tx.send_message(message.into(), true)
+    }
+
+    /// Queues a message to go out with the next ones: small frames are
+    /// gathered and written together when the buffer
+    /// ([`Config::write_buffer_size`]) fills, on [`flush`](Self::flush) or
+    /// [`send`](Self::send), and at the latest when [`read`](Self::read)
+    /// would wait for the peer. So a reply is never held back while nothing
+    /// else is pending, and a burst of pipelined messages is answered with
+    /// one system call instead of one per message. Control frames are never
+    /// held back.
+    pub fn write(&mut self, message: impl Into<Message>) -> Result<()> {
+        self.tx.send_message(message.into(), false)
+    }
+
+    /// Writes every queued frame.
+    pub fn flush(&mut self) -> Result<()> {
+        self.tx.flush_out()
     }
 
     /// Sends a text message.
     pub fn send_text(&mut self, text: &str) -> Result<()> {
         self.tx
-            .send_whole(DataKind::Text, Payload::Borrowed(text.as_bytes()))
+            .send_whole(DataKind::Text, Payload::Borrowed(text.as_bytes()), true)
     }
 
     /// Sends a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<()> {
         self.tx
-            .send_whole(DataKind::Binary, Payload::Borrowed(data))
+            .send_whole(DataKind::Binary, Payload::Borrowed(data), true)
     }
 
     /// Sends a ping (at most 125 bytes).
@@ -324,7 +341,7 @@ impl<S: Read + Write> MessageWriter<'_, S> {
         }
         self.ws
             .tx
-            .send_data(self.kind, true, Payload::Borrowed(&[]))
+            .send_data(self.kind, true, Payload::Borrowed(&[]), true)
     }
 }
 
@@ -341,7 +358,7 @@ impl<S: Read + Write> Write for MessageWriter<'_, S> {
         }
         self.ws
             .tx
-            .send_data(self.kind, false, Payload::Borrowed(data))
+            .send_data(self.kind, false, Payload::Borrowed(data), true)
             .map_err(io::Error::other)?;
         Ok(data.len())
     }

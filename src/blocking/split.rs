@@ -186,21 +186,21 @@ impl<S: Read + Write> WsReader<S> {
 impl<S: Write> WsWriter<S> {
     /// Sends a message; the whole frame goes out before any other thread's.
     pub fn send(&self, message: impl Into<Message>) -> Result<()> {
-        self.shared.lock().send_message(message.into())
+        self.shared.lock().send_message(message.into(), true)
     }
 
     /// Sends a text message.
     pub fn send_text(&self, text: &str) -> Result<()> {
         self.shared
             .lock()
-            .send_whole(DataKind::Text, Payload::Borrowed(text.as_bytes()))
+            .send_whole(DataKind::Text, Payload::Borrowed(text.as_bytes()), true)
     }
 
     /// Sends a binary message.
     pub fn send_binary(&self, data: &[u8]) -> Result<()> {
         self.shared
             .lock()
-            .send_whole(DataKind::Binary, Payload::Borrowed(data))
+            .send_whole(DataKind::Binary, Payload::Borrowed(data), true)
     }
 
     /// Sends a ping.
