@@ -156,6 +156,15 @@ pub fn parse_payload(payload: &[u8]) -> Result<Option<CloseFrame<'_>>> {
 /// the reason fits in 123 bytes) and writes the close payload into `out`,
 /// returning its length.
 pub fn write_payload(code: CloseCode, reason: &str, out: &mut [u8; 125]) -> Result<usize> {
+    check_payload(code, reason)?;
+    out[..2].copy_from_slice(&code.0.to_be_bytes());
+    out[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+    Ok(2 + reason.len())
+}
+
+/// Checks that a code and reason may be sent: the code is allowed on the
+/// wire and the reason fits in 123 bytes.
+pub fn check_payload(code: CloseCode, reason: &str) -> Result<()> {
     if !code.is_allowed_on_wire() {
         return Err(Error::InvalidInput(
             "this close code may not be sent (RFC 6455 §7.4.1: 1005, 1006, 1015 and unassigned codes are local only)",
@@ -166,9 +175,7 @@ pub fn write_payload(code: CloseCode, reason: &str, out: &mut [u8; 125]) -> Resu
             "close reason longer than 123 bytes (RFC 6455 §5.5.1)",
         ));
     }
-    out[..2].copy_from_slice(&code.0.to_be_bytes());
-    out[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
-    Ok(2 + reason.len())
+    Ok(())
 }
 
 #[cfg(test)]

@@ -245,11 +245,6 @@ impl ControlPayload {
         &self.bytes[..usize::from(self.len)]
     }
 
-    fn set(&mut self, bytes: &[u8]) {
-        self.bytes[..bytes.len()].copy_from_slice(bytes);
-        self.len = bytes.len() as u8;
-    }
-
     fn push(&mut self, bytes: &[u8]) {
         let at = usize::from(self.len);
         self.bytes[at..at + bytes.len()].copy_from_slice(bytes);
@@ -284,8 +279,11 @@ pub struct Connection {
     outgoing: Option<DataKind>,
     /// The payload of the pong that answers the latest ping, if not sent yet.
     pong: Option<ControlPayload>,
-    /// The payload of a Close frame we must send, if not sent yet.
-    close: Option<ControlPayload>,
+    /// A Close frame we must send, if not sent yet, by its code (`None`:
+    /// a Close without a code). Only the code is kept: the Close frames the
+    /// connection queues itself (an echo, §5.5.1, or a failure, §7.1.7)
+    /// never carry a reason.
+    close: Option<Option<CloseCode>>,
 }
 
 impl Connection {
@@ -599,11 +597,7 @@ impl Connection {
             State::Open => {
                 // Answer, echoing the code (§5.5.1). A Close without a code
                 // is answered by a Close without a code.
-                let mut reply = ControlPayload::EMPTY;
-                if let Some(code) = code {
-                    reply.set(&code.0.to_be_bytes());
-                }
-                self.close = Some(reply);
+                self.close = Some(code);
                 self.pong = None;
                 self.state = State::CloseReceived;
             }
@@ -618,9 +612,7 @@ impl Connection {
     fn fail(&mut self, error: Error) -> Error {
         if matches!(self.state, State::Open | State::CloseReceived) {
             let code = error.close_code().unwrap_or(CloseCode::PROTOCOL_ERROR);
-            let mut payload = ControlPayload::EMPTY;
-            payload.set(&code.0.to_be_bytes());
-            self.close = Some(payload);
+            self.close = Some(Some(code));
         }
         self.pong = None;
         self.frame = None;
@@ -637,14 +629,21 @@ impl Connection {
     /// the one that fails the connection after a violation). Send frames
     /// returned here before other frames, and call until it returns `None`.
     pub fn take_pending<R: RandomSource + ?Sized>(&mut self, rng: &mut R) -> Option<ControlFrame> {
-        if let Some(payload) = self.pong.take() {
-            return Some(self.control_frame(OpCode::Pong, payload.as_slice(), rng));
+        if let Some(frame) = self.take_pending_pong(rng) {
+            return Some(frame);
         }
-        let payload = self.close.take()?;
+        let code = self.close.take()?;
         // After our Close, the handshake is complete (the peer's came first)
         // or the connection was failed.
         self.state = State::Closed;
-        Some(self.control_frame(OpCode::Close, payload.as_slice(), rng))
+        // The payload is the code, or nothing for the echo of a Close that
+        // had no code.
+        let code = code.map(|code| code.0.to_be_bytes());
+        let payload: &[u8] = match &code {
+            Some(bytes) => bytes,
+            None => &[],
+        };
+        Some(self.control_frame(OpCode::Close, payload, b"", rng))
     }
 
     /// Only the pending automatic pong, if any, leaving a pending Close in
@@ -653,8 +652,12 @@ impl Connection {
         &mut self,
         rng: &mut R,
     ) -> Option<ControlFrame> {
-        let payload = self.pong.take()?;
-        Some(self.control_frame(OpCode::Pong, payload.as_slice(), rng))
+        // Built from the stored payload where it lies, then cleared: taking
+        // the payload out first would copy it.
+        let payload = self.pong.as_ref()?;
+        let frame = self.control_frame(OpCode::Pong, payload.as_slice(), b"", rng);
+        self.pong = None;
+        Some(frame)
     }
 
     /// Encodes the header of a data frame with a payload of `len` bytes.
@@ -725,8 +728,7 @@ impl Connection {
         reason: &str,
         rng: &mut R,
     ) -> Result<ControlFrame> {
-        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
-        let n = close::write_payload(code, reason, &mut payload)?;
+        close::check_payload(code, reason)?;
         match self.state {
             State::Open => self.state = State::CloseSent,
             State::CloseReceived if self.close.is_some() => {
@@ -736,7 +738,8 @@ impl Connection {
             _ => return Err(Error::SendAfterClose),
         }
         self.pong = None;
-        Ok(self.control_frame(OpCode::Close, &payload[..n], rng))
+        // The payload is the code, then the reason (§5.5.1).
+        Ok(self.control_frame(OpCode::Close, &code.0.to_be_bytes(), reason.as_bytes(), rng))
     }
 
     fn encode_user_control<R: RandomSource + ?Sized>(
@@ -751,7 +754,7 @@ impl Connection {
                 "control frame payload longer than 125 bytes (RFC 6455 §5.5)",
             ));
         }
-        Ok(self.control_frame(opcode, payload, rng))
+        Ok(self.control_frame(opcode, payload, b"", rng))
     }
 
     /// Data and user control frames may be sent until we send Close.
@@ -775,11 +778,15 @@ impl Connection {
         }
     }
 
-    /// A whole control frame: header and (masked) payload of at most 125 bytes.
+    /// A whole control frame: header and (masked) payload, the payload being
+    /// `first` then `rest`, at most 125 bytes together (checked by every
+    /// caller). Two parts, so that a Close's code and reason need not be
+    /// put together in a buffer of their own first.
     fn control_frame<R: RandomSource + ?Sized>(
         &self,
         opcode: OpCode,
-        payload: &[u8],
+        first: &[u8],
+        rest: &[u8],
         rng: &mut R,
     ) -> ControlFrame {
         let header = FrameHeader {
@@ -787,21 +794,25 @@ impl Connection {
             rsv: 0,
             opcode,
             mask: self.new_mask(rng),
-            payload_len: payload.len() as u64,
+            payload_len: (first.len() + rest.len()) as u64,
         };
-        let mut bytes = [0u8; 6 + MAX_CONTROL_PAYLOAD];
-        // A control header is at most 6 bytes and the payload at most 125
-        // (checked by every caller), so both fit.
-        let n = header.emit(&mut bytes).unwrap_or(0);
-        let end = n + payload.len();
-        bytes[n..end].copy_from_slice(payload);
+        // Built in the value returned, so that it is not copied again.
+        let mut frame = ControlFrame {
+            bytes: [0; 6 + MAX_CONTROL_PAYLOAD],
+            len: 0,
+        };
+        // A control header is at most 6 bytes and the payload at most 125,
+        // so both fit.
+        let n = header.emit(&mut frame.bytes).unwrap_or(0);
+        let mid = n + first.len();
+        let end = mid + rest.len();
+        frame.bytes[n..mid].copy_from_slice(first);
+        frame.bytes[mid..end].copy_from_slice(rest);
         if let Some(key) = header.mask {
-            frame::apply_mask(&mut bytes[n..end], key, 0);
+            frame::apply_mask(&mut frame.bytes[n..end], key, 0);
         }
-        ControlFrame {
-            bytes,
-            len: end as u8,
-        }
+        frame.len = end as u8;
+        frame
     }
 }
 
