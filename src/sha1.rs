@@ -24,11 +24,17 @@ const INITIAL_STATE: [u32; 5] = [
 #[derive(Clone, Debug)]
 pub struct Sha1 {
     state: [u32; 5],
-    /// Bytes of an unfinished 64-byte block.
-    block: [u8; 64],
+    /// The block being filled, as the sixteen 32-bit words the rounds read
+    /// (FIPS 180-4 §5.2.1: each word is four message bytes, big-endian).
+    block: [u32; 16],
+    /// Bytes in `block` so far, 0–63.
     block_len: usize,
-    /// Total message length in bytes, needed for the padding.
-    total_len: u64,
+    /// Total message length in bytes, needed for the padding, kept as the
+    /// big-endian bytes of a `u64`. (Not a `u64` field: that would make the
+    /// struct 8-byte aligned, and on 32-bit microcontrollers clearing and
+    /// moving such a struct links extra memset/memcpy variants for 8-byte
+    /// alignment, about 330 bytes of flash for nothing.)
+    total_len: [u8; 8],
 }
 
 impl Default for Sha1 {
@@ -42,60 +48,57 @@ impl Sha1 {
     pub const fn new() -> Self {
         Sha1 {
             state: INITIAL_STATE,
-            block: [0; 64],
+            block: [0; 16],
             block_len: 0,
-            total_len: 0,
+            total_len: [0; 8],
         }
     }
 
     /// Appends `data` to the message.
-    pub fn update(&mut self, mut data: &[u8]) {
-        self.total_len = self.total_len.wrapping_add(data.len() as u64);
-        // Top up a partial block first.
-        if self.block_len > 0 {
-            let take = (64 - self.block_len).min(data.len());
-            self.block[self.block_len..self.block_len + take].copy_from_slice(&data[..take]);
-            self.block_len += take;
-            data = &data[take..];
-            if self.block_len < 64 {
-                return;
-            }
-            let block = self.block;
-            compress(&mut self.state, &block);
-            self.block_len = 0;
+    pub fn update(&mut self, data: &[u8]) {
+        let total_len = u64::from_be_bytes(self.total_len).wrapping_add(data.len() as u64);
+        self.total_len = total_len.to_be_bytes();
+        // A byte at a time: the handshake hashes about 60 bytes, so
+        // simplicity wins over speed here.
+        for &byte in data {
+            self.push(byte);
         }
-        // Whole blocks straight from the input.
-        let mut blocks = data.chunks_exact(64);
-        for block in &mut blocks {
-            let mut b = [0u8; 64];
-            b.copy_from_slice(block);
-            compress(&mut self.state, &b);
-        }
-        let rest = blocks.remainder();
-        self.block[..rest.len()].copy_from_slice(rest);
-        self.block_len = rest.len();
     }
 
     /// Pads the message (FIPS 180-4 §5.1.1) and returns the 20-byte digest.
     pub fn finalize(mut self) -> [u8; 20] {
-        let bit_len = self.total_len.wrapping_mul(8);
+        let bit_len = u64::from_be_bytes(self.total_len).wrapping_mul(8);
         // A single 1 bit, then zeros until 8 bytes remain in a block, then the
         // message length in bits as a big-endian u64.
-        let mut pad = [0u8; 72];
-        pad[0] = 0x80;
-        let zeros = (64 + 56 - (self.block_len + 1) % 64) % 64;
-        let pad_len = 1 + zeros;
-        pad[pad_len..pad_len + 8].copy_from_slice(&bit_len.to_be_bytes());
-        let total_len = self.total_len;
-        self.update(&pad[..pad_len + 8]);
-        debug_assert_eq!(self.block_len, 0);
-        self.total_len = total_len;
+        self.push(0x80);
+        while self.block_len != 56 {
+            self.push(0);
+        }
+        for byte in bit_len.to_be_bytes() {
+            self.push(byte);
+        }
 
         let mut out = [0u8; 20];
         for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
         out
+    }
+
+    /// Adds one byte to the block, and mixes the block into the state when it
+    /// is full.
+    fn push(&mut self, byte: u8) {
+        // Shifting the byte in from the right builds each word big-endian:
+        // after four bytes the first one is the most significant, and
+        // whatever the word held before has been shifted out.
+        if let Some(word) = self.block.get_mut(self.block_len / 4) {
+            *word = (*word << 8) | u32::from(byte);
+        }
+        self.block_len += 1;
+        if self.block_len == 64 {
+            compress(&mut self.state, &self.block);
+            self.block_len = 0;
+        }
     }
 }
 
@@ -107,13 +110,12 @@ pub fn digest(data: &[u8]) -> [u8; 20] {
 }
 
 /// Mixes one 64-byte block into the state (FIPS 180-4 §6.1.2).
-fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
-    // The message schedule: 16 words from the block, 64 more derived from
+// Every index below is taken modulo 16 into a 16-word array.
+#[allow(clippy::indexing_slicing)]
+fn compress(state: &mut [u32; 5], block: &[u32; 16]) {
+    // The message schedule: the 16 words of the block, 64 more derived from
     // them. A 16-word ring is enough, since W[t] only looks back 16 words.
-    let mut w = [0u32; 16];
-    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    }
+    let mut w = *block;
     let [mut a, mut b, mut c, mut d, mut e] = *state;
     for t in 0..80 {
         if t >= 16 {
