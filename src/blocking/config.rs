@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `max_message_size` | 64 MiB | a whole message is kept in memory by [`read`](crate::WebSocket::read); 1009 past it |
 //! | `max_frame_size` | 16 MiB | one frame; 1009 past it |
-//! | `read_buffer_size` | 4 KiB | what an idle connection holds; grows on demand |
+//! | `read_buffer_size` | 1 KiB | what an idle connection holds; grows on demand (doubling while reads fill it) and shrinks back after a burst |
 //! | `max_read_buffer_size` | 64 KiB | the most the read buffer grows to for bulk transfers |
 //! | `write_buffer_size` | 16 KiB | the most bytes buffered to send at once (a client masks large payloads through it in pieces) |
 //! | `auto_pong` | on | answer pings (RFC 6455 §5.5.2) |
@@ -66,7 +66,7 @@ impl Default for Config {
         Config {
             max_message_size: 64 << 20,
             max_frame_size: 16 << 20,
-            read_buffer_size: 4 << 10,
+            read_buffer_size: 1 << 10,
             max_read_buffer_size: 64 << 10,
             write_buffer_size: 16 << 10,
             auto_pong: true,

@@ -88,12 +88,22 @@ fn write_all_vectored<W: Write>(stream: &mut W, parts: &mut [IoSlice<'_>]) -> io
     Ok(())
 }
 
+/// The OS-seeded generator, made on first use: a server never masks, so it
+/// never pays for opening the OS's random source.
+struct LazyRandom(Option<OsRandom>);
+
+impl crate::RandomSource for LazyRandom {
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.get_or_insert_with(OsRandom::new).fill_bytes(dest)
+    }
+}
+
 /// The sending side: the stream (or the writing handle of it), the protocol
 /// state and what sending needs.
 pub(crate) struct Tx<S> {
     pub(crate) stream: S,
     pub(crate) conn: Connection,
-    rng: OsRandom,
+    rng: LazyRandom,
     /// Frames waiting to go out together in one write: small frames are
     /// gathered here (a client masks them here too), and are written when
     /// the caller asks (`send`, `flush`), when the buffer is full, or at the
@@ -119,7 +129,7 @@ impl<S: Write> Tx<S> {
         Tx {
             stream,
             conn: Connection::new(role, config.limits()),
-            rng: OsRandom::new(),
+            rng: LazyRandom(None),
             out: Vec::new(),
             write_buffer_size: config.write_buffer_size.max(64),
             auto_pong: config.auto_pong,

@@ -128,7 +128,6 @@ pub(crate) fn read_head<S: Read>(
 ) -> Result<usize> {
     let limits = config.head_limits();
     let mut scanner = HeadScanner::new();
-    let mut chunk = [0u8; 1024];
     loop {
         if let Some(len) = scanner.scan(buf, &limits, limits.max_headers)? {
             return Ok(len);
@@ -140,13 +139,18 @@ pub(crate) fn read_head<S: Read>(
             }
             set_timeout(stream, Some(left))?;
         }
-        let n = match stream.read(&mut chunk) {
+        // Read straight into the heap buffer: a connection thread's stack
+        // pages stay resident for as long as the connection lives.
+        let start = buf.len();
+        buf.resize(start + 1024, 0);
+        let read = stream.read(&mut buf[start..]);
+        buf.truncate(start + *read.as_ref().unwrap_or(&0));
+        match read {
             Ok(0) => return Err(Error::AbnormalClosure),
-            Ok(n) => n,
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e.into()),
-        };
-        buf.extend_from_slice(&chunk[..n]);
+        }
     }
 }
 
