@@ -1,0 +1,235 @@
+//! The frame inspector (`examples/inspect.rs`) between a real client and a
+//! real server on loopback: everything passes through unchanged, and its
+//! output shows the handshake, the accept computation and every frame.
+//!
+//! `cargo test` builds the examples before it runs integration tests, so the
+//! inspector binary sits next to this test's own binary.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wslite::{CloseCode, Config, Message, Server};
+
+/// `target/<profile>/examples/inspect`, next to `target/<profile>/deps/<this
+/// test>`. A plain `cargo test` has built it; a run of this test alone
+/// (`cargo test --test inspect`) has not, so it is built here then.
+fn inspector_binary() -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    let binary = profile_dir
+        .join("examples")
+        .join(format!("inspect{}", std::env::consts::EXE_SUFFIX));
+    BUILD.call_once(|| {
+        if !binary.exists() {
+            let target_dir = profile_dir.parent().expect("target dir");
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--example", "inspect"])
+                .env("CARGO_TARGET_DIR", target_dir)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo");
+            assert!(status.success(), "building the inspector failed");
+        }
+    });
+    binary
+}
+
+/// Kills the child when dropped, so a failing test leaves nothing running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[test]
+fn inspector_shows_handshake_and_every_frame_between_client_and_server() {
+    // A real wslite echo server upstream.
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .spawn(|mut ws| {
+            while let Ok(message) = ws.read() {
+                if message.is_data() && ws.send(message).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    let upstream = format!("ws://{}", server.local_addr());
+
+    // The inspector in between, with --hex.
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let binary = inspector_binary();
+    assert!(binary.exists(), "{} is missing", binary.display());
+    let mut child = Running(
+        Command::new(&binary)
+            .args([listen.as_str(), upstream.as_str(), "--hex"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the inspector"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // It prints one line once it listens.
+    let first = lines
+        .recv_timeout(Duration::from_secs(10))
+        .expect("inspector started");
+    assert!(first.starts_with("inspecting:"), "{first}");
+
+    // A real wslite client through it.
+    let config = Config::default().read_timeout(Some(Duration::from_secs(10)));
+    let mut ws = wslite::ClientBuilder::new(format!("ws://{listen}/chat"))
+        .config(config)
+        .connect()
+        .expect("connect through the inspector");
+    ws.send_text("Hello").unwrap();
+    assert_eq!(ws.read().unwrap(), Message::text("Hello"));
+    ws.send_binary(&[7u8; 300]).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::binary(vec![7u8; 300]));
+    ws.ping(b"are you there").unwrap();
+    assert_eq!(ws.read().unwrap(), Message::Pong(b"are you there".to_vec()));
+    ws.close(CloseCode::NORMAL, "done").unwrap();
+
+    // Collect what it printed, until both directions ended (bounded).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut output = Vec::new();
+    let mut ends = 0;
+    while ends < 2 && Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+            if line.ends_with("end of stream") {
+                ends += 1;
+            }
+            output.push(line);
+        }
+    }
+    let text = output.join("\n");
+    let has = |needle: &str| {
+        assert!(
+            text.contains(needle),
+            "inspector output lacks {needle:?}:\n{text}"
+        )
+    };
+    has("→ GET /chat HTTP/1.1  (WebSocket upgrade)");
+    has("accept = base64(SHA-1(key + \"258EAFA5-E914-47DA-95CA-C5AB0DC85B11\"))");
+    has("← HTTP/1.1 101 Switching Protocols");
+    has("(Sec-WebSocket-Accept matches the key ✓)");
+    // The text frame both ways: masked from the client, not from the server.
+    has("→ text         FIN=1 RSV=000 MASK key=");
+    has("← text         FIN=1 RSV=000 no mask len=5 (7-bit length)");
+    has("\"Hello\"");
+    // 300 bytes need the 16-bit length; --hex marks each field.
+    has("len=300 (16-bit length)");
+    has("payload len=126 → a 16-bit length follows");
+    has("extended payload length = 300");
+    has("masking key");
+    has("→ ping ");
+    has("← pong ");
+    has("\"are you there\"");
+    // The closing handshake with the code by name.
+    has("code 1000 (normal closure), reason \"done\"");
+    has("← close ");
+    assert!(!text.contains("!!"), "no violation expected:\n{text}");
+    assert_eq!(ends, 2, "both directions ended:\n{text}");
+    server.shutdown();
+}
+
+#[test]
+fn inspector_reports_a_protocol_violation_and_still_forwards() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .spawn(|mut ws| while ws.read().is_ok() {})
+        .unwrap();
+    let upstream = format!("ws://{}", server.local_addr());
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Running(
+        Command::new(inspector_binary())
+            .args([listen.as_str(), upstream.as_str()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the inspector"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+        .recv_timeout(Duration::from_secs(10))
+        .expect("inspector started");
+
+    // A raw client that sends an unmasked frame, which servers must refuse.
+    let mut raw = TcpStream::connect(&listen).unwrap();
+    raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        raw.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    raw.write_all(&[0x81, 0x02, b'h', b'i']).unwrap();
+    // The server's Close 1002 comes back through the inspector.
+    let mut close = [0u8; 4];
+    raw.read_exact(&mut close).unwrap();
+    assert_eq!(close, [0x88, 0x02, 0x03, 0xEA]);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut output = Vec::new();
+    while Instant::now() < deadline {
+        match lines.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => output.push(line),
+            Err(_) if output.iter().any(|l| l.contains("code 1002")) => break,
+            Err(_) => {}
+        }
+    }
+    let text = output.join("\n");
+    assert!(
+        text.contains("!! protocol violation: received an unmasked frame from a client"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[the receiver should close with 1002 (protocol error)]"),
+        "{text}"
+    );
+    assert!(text.contains("code 1002 (protocol error)"), "{text}");
+    server.shutdown();
+}
