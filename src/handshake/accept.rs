@@ -25,7 +25,7 @@ pub fn accept_key(key: &[u8]) -> [u8; ACCEPT_LEN] {
     let mut hash = sha1::Sha1::new();
     hash.update(key);
     hash.update(GUID.as_bytes());
-    let digest = hash.finalize();
+    let digest = hash.finish();
     let mut out = [0u8; ACCEPT_LEN];
     // 20 bytes always encode to exactly 28 characters, so this cannot fail;
     // the length check is kept anyway rather than an unwrap.
