@@ -229,7 +229,7 @@ impl<'h, 'b> Request<'h, 'b> {
     /// ([`Error::InvalidKey`]); `Origin` appears at most once.
     pub fn validate_upgrade(&self) -> Result<ClientKey, Error> {
         // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
-        if self.method != "GET" {
+        if self.method.as_bytes() != b"GET" {
             return Err(Error::MethodNotGet);
         }
         if self.version < (1, 1) {
