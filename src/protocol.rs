@@ -403,7 +403,7 @@ impl Connection {
     fn receive_inner(&mut self, buf: &mut [u8]) -> Result<(usize, Step)> {
         let mut pos = 0;
         loop {
-            let Some(mut frame) = self.frame else {
+            let Some(frame) = &mut self.frame else {
                 // Collect the header, which may arrive in pieces.
                 pos += self.collect_header(&buf[pos..]);
                 let parsed = FrameHeader::parse(&self.header[..usize::from(self.header_len)])?;
@@ -439,15 +439,18 @@ impl Connection {
             }
             pos += n;
             frame.remaining -= n as u64;
-            let frame_done = frame.remaining == 0;
-            self.frame = if frame_done { None } else { Some(frame) };
+            let (opcode, frame_done) = (frame.opcode, frame.remaining == 0);
+            let fin = frame_done && frame.fin;
+            if frame_done {
+                self.frame = None;
+            }
 
-            if frame.opcode.is_control() {
+            if opcode.is_control() {
                 // A control payload is at most 125 bytes (checked in the
                 // header), so it fits.
                 self.control.push(piece);
                 if frame_done {
-                    return Ok((pos, Step::Control(frame.opcode)));
+                    return Ok((pos, Step::Control(opcode)));
                 }
                 continue;
             }
@@ -456,7 +459,6 @@ impl Connection {
             if kind == DataKind::Text {
                 self.utf8.feed(piece)?;
             }
-            let fin = frame_done && frame.fin;
             if fin {
                 self.end_message()?;
             }
@@ -587,8 +589,8 @@ impl Connection {
 
     /// The peer's Close frame (§5.5.1, §7.1.5).
     fn receive_close(&mut self) -> Result<Event<'_>> {
-        // Check first (a bad payload fails the connection), then read the
-        // code and reason out of the stored payload for the event.
+        // Check first (a bad payload fails the connection); the event, which
+        // borrows the stored payload, is read from it again at the end.
         let code = match close::parse_payload(self.control.as_slice()) {
             Ok(frame) => frame.map(|f| f.code),
             Err(error) => return Err(self.fail(error)),
@@ -604,7 +606,9 @@ impl Connection {
             // Our Close was answered: the closing handshake is complete.
             _ => self.state = State::Closed,
         }
-        Ok(Event::Close(close::parse_payload(self.control.as_slice())?))
+        // Checked above, so this reading cannot fail.
+        let frame = close::parse_payload(self.control.as_slice()).unwrap_or(None);
+        Ok(Event::Close(frame))
     }
 
     /// Fails the connection (§7.1.7): queues a Close frame with the error's
