@@ -152,31 +152,32 @@ impl FrameHeader {
         let rsv = (b0 >> 4) & 0b111;
         let opcode = OpCode::from_bits(b0 & 0x0F)?;
 
-        let (payload_len, rest) = match b1 & 0x7F {
+        // After the first two bytes: the extended length, if any, then the
+        // masking key, if any.
+        let rest = header.get(2..).unwrap_or(&[]);
+        let key_len = if b1 & 0x80 != 0 { 4 } else { 0 };
+        let (extended, key) = rest.split_at(rest.len().saturating_sub(key_len));
+        let payload_len = match b1 & 0x7F {
             126 => {
-                let (ext, rest) = header[2..].split_at(2);
-                let n = u64::from(u16::from_be_bytes([ext[0], ext[1]]));
+                let n = big_endian(extended);
                 if n < 126 {
                     return Err(Error::NonMinimalLength { length: n });
                 }
-                (n, rest)
+                n
             }
             127 => {
-                let (ext, rest) = header[2..].split_at(8);
-                let mut be = [0u8; 8];
-                be.copy_from_slice(ext);
-                let n = u64::from_be_bytes(be);
+                let n = big_endian(extended);
                 if n >> 63 != 0 {
                     return Err(Error::LengthMsbSet);
                 }
                 if n <= 0xFFFF {
                     return Err(Error::NonMinimalLength { length: n });
                 }
-                (n, rest)
+                n
             }
-            n => (u64::from(n), &header[2..]),
+            n => u64::from(n),
         };
-        let mask = match *rest {
+        let mask = match *key {
             [a, b, c, d] => Some([a, b, c, d]),
             _ => None,
         };
@@ -244,6 +245,11 @@ impl FrameHeader {
         }
         Ok(len)
     }
+}
+
+/// The value of a big-endian number of at most 8 bytes.
+fn big_endian(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0, |n, &b| (n << 8) | u64::from(b))
 }
 
 /// The key rotated so that its first byte applies at payload position
