@@ -66,7 +66,7 @@ pub fn encode(input: &[u8], out: &mut [u8]) -> Option<usize> {
 }
 
 /// The 6-bit value of an alphabet character.
-fn value(c: u8) -> Option<u8> {
+pub(crate) fn value(c: u8) -> Option<u8> {
     match c {
         b'A'..=b'Z' => Some(c - b'A'),
         b'a'..=b'z' => Some(c - b'a' + 26),

@@ -283,6 +283,14 @@ fn parse_header_line(line: &[u8]) -> Result<Header<'_>, Error> {
     Ok(Header { name, value })
 }
 
+/// `s` split at its first space, without the space, or `None` if it has
+/// none: how a start line's parts are separated (RFC 9112 §3, §4).
+pub fn split_at_space(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let space = s.iter().position(|&b| b == b' ')?;
+    let (before, after) = s.split_at(space);
+    Some((before, after.get(1..).unwrap_or(b"")))
+}
+
 /// Parses `HTTP-version = "HTTP/" DIGIT "." DIGIT` (RFC 9112 §2.3) into
 /// (major, minor).
 pub fn parse_version(s: &[u8]) -> Result<(u8, u8), Error> {

@@ -109,12 +109,10 @@ impl RequestParser {
 
 /// `request-line = method SP request-target SP HTTP-version` (RFC 9112 §3).
 fn parse_request_line(line: &[u8]) -> Result<(&str, &str, (u8, u8)), Error> {
-    let mut parts = line.splitn(3, |&b| b == b' ');
-    let method = parts.next().unwrap_or(b"");
-    let target = parts.next().unwrap_or(b"");
-    let version = parts.next().ok_or(Error::MalformedHttp(
-        "the request line is not `method target version`",
-    ))?;
+    const NOT_THREE_PARTS: Error =
+        Error::MalformedHttp("the request line is not `method target version`");
+    let (method, rest) = head::split_at_space(line).ok_or(NOT_THREE_PARTS)?;
+    let (target, version) = head::split_at_space(rest).ok_or(NOT_THREE_PARTS)?;
     if !head::is_token(method) {
         return Err(Error::MalformedHttp("the method is not a token"));
     }
@@ -225,8 +223,8 @@ impl<'h, 'b> Request<'h, 'b> {
     /// `websocket`; `Connection` lists `Upgrade`; `Sec-WebSocket-Version` is
     /// `13` ([`Error::UnsupportedWebSocketVersion`], also when it is
     /// missing, since 426 tells the client which version to use);
-    /// `Sec-WebSocket-Key` appears once and decodes to 16 bytes
-    /// ([`Error::InvalidKey`]); `Origin` appears at most once.
+    /// `Origin` appears at most once; `Sec-WebSocket-Key` appears once and
+    /// decodes to 16 bytes ([`Error::InvalidKey`]).
     pub fn validate_upgrade(&self) -> Result<ClientKey, Error> {
         // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
         if self.method.as_bytes() != b"GET" {
@@ -264,14 +262,13 @@ impl<'h, 'b> Request<'h, 'b> {
             Some(b"13") => {}
             _ => return Err(Error::UnsupportedWebSocketVersion),
         }
-        // Item 5: a base64 nonce of exactly 16 bytes.
-        let key = head::find_once(self.headers, "Sec-WebSocket-Key")?
-            .ok_or(Error::MissingHeader("Sec-WebSocket-Key"))?;
-        let key = ClientKey::new(key)?;
         // RFC 6454 §7.3: a user agent sends at most one Origin. Two would
         // leave the server's origin check looking at only one of them.
         head::find_once(self.headers, "Origin")?;
-        Ok(key)
+        // Item 5: a base64 nonce of exactly 16 bytes.
+        let key = head::find_once(self.headers, "Sec-WebSocket-Key")?
+            .ok_or(Error::MissingHeader("Sec-WebSocket-Key"))?;
+        ClientKey::new(key)
     }
 }
 
@@ -302,10 +299,15 @@ impl ClientKey {
     /// Checks `key` (a `Sec-WebSocket-Key` value) and keeps it.
     pub fn new(key: &[u8]) -> Result<Self, Error> {
         let key: [u8; KEY_LEN] = key.try_into().map_err(|_| Error::InvalidKey)?;
-        // 24 characters decode to at most 18 bytes; only 16 is right.
-        let mut nonce = [0u8; 18];
-        match base64::decode(&key, &mut nonce) {
-            Ok(16) => Ok(ClientKey(key)),
+        // 16 bytes are 128 bits: 21 characters of 6 bits, then one whose
+        // last 4 bits are unused and must be zero (RFC 4648 §3.5), then
+        // two `=` of padding.
+        let [chars @ .., last, b'=', b'='] = key else {
+            return Err(Error::InvalidKey);
+        };
+        let all_valid = chars.iter().all(|&c| base64::value(c).is_some());
+        match base64::value(last) {
+            Some(v) if all_valid && v & 0x0F == 0 => Ok(ClientKey(key)),
             _ => Err(Error::InvalidKey),
         }
     }
@@ -784,6 +786,40 @@ mod tests {
         );
         // Every byte was looked at once while searching for the end.
         assert_eq!(parser.scanner.examined, SAMPLE.len());
+    }
+
+    #[test]
+    fn client_key_agrees_with_strict_base64_decoding() {
+        // ClientKey::new checks "base64 of exactly 16 bytes" directly; it must
+        // accept exactly what the strict decoder decodes to 16 bytes. Random
+        // changes of one to three characters of a valid key probe the edges.
+        let pool = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=- \xff";
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 32) as usize
+        };
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..100_000 {
+            let mut key = *b"dGhlIHNhbXBsZSBub25jZQ==";
+            for _ in 0..1 + next() % 3 {
+                key[next() % KEY_LEN] = pool[next() % pool.len()];
+            }
+            let mut out = [0u8; 18];
+            let decodes_to_16 = base64::decode(&key, &mut out) == Ok(16);
+            assert_eq!(ClientKey::new(&key).is_ok(), decodes_to_16, "{key:?}");
+            if decodes_to_16 {
+                accepted += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        assert!(accepted > 1000 && refused > 1000);
+        assert!(ClientKey::new(b"dGhlIHNhbXBsZSBub25jZR==").is_err());
+        assert!(ClientKey::new(b"dGhlIHNhbXBsZSBub25jZQ=").is_err());
+        assert!(ClientKey::new(b"dGhlIHNhbXBsZSBub25jZQ===").is_err());
     }
 
     #[test]
