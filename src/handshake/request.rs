@@ -364,8 +364,7 @@ pub fn write_accept_response(
         ],
     )?;
     let mut w = Out::new(out);
-    w.put(b"HTTP/1.1 101 Switching Protocols\r\n");
-    w.put(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
+    w.put(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n");
     w.header("Sec-WebSocket-Accept", &key.accept());
     if let Some(protocol) = protocol {
         w.header("Sec-WebSocket-Protocol", protocol.as_bytes());
