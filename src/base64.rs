@@ -12,9 +12,6 @@
 //! non-zero "unused" bits in the last character are all rejected, so every
 //! byte string has exactly one accepted encoding.
 
-/// The 64 characters, in value order (RFC 4648 §4, Table 1).
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Why decoding failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeError {
@@ -48,21 +45,34 @@ pub fn encode(input: &[u8], out: &mut [u8]) -> Option<usize> {
     let len = encoded_len(input.len());
     let out = out.get_mut(..len)?;
     for (group, chars) in input.chunks(3).zip(out.chunks_exact_mut(4)) {
-        let b = [
-            group[0],
-            *group.get(1).unwrap_or(&0),
-            *group.get(2).unwrap_or(&0),
-        ];
-        let bits = u32::from_be_bytes([0, b[0], b[1], b[2]]);
-        for (i, c) in chars.iter_mut().enumerate() {
-            *c = ALPHABET[(bits >> (18 - 6 * i) & 63) as usize];
+        // The (last) group may be short: its missing bytes count as zero.
+        let mut b = [0u8; 3];
+        for (dst, &src) in b.iter_mut().zip(group) {
+            *dst = src;
         }
+        let bits = u32::from_be_bytes([0, b[0], b[1], b[2]]);
         // One input byte fills 2 characters, two fill 3; the rest is padding.
-        for c in &mut chars[group.len() + 1..] {
-            *c = b'=';
+        for (i, c) in chars.iter_mut().enumerate() {
+            *c = if i <= group.len() {
+                character((bits >> (18 - 6 * i)) as u8 & 63)
+            } else {
+                b'='
+            };
         }
     }
     Some(len)
+}
+
+/// The alphabet character of a 6-bit value (RFC 4648 §4, Table 1).
+fn character(v: u8) -> u8 {
+    match v {
+        0..=25 => b'A' + v,
+        26..=51 => b'a' + (v - 26),
+        52..=61 => b'0' + (v - 52),
+        62 => b'+',
+        // 63: the callers pass 6-bit values.
+        _ => b'/',
+    }
 }
 
 /// The 6-bit value of an alphabet character.
@@ -96,10 +106,10 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
         .ok_or(DecodeError::BufferTooSmall)?;
 
     let data_chars = input.len() - padding;
-    let mut written = 0;
-    for (g, group) in input.chunks_exact(4).enumerate() {
+    // Each group of 4 characters fills 3 bytes of `out`; the last one,
+    // with padding, fills what is left (2 characters 1 byte, 3 fill 2).
+    for (g, (group, dest)) in input.chunks_exact(4).zip(out.chunks_mut(3)).enumerate() {
         let mut bits: u32 = 0;
-        let mut chars = 0;
         for (i, &c) in group.iter().enumerate() {
             let index = g * 4 + i;
             if index >= data_chars {
@@ -107,19 +117,16 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, DecodeError> {
             }
             let v = value(c).ok_or(DecodeError::InvalidByte { index })?;
             bits |= u32::from(v) << (18 - 6 * i);
-            chars += 1;
         }
-        let bytes = bits.to_be_bytes();
-        // 4 characters carry 3 bytes, 3 carry 2, 2 carry 1.
-        let n = chars - 1;
+        let [_, bytes @ ..] = bits.to_be_bytes();
+        let (used, unused) = bytes.split_at(dest.len());
         // Bits that padding left unused must be zero (RFC 4648 §3.5).
-        if bytes[1 + n..].iter().any(|&b| b != 0) {
+        if unused.iter().any(|&b| b != 0) {
             return Err(DecodeError::NonCanonical);
         }
-        out[written..written + n].copy_from_slice(&bytes[1..1 + n]);
-        written += n;
+        dest.copy_from_slice(used);
     }
-    Ok(written)
+    Ok(out.len())
 }
 
 #[cfg(test)]

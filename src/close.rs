@@ -157,8 +157,12 @@ pub fn parse_payload(payload: &[u8]) -> Result<Option<CloseFrame<'_>>> {
 /// returning its length.
 pub fn write_payload(code: CloseCode, reason: &str, out: &mut [u8; 125]) -> Result<usize> {
     check_payload(code, reason)?;
-    out[..2].copy_from_slice(&code.0.to_be_bytes());
-    out[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+    let (code_bytes, rest) = out.split_at_mut(2);
+    code_bytes.copy_from_slice(&code.0.to_be_bytes());
+    // The reason fits: it is at most 123 bytes (checked just above).
+    for (dst, &src) in rest.iter_mut().zip(reason.as_bytes()) {
+        *dst = src;
+    }
     Ok(2 + reason.len())
 }
 

@@ -380,7 +380,7 @@ impl fmt::Display for Error {
             HandshakeRefused { status, body } => write!(
                 f,
                 "the server refused the WebSocket handshake with HTTP {status}: {}",
-                std::string::String::from_utf8_lossy(&body[..body.len().min(200)])
+                std::string::String::from_utf8_lossy(body.get(..200).unwrap_or(body))
             ),
             #[cfg(feature = "std")]
             InvalidUrl(what) => write!(f, "invalid WebSocket URL: {what} (RFC 6455 §3)"),

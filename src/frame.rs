@@ -224,24 +224,24 @@ impl FrameHeader {
                 "payload length must be below 2^63 (RFC 6455 §5.2)",
             ));
         }
-        out[0] = (u8::from(self.fin) << 7) | ((self.rsv & 0b111) << 4) | self.opcode as u8;
+        // The 7-bit length, and how many bytes of extended length follow.
+        let (len7, extended_len) = match self.payload_len {
+            n @ 0..=125 => (n as u8, 0),
+            126..=0xFFFF => (126, 2),
+            _ => (127, 8),
+        };
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
-        let mut at = 2;
-        match self.payload_len {
-            n @ 0..=125 => out[1] = mask_bit | n as u8,
-            n @ 126..=0xFFFF => {
-                out[1] = mask_bit | 126;
-                out[2..4].copy_from_slice(&(n as u16).to_be_bytes());
-                at = 4;
-            }
-            n => {
-                out[1] = mask_bit | 127;
-                out[2..10].copy_from_slice(&n.to_be_bytes());
-                at = 10;
-            }
-        }
-        if let Some(key) = self.mask {
-            out[at..at + 4].copy_from_slice(&key);
+        let (first_two, rest) = out.split_at_mut(2);
+        first_two.copy_from_slice(&[
+            (u8::from(self.fin) << 7) | ((self.rsv & 0b111) << 4) | self.opcode as u8,
+            mask_bit | len7,
+        ]);
+        // The extended length is the low bytes of the length, big-endian.
+        let (extended, key) = rest.split_at_mut(extended_len);
+        let be = self.payload_len.to_be_bytes();
+        extended.copy_from_slice(be.get(8 - extended_len..).unwrap_or(&[]));
+        if let Some(mask) = self.mask {
+            key.copy_from_slice(&mask);
         }
         Ok(len)
     }
@@ -295,8 +295,13 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) -> usize {
 /// Copies `src` into the start of `dst`, masked, where `src` starts at byte
 /// `offset` of the payload. Returns the offset just after `src`. This is how
 /// a client masks a payload it may not modify (for instance a `&str`).
+///
+/// `dst` should be at least as long as `src`; a shorter one receives only
+/// the bytes that fit, and the offset returned is just after those.
 pub fn mask_into(src: &[u8], dst: &mut [u8], key: [u8; 4], offset: usize) -> usize {
-    let dst = &mut dst[..src.len()];
+    let n = src.len().min(dst.len());
+    let (dst, _) = dst.split_at_mut(n);
+    let (src, _) = src.split_at(n);
     dst.copy_from_slice(src);
     apply_mask(dst, key, offset)
 }

@@ -57,6 +57,20 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// The core never panics on any input (DESIGN.md: bounded, always): no
+// unwrap, no expect, no panic!, and no indexing or slicing that could be out
+// of bounds. Where an index is provably in bounds and a rewrite would read
+// worse, the smallest item carries an `allow` with the invariant that proves
+// it. (Test code may panic: that is how a test fails.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod base64;
 pub mod close;
@@ -68,7 +82,15 @@ pub mod random;
 pub mod sha1;
 pub mod utf8;
 
+// The std layer runs on hosts with unwinding and owns growable buffers; the
+// no-panic rule above is for the core that microcontrollers run.
 #[cfg(feature = "std")]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 pub mod blocking;
 
 pub use close::CloseCode;

@@ -172,7 +172,7 @@ pub struct DataHeader {
 impl DataHeader {
     /// The header's bytes, to be written before the payload.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }
 
     /// The masking key, when the payload must be masked (client role).
@@ -202,7 +202,7 @@ pub struct ControlFrame {
 impl ControlFrame {
     /// The frame's bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }
 
     /// Which control frame this is.
@@ -242,13 +242,16 @@ impl ControlPayload {
     };
 
     fn as_slice(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }
 
+    /// Appends `bytes`, which the caller has checked fit.
     fn push(&mut self, bytes: &[u8]) {
         let at = usize::from(self.len);
-        self.bytes[at..at + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len() as u8;
+        if let Some(dest) = self.bytes.get_mut(at..at + bytes.len()) {
+            dest.copy_from_slice(bytes);
+            self.len += bytes.len() as u8;
+        }
     }
 }
 
@@ -383,13 +386,12 @@ impl Connection {
                 consumed,
                 event: Some(Event::Data {
                     kind,
-                    bytes: &buf[start..consumed],
+                    bytes: buf.get(start..consumed).unwrap_or_default(),
                     fin,
                 }),
             }),
             Ok((consumed, Step::Control(opcode))) => {
-                let event = self.control_event(opcode)?;
-                Ok(Received {
+                self.control_event(opcode).map(|event| Received {
                     consumed,
                     event: Some(event),
                 })
@@ -405,8 +407,9 @@ impl Connection {
         loop {
             let Some(frame) = &mut self.frame else {
                 // Collect the header, which may arrive in pieces.
-                pos += self.collect_header(&buf[pos..]);
-                let parsed = FrameHeader::parse(&self.header[..usize::from(self.header_len)])?;
+                pos += self.collect_header(buf.get(pos..).unwrap_or_default());
+                let collected = self.header.get(..usize::from(self.header_len));
+                let parsed = FrameHeader::parse(collected.unwrap_or_default())?;
                 let Some((header, _)) = parsed else {
                     return Ok((pos, Step::Nothing));
                 };
@@ -426,14 +429,14 @@ impl Connection {
                 continue;
             };
 
-            let available = buf.len() - pos;
-            if available == 0 {
+            let unread = buf.get_mut(pos..).unwrap_or_default();
+            if unread.is_empty() {
                 return Ok((pos, Step::Nothing));
             }
-            // `remaining` fits in usize whenever it is below `available`.
-            let n = usize::try_from(frame.remaining).map_or(available, |r| r.min(available));
+            // `remaining` fits in usize whenever it is below the length.
+            let n = usize::try_from(frame.remaining).map_or(unread.len(), |r| r.min(unread.len()));
             let start = pos;
-            let piece = &mut buf[start..start + n];
+            let (piece, _) = unread.split_at_mut(n);
             if let Some(key) = frame.mask {
                 frame.seen = frame::apply_mask(piece, key, frame.seen);
             }
@@ -466,22 +469,26 @@ impl Connection {
         }
     }
 
-    /// Copies as many header bytes as are needed (and available) into the
-    /// header buffer, returning how many were taken. The first two bytes
-    /// say how long the whole header is (§5.2), so they come first.
+    /// Copies header bytes from `input` into the header buffer until the
+    /// header is complete or the input ends, returning how many were taken.
+    /// The first two bytes say how long the whole header is (§5.2).
     fn collect_header(&mut self, input: &[u8]) -> usize {
         let mut taken = 0;
-        for _ in 0..2 {
+        for &byte in input {
             let have = usize::from(self.header_len);
-            let need = if have < 2 {
-                2
-            } else {
-                frame::header_len([self.header[0], self.header[1]])
+            let need = match self.header {
+                [b0, b1, ..] if have >= 2 => frame::header_len([b0, b1]),
+                _ => 2,
             };
-            let take = need.saturating_sub(have).min(input.len() - taken);
-            self.header[have..have + take].copy_from_slice(&input[taken..taken + take]);
-            self.header_len += take as u8;
-            taken += take;
+            if have >= need {
+                break;
+            }
+            // `need` is at most 14, the buffer's length.
+            if let Some(slot) = self.header.get_mut(have) {
+                *slot = byte;
+            }
+            self.header_len += 1;
+            taken += 1;
         }
         taken
     }
@@ -808,14 +815,16 @@ impl Connection {
         // A control header is at most 6 bytes and the payload at most 125,
         // so both fit.
         let n = header.emit(&mut frame.bytes).unwrap_or(0);
-        let mid = n + first.len();
-        let end = mid + rest.len();
-        frame.bytes[n..mid].copy_from_slice(first);
-        frame.bytes[mid..end].copy_from_slice(rest);
-        if let Some(key) = header.mask {
-            frame::apply_mask(&mut frame.bytes[n..end], key, 0);
+        let end = n + first.len() + rest.len();
+        if let Some(payload) = frame.bytes.get_mut(n..end) {
+            let (head, tail) = payload.split_at_mut(first.len());
+            head.copy_from_slice(first);
+            tail.copy_from_slice(rest);
+            if let Some(key) = header.mask {
+                frame::apply_mask(payload, key, 0);
+            }
+            frame.len = end as u8;
         }
-        frame.len = end as u8;
         frame
     }
 }

@@ -77,7 +77,8 @@ impl Utf8Validator {
             Err(e) if e.error_len().is_some() => self.fail(),
             // Only a character cut at the end: carry its state over.
             Err(e) => {
-                for &b in &bytes[e.valid_up_to()..] {
+                let (_, cut) = bytes.split_at(e.valid_up_to());
+                for &b in cut {
                     self.step(b)?;
                 }
                 Ok(())
