@@ -79,7 +79,7 @@ impl Sha1 {
     pub(crate) fn finish(&mut self) -> [u8; 20] {
         self.pad();
         let mut out = [0u8; 20];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
+        for (chunk, word) in out.chunks_exact_mut(4).zip(&self.state) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
         out
@@ -93,7 +93,7 @@ impl Sha1 {
         while self.block_len != 56 {
             self.push(0);
         }
-        for byte in bit_len.to_be_bytes() {
+        for &byte in &bit_len.to_be_bytes() {
             self.push(byte);
         }
     }
@@ -154,7 +154,7 @@ fn compress(state: &mut [u32; 5], block: &[u32; 16]) {
         b = a;
         a = temp;
     }
-    for (s, v) in state.iter_mut().zip([a, b, c, d, e]) {
+    for (s, &v) in state.iter_mut().zip(&[a, b, c, d, e]) {
         *s = s.wrapping_add(v);
     }
 }
