@@ -807,7 +807,8 @@ impl Connection {
             mask: self.new_mask(rng),
             payload_len: (first.len() + rest.len()) as u64,
         };
-        // Built in the value returned, so that it is not copied again.
+        // Header and payload are written straight into the frame's own
+        // buffer, with no intermediate arrays.
         let mut frame = ControlFrame {
             bytes: [0; 6 + MAX_CONTROL_PAYLOAD],
             len: 0,
