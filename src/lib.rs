@@ -3,57 +3,196 @@
 //! wslite implements the WebSocket protocol once, in a `no_std`,
 //! allocation-free, sans-I/O core: bytes in, events out; events in, bytes out.
 //! A microcontroller with smoltcp or lwIP, a fuzzer, and (with the `std`
-//! feature) a blocking server on `std::net` all drive the same code.
+//! feature, on by default) a blocking server on `std::net` all drive the same
+//! code. Most programs want the blocking layer: [`Server`], [`connect`],
+//! [`WebSocket`] (re-exported here from [`blocking`]).
 //!
-//! ## The protocol in four steps, and where each lives
+//! This page is also a guided tour of the protocol, for readers who have
+//! never seen it: four steps, each pointing at the module that implements it
+//! and the section of RFC 6455 it comes from. The examples run as tests.
 //!
-//! 1. **The opening handshake** (RFC 6455 §4, module [`handshake`]). The
-//!    client sends an HTTP/1.1 `GET` with `Upgrade: websocket` and a random
-//!    `Sec-WebSocket-Key`; the server answers `101 Switching Protocols` with
-//!    `Sec-WebSocket-Accept = base64(SHA-1(key + GUID))` (modules [`sha1`],
-//!    [`base64`]). It is HTTP so that WebSocket can share port 80/443 with the
-//!    web and pass through the same proxies; the accept value proves the
-//!    server understood the request as WebSocket and not as plain HTTP.
-//! 2. **The open channel.** After the `101`, the TCP connection carries
-//!    frames in both directions, independently, until one side closes.
-//! 3. **Frames** (RFC 6455 §5, modules [`frame`] and [`protocol`]). Every
-//!    frame has a 2–14 byte header: FIN, three reserved bits, an opcode
-//!    (text, binary, continuation, close, ping, pong), a mask bit and a
-//!    7/16/64-bit payload length. Clients mask every frame with a fresh
-//!    random key (§5.3, §10.3: so a hostile page cannot choose the bytes a
-//!    proxy sees); servers never mask. A message may be split into fragments
-//!    (§5.4); control frames (ping, pong, close) are small and may appear
-//!    between fragments (§5.5). Text must be UTF-8 ([`utf8`], §8.1).
-//! 4. **The closing handshake** (RFC 6455 §7, modules [`close`] and
-//!    [`protocol`]). One side sends Close with a status code, the other
-//!    answers with Close, then the server closes TCP. A peer that breaks a
-//!    rule is answered with a Close carrying the code that names the
-//!    problem (1002 protocol error, 1007 invalid data, 1009 too big), and
-//!    the connection is dropped ([`Error::close_code`]).
+//! # Step 1: the opening handshake is HTTP (RFC 6455 §4)
 //!
-//! ## Reading order
+//! A WebSocket connection starts as an ordinary HTTP/1.1 request, so it can
+//! use the web's ports (80, 443) and pass through the proxies and load
+//! balancers that already speak HTTP. The client asks to *upgrade* the
+//! connection:
 //!
-//! `sha1` → `base64` → `handshake` → `frame` → `utf8` → `close` →
-//! `protocol` → `error`, with `random` wherever masking needs it. Each module
-//! opens with the RFC section it implements and what it teaches.
+//! ```text
+//! GET /chat HTTP/1.1
+//! Host: server.example.com
+//! Upgrade: websocket
+//! Connection: Upgrade
+//! Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==
+//! Sec-WebSocket-Version: 13
+//! ```
 //!
-//! ## The core, driven by hand
+//! The key is 16 random bytes in base64. The server proves that it understood
+//! the request *as WebSocket* (and is not an HTTP server that happens to echo
+//! headers) by hashing the key with a fixed GUID, and answers `101`:
+//!
+//! ```text
+//! HTTP/1.1 101 Switching Protocols
+//! Upgrade: websocket
+//! Connection: Upgrade
+//! Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+//! ```
+//!
+//! Modules: [`handshake`] (parse and write both messages, in a buffer you own,
+//! in time linear in the input), [`sha1`] and [`base64`] (only what the accept
+//! value needs: `base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))`).
+//!
+//! ```
+//! use wslite::handshake::{self, Header, RequestParser, Status};
+//!
+//! let request = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\n\
+//!     Upgrade: websocket\r\nConnection: Upgrade\r\n\
+//!     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+//! let mut headers = [Header::EMPTY; 16];
+//! let mut parser = RequestParser::new(handshake::Limits::new());
+//! let Status::Complete((len, request)) = parser.parse(request, &mut headers)? else {
+//!     unreachable!("the whole request is there");
+//! };
+//! assert_eq!(request.path(), "/chat");
+//! assert_eq!(len, 161); // the whole head, up to and including the empty line
+//! let key = request.validate_upgrade()?; // GET, HTTP/1.1, Upgrade, Connection, version 13, a 16-byte key
+//! assert_eq!(&key.accept(), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+//!
+//! let mut answer = [0u8; 256];
+//! let n = handshake::write_accept_response(&mut answer, &key, None, &[])?;
+//! assert!(answer[..n].starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+//! # Ok::<(), wslite::Error>(())
+//! ```
+//!
+//! A request that breaks a rule gets the HTTP status that names the problem
+//! ([`Error::http_status`]): 400, 405 for a method other than GET, 426 (with
+//! `Sec-WebSocket-Version: 13`) for another version, 431 for heads over the
+//! limits.
+//!
+//! # Step 2: the open channel
+//!
+//! After the `101`, the same TCP connection stops carrying HTTP. Both sides
+//! may now send at any time, independently: WebSocket is full duplex. Bytes
+//! the server sends right after its `101` are already frames. (In the
+//! blocking layer, [`WebSocket::split`] gives a reader and a writer that two
+//! threads use at once.)
+//!
+//! # Step 3: frames (RFC 6455 §5)
+//!
+//! Everything after the handshake is a *frame*: a header of 2 to 14 bytes,
+//! then the payload. Module [`frame`] draws the header bit by bit; in short:
+//!
+//! ```text
+//!  byte 0: FIN | RSV1 RSV2 RSV3 | opcode (4 bits)
+//!  byte 1: MASK | payload length (7 bits: 0-125, or 126 → 16-bit length follows, 127 → 64-bit)
+//!  then:   extended length (0, 2 or 8 bytes), masking key (0 or 4 bytes), payload
+//! ```
+//!
+//! The opcode says what the frame is: text (UTF-8), binary, continuation;
+//! or one of the *control* frames close, ping, pong.
+//!
+//! **Masking, and why clients mask** (§5.3, §10.3). Every frame a client sends
+//! carries a fresh random 4-byte key, and its payload is XORed with it. This
+//! is not secrecy (the key is in the frame): it stops a hostile script in a
+//! browser from choosing the exact bytes that reach a confused proxy, which
+//! could otherwise be tricked into caching forged HTTP responses. Servers
+//! never mask. A server that receives an unmasked frame, or a client a masked
+//! one, closes the connection with 1002.
+//!
+//! ```
+//! use wslite::frame::{apply_mask, FrameHeader, OpCode};
+//!
+//! // RFC 6455 §5.7: a masked text frame carrying "Hello".
+//! let mut bytes = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+//! let (header, len) = FrameHeader::parse(&bytes)?.expect("complete header");
+//! assert_eq!((header.fin, header.opcode, header.payload_len), (true, OpCode::Text, 5));
+//! assert_eq!(header.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
+//! apply_mask(&mut bytes[len..], [0x37, 0xfa, 0x21, 0x3d], 0);
+//! assert_eq!(&bytes[len..], b"Hello");
+//! # Ok::<(), wslite::Error>(())
+//! ```
+//!
+//! **Fragmentation and control frames** (§5.4, §5.5). A message may be sent
+//! as one text or binary frame with FIN clear, any number of continuation
+//! frames, and a last one with FIN set, so a sender need not know a message's
+//! length in advance. Control frames (ping, pong, close) are at most 125
+//! bytes, never fragmented, and may arrive *between* the fragments of a
+//! message. A ping is answered with a pong carrying the same payload. Text is
+//! checked as it arrives ([`utf8`], §8.1): the connection fails with 1007 at
+//! the first byte that can never be valid UTF-8, even if a character is cut
+//! between two fragments.
+//!
+//! Module [`protocol`] applies all of these rules. [`protocol::Connection`]
+//! takes bytes as they come from the network and returns events; it unmasks
+//! in place and never copies a payload:
 //!
 //! ```
 //! use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
 //!
-//! // A server's connection, after the handshake.
-//! let mut conn = Connection::new(Role::Server, Limits::default());
-//! // RFC 6455 §5.7: a masked text frame carrying "Hello".
-//! let mut bytes = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
-//! let received = conn.receive(&mut bytes)?;
-//! assert_eq!(received.consumed, 11);
-//! assert_eq!(
-//!     received.event,
-//!     Some(Event::Data { kind: DataKind::Text, bytes: b"Hello", fin: true })
-//! );
+//! let mut conn = Connection::new(Role::Client, Limits::default());
+//! // RFC 6455 §5.7: "Hel" (FIN clear), a ping between the fragments, "lo".
+//! let mut bytes = [0x01, 0x03, b'H', b'e', b'l', 0x89, 0x00, 0x80, 0x02, b'l', b'o'];
+//! let mut at = 0;
+//! let mut seen = Vec::new();
+//! while at < bytes.len() {
+//!     let received = conn.receive(&mut bytes[at..])?;
+//!     at += received.consumed;
+//!     match received.event {
+//!         Some(Event::Data { kind: DataKind::Text, bytes, fin }) => seen.push(format!("text {:?} fin={fin}", std::str::from_utf8(bytes).unwrap())),
+//!         Some(Event::Ping(payload)) => seen.push(format!("ping {payload:?}")),
+//!         other => panic!("unexpected {other:?}"),
+//!     }
+//! }
+//! assert_eq!(seen, ["text \"Hel\" fin=false", "ping []", "text \"lo\" fin=true"]);
+//! // The pong that answers the ping is queued, ready to send.
+//! assert!(conn.take_pending(&mut FixedKey).is_some());
+//! # struct FixedKey;
+//! # impl wslite::RandomSource for FixedKey { fn fill_bytes(&mut self, b: &mut [u8]) { b.fill(7) } }
 //! # Ok::<(), wslite::Error>(())
 //! ```
+//!
+//! # Step 4: the closing handshake (RFC 6455 §7)
+//!
+//! Either side sends a Close frame, with a status code and an optional
+//! reason ([`close`], §7.4); the other answers with a Close of its own; then
+//! the TCP connection ends, the server's side first (§7.1.1). A Close is also
+//! how a peer that breaks a rule is told which rule: **every violation this
+//! crate detects is answered with the Close frame carrying the matching
+//! code** ([`Error::close_code`]) before the connection is dropped: 1002
+//! (protocol error), 1007 (invalid data, e.g. bad UTF-8), 1009 (too big).
+//!
+//! ```
+//! use wslite::protocol::{Connection, Limits, Role};
+//! use wslite::{CloseCode, Error};
+//!
+//! let mut server = Connection::new(Role::Server, Limits::default());
+//! // An unmasked frame from a client breaks §5.1.
+//! let err = server.receive(&mut [0x81, 0x02, b'h', b'i']).unwrap_err();
+//! assert!(matches!(err, Error::UnmaskedFrame));
+//! assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+//! // The Close that tells the client so is queued: 0x88, length 2, code 1002.
+//! # struct NoMask;
+//! # impl wslite::RandomSource for NoMask { fn fill_bytes(&mut self, _: &mut [u8]) {} }
+//! let close = server.take_pending(&mut NoMask).unwrap();
+//! assert_eq!(close.as_bytes(), [0x88, 0x02, 0x03, 0xea]);
+//! ```
+//!
+//! # Reading order for `src/`
+//!
+//! 1. [`sha1`], [`base64`]: the two primitives of the handshake;
+//! 2. [`handshake`]: `head` (HTTP/1.1 heads, linear-time scanning), `request`,
+//!    `response`, `accept`;
+//! 3. [`frame`]: the header layout and masking;
+//! 4. [`utf8`]: incremental validation;
+//! 5. [`close`]: close codes and reasons;
+//! 6. [`protocol`]: the connection, where the rules of steps 3 and 4 meet;
+//! 7. [`error`]: every rule that can break, with its close code or HTTP status;
+//! 8. [`random`]: where masking keys come from;
+//! 9. [`blocking`] (feature `std`): the same core over `std::io` — messages,
+//!    split, a thread-per-connection server, a client, URLs, OS randomness.
+//!
+//! Each module opens with the RFC section it implements and what it teaches.
+//! `examples/inspect.rs` shows all of this on a live connection.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
