@@ -394,6 +394,8 @@ pub(crate) struct Rx {
     eof: bool,
     /// The message being put together by `read`.
     pub(crate) message: Vec<u8>,
+    /// The most it may grow to (`Config::max_message_size`).
+    max_message: usize,
     /// Discard data pieces until the end of the current message (a streamed
     /// message whose reader was dropped early).
     pub(crate) skip_message: bool,
@@ -421,6 +423,7 @@ impl Rx {
             start: 0,
             initial_size,
             max_size: config.max_read_buffer_size.max(initial_size),
+            max_message: config.max_message_size,
             shrink: false,
             eof: false,
             message: Vec::new(),
@@ -442,7 +445,19 @@ impl Rx {
 
     /// Adds a piece to the message being reassembled.
     pub(crate) fn append_piece(&mut self, range: Range<usize>) {
-        self.message.extend_from_slice(&self.buf[range]);
+        let piece = &self.buf[range];
+        let needed = self.message.len() + piece.len();
+        if needed > self.message.capacity() {
+            // Grow by doubling, as `Vec` would, but never past the message
+            // limit: plain doubling could take twice the limit for a message
+            // just over a power of two. (The limit itself was checked from
+            // the frame header before any payload arrived.)
+            let target = (self.message.capacity() * 2)
+                .max(needed)
+                .min(self.max_message.max(needed));
+            self.message.reserve_exact(target - self.message.len());
+        }
+        self.message.extend_from_slice(piece);
     }
 
     /// The socket read timeout this side needs to notice keepalive and read

@@ -557,11 +557,15 @@ impl Server {
 fn refuse_busy(mut stream: TcpStream) {
     // Short waits: this runs on the accepting thread, which must not be
     // held up by clients it refuses.
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(10)));
+    // Reading the request first keeps the close from resetting the
+    // connection under the answer; it gets 20 ms in all, however slowly the
+    // client trickles it in.
     let _ = stream.set_write_timeout(Some(Duration::from_millis(10)));
     let config = Config::default();
     let mut buf = Vec::new();
-    let _ = read_head(&mut stream, &mut buf, &config, None, None);
+    let deadline = Instant::now() + Duration::from_millis(20);
+    let set_timeout: SetTimeout<TcpStream> = TcpStream::set_read_timeout;
+    let _ = read_head(&mut stream, &mut buf, &config, Some(deadline), Some(set_timeout));
     let _ = write_error(&mut stream, &Error::TooManyConnections);
     let _ = stream.shutdown(Shutdown::Write);
 }
