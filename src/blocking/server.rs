@@ -565,7 +565,13 @@ fn refuse_busy(mut stream: TcpStream) {
     let mut buf = Vec::new();
     let deadline = Instant::now() + Duration::from_millis(20);
     let set_timeout: SetTimeout<TcpStream> = TcpStream::set_read_timeout;
-    let _ = read_head(&mut stream, &mut buf, &config, Some(deadline), Some(set_timeout));
+    let _ = read_head(
+        &mut stream,
+        &mut buf,
+        &config,
+        Some(deadline),
+        Some(set_timeout),
+    );
     let _ = write_error(&mut stream, &Error::TooManyConnections);
     let _ = stream.shutdown(Shutdown::Write);
 }
