@@ -19,7 +19,7 @@
 use core::fmt;
 
 use super::accept::{accept_key, ACCEPT_LEN, KEY_LEN};
-use super::head::{self, HeadScanner, Header, ListElements};
+use super::head::{self, HeadParser, Header, ListElements};
 use super::{Limits, Status};
 use crate::base64;
 use crate::error::Error;
@@ -50,27 +50,25 @@ use crate::error::Error;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct RequestParser {
-    limits: Limits,
-    scanner: HeadScanner,
+    head: HeadParser,
 }
 
 impl RequestParser {
     /// A parser that has seen nothing yet.
     pub const fn new(limits: Limits) -> Self {
         RequestParser {
-            limits,
-            scanner: HeadScanner::new(),
+            head: HeadParser::new(limits),
         }
     }
 
     /// The limits this parser enforces.
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        self.head.limits()
     }
 
     /// Forgets everything seen, to read a new request from a new buffer.
     pub fn reset(&mut self) {
-        self.scanner = HeadScanner::new();
+        self.head.reset();
     }
 
     /// Looks at `buf`, everything received so far from the first byte, and
@@ -89,19 +87,15 @@ impl RequestParser {
         buf: &'b [u8],
         headers: &'h mut [Header<'b>],
     ) -> Result<Status<(usize, Request<'h, 'b>)>, Error> {
-        let max_headers = self.limits.max_headers.min(headers.len());
-        let Some(len) = self.scanner.scan(buf, &self.limits, max_headers)? else {
+        let Some((len, start_line, headers)) = self.head.parse(buf, headers)? else {
             return Ok(Status::Partial);
         };
-        let head_bytes = buf.get(..len).unwrap_or(b"");
-        let (request_line, count) = head::parse_head(head_bytes, headers)?;
-        let (method, target, version) = parse_request_line(request_line)?;
-        let headers: &'h [Header<'b>] = headers;
+        let (method, target, version) = parse_request_line(start_line)?;
         let request = Request {
             method,
             target,
             version,
-            headers: headers.get(..count).unwrap_or(&[]),
+            headers,
         };
         Ok(Status::Complete((len, request)))
     }
@@ -784,7 +778,7 @@ mod tests {
             b"dGhlIHNhbXBsZSBub25jZQ=="
         );
         // Every byte was looked at once while searching for the end.
-        assert_eq!(parser.scanner.examined, SAMPLE.len());
+        assert_eq!(parser.head.scanner.examined, SAMPLE.len());
     }
 
     #[test]

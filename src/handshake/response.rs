@@ -10,7 +10,7 @@
 //! the client "MUST _Fail the WebSocket Connection_".
 
 use super::accept::{accept_key, KEY_LEN};
-use super::head::{self, HeadScanner, Header, ListElements};
+use super::head::{self, HeadParser, Header, ListElements};
 use super::{Limits, Status};
 use crate::error::Error;
 
@@ -20,27 +20,25 @@ use crate::error::Error;
 /// buffer each time, and the scanner picks up where it stopped.
 #[derive(Clone, Debug, Default)]
 pub struct ResponseParser {
-    limits: Limits,
-    scanner: HeadScanner,
+    head: HeadParser,
 }
 
 impl ResponseParser {
     /// A parser that has seen nothing yet.
     pub const fn new(limits: Limits) -> Self {
         ResponseParser {
-            limits,
-            scanner: HeadScanner::new(),
+            head: HeadParser::new(limits),
         }
     }
 
     /// The limits this parser enforces.
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        self.head.limits()
     }
 
     /// Forgets everything seen, to read a new response from a new buffer.
     pub fn reset(&mut self) {
-        self.scanner = HeadScanner::new();
+        self.head.reset();
     }
 
     /// Looks at `buf`, everything received so far from the first byte, and
@@ -53,19 +51,15 @@ impl ResponseParser {
         buf: &'b [u8],
         headers: &'h mut [Header<'b>],
     ) -> Result<Status<(usize, Response<'h, 'b>)>, Error> {
-        let max_headers = self.limits.max_headers.min(headers.len());
-        let Some(len) = self.scanner.scan(buf, &self.limits, max_headers)? else {
+        let Some((len, start_line, headers)) = self.head.parse(buf, headers)? else {
             return Ok(Status::Partial);
         };
-        let head_bytes = buf.get(..len).unwrap_or(b"");
-        let (status_line, count) = head::parse_head(head_bytes, headers)?;
-        let (version, status, reason) = parse_status_line(status_line)?;
-        let headers: &'h [Header<'b>] = headers;
+        let (version, status, reason) = parse_status_line(start_line)?;
         let response = Response {
             version,
             status,
             reason,
-            headers: headers.get(..count).unwrap_or(&[]),
+            headers,
         };
         Ok(Status::Complete((len, response)))
     }
