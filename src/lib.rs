@@ -196,6 +196,8 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// The tour above links to the blocking layer, which a no_std build leaves out.
+#![cfg_attr(not(feature = "std"), allow(rustdoc::broken_intra_doc_links))]
 // The core never panics on any input (DESIGN.md: bounded, always): no
 // unwrap, no expect, no panic!, and no indexing or slicing that could be out
 // of bounds. Where an index is provably in bounds and a rewrite would read
