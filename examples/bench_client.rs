@@ -57,12 +57,9 @@
 //! into fewer system calls, which is its documented behaviour for `write`
 //! and what `examples/echo_server.rs` does too, not a trick of this bench.
 //! A message is never held back while the client waits: nothing is queued
-//! when `read` blocks. Messages too large for the write buffer are not
-//! gathered by `write` either (it sends them at once); for those the bench
-//! calls `send_binary`, which sends the same frame from the borrowed payload
-//! instead of a fresh owned copy per message (`Message` owns its bytes, and
-//! a new 64 KiB `Vec` per message costs about a quarter of the client's CPU
-//! at 64 KiB), so both variants are the same there. To show the cost of one system call per message as
+//! when `read` blocks. `write_binary` queues from the borrowed payload, so no
+//! owned copy is made per message, and a message too large for the write
+//! buffer leaves at once. To show the cost of one system call per message as
 //! well, `--send-each` uses [`WebSocket::send_binary`] (or `send_text`),
 //! which writes each message at once, like tungstenite's bench; run both and
 //! both numbers are in the table.
@@ -76,7 +73,6 @@ use std::sync::{Arc, Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use wslite::frame::MAX_HEADER_LEN;
 use wslite::{ClientBuilder, CloseCode, Config, Message, WebSocket};
 
 const NAME: &str = "bench_client";
@@ -301,17 +297,11 @@ fn send_one(ws: &mut WebSocket<TcpStream>, o: &Opts, payload: &[u8]) -> wslite::
         // One frame, one system call, now.
         (true, false) => ws.send_binary(payload),
         (true, true) => ws.send_text(ascii(payload)),
-        // A frame larger than the write buffer is never gathered: `write`
-        // would send it at once, after taking an owned copy of the payload
-        // (`Message` owns its bytes). `send_binary` writes the same frame,
-        // also at once, from the borrowed payload.
-        (false, false) if payload.len() + MAX_HEADER_LEN > ws.config().write_buffer_size => {
-            ws.send_binary(payload)
-        }
-        // One frame, queued: leaves with the others when `read` is about to
-        // wait (or the write buffer fills).
-        (false, false) => ws.write(Message::Binary(payload.to_vec())),
-        (false, true) => ws.write(Message::Text(ascii(payload).to_owned())),
+        // One frame, queued from the borrowed payload: it leaves with the
+        // others when `read` is about to wait (or the write buffer fills);
+        // a frame too large to gather leaves at once.
+        (false, false) => ws.write_binary(payload),
+        (false, true) => ws.write_text(ascii(payload)),
     }
 }
 

@@ -140,6 +140,20 @@ impl<S: Read + Write> WebSocket<S> {
         self.tx.send_message(message.into(), false)
     }
 
+    /// Queues a text message, as [`write`](Self::write) does, without
+    /// needing an owned `String`.
+    pub fn write_text(&mut self, text: &str) -> Result<()> {
+        self.tx
+            .send_whole(DataKind::Text, Payload::Borrowed(text.as_bytes()), false)
+    }
+
+    /// Queues a binary message, as [`write`](Self::write) does, without
+    /// needing an owned `Vec`.
+    pub fn write_binary(&mut self, data: &[u8]) -> Result<()> {
+        self.tx
+            .send_whole(DataKind::Binary, Payload::Borrowed(data), false)
+    }
+
     /// Writes every queued frame.
     pub fn flush(&mut self) -> Result<()> {
         self.tx.flush_out()
