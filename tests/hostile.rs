@@ -18,7 +18,6 @@
 //! counting bytes (how much a client had sent when the server answered);
 //! every wait has a deadline, every loop a count.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -28,11 +27,12 @@ use std::time::{Duration, Instant};
 
 use wslite::{ClientBuilder, CloseCode, Config, Message, Server, ServerHandle, WebSocket};
 
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+
 // ---------------------------------------------------------------------------
 // Memory: live and peak heap bytes of the whole process.
 // ---------------------------------------------------------------------------
-
-struct CountingAllocator;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 static PEAK: AtomicIsize = AtomicIsize::new(0);
@@ -42,41 +42,8 @@ fn track(delta: isize) {
     PEAK.fetch_max(now, Ordering::Relaxed);
 }
 
-// SAFETY: every call is forwarded unchanged to `System`; the bookkeeping is
-// two atomics and never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
-        if !ptr.is_null() {
-            track(layout.size() as isize);
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc_zeroed(layout);
-        if !ptr.is_null() {
-            track(layout.size() as isize);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        track(-(layout.size() as isize));
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = System.realloc(ptr, layout, new_size);
-        if !new.is_null() {
-            track(new_size as isize - layout.size() as isize);
-        }
-        new
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+static ALLOCATOR: counting_alloc::CountingAllocator = counting_alloc::CountingAllocator(track);
 
 fn live_heap() -> isize {
     LIVE.load(Ordering::Relaxed)
@@ -1318,5 +1285,7 @@ fn a_refused_client_trickling_its_request_does_not_hold_the_accept_loop() {
         "the accepting thread served the trickler's whole {TRICKLE} bytes before the newcomer"
     );
     drop((holder, trickler, newcomer));
+    // The one slot frees once the holder's thread has seen it leave.
+    assert!(wait_until(WAIT, || target.handle.connections() == 0));
     target.finish();
 }

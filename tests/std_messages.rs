@@ -10,7 +10,6 @@
 //! [`wslite::accept`], or raw TCP that speaks (or breaks) the protocol byte by
 //! byte, parsed here independently of the crate.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -26,13 +25,13 @@ use wslite::{
     RandomSource, Role, Server, ServerHandle, State, WebSocket, WsReader, WsWriter,
 };
 
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+
 // ---------------------------------------------------------------------------
 // Memory accounting: a per-thread count of live heap bytes, so a test can show
 // that streaming a message does not hold it in memory.
 // ---------------------------------------------------------------------------
-
-/// The system allocator, counting live bytes per thread.
-struct CountingAllocator;
 
 thread_local! {
     static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
@@ -52,42 +51,8 @@ fn track(delta: isize) {
     });
 }
 
-// SAFETY: every call is forwarded unchanged to `System`; the bookkeeping
-// touches only const-initialised thread-locals without destructors, which
-// never allocate.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
-        if !ptr.is_null() {
-            track(layout.size() as isize);
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc_zeroed(layout);
-        if !ptr.is_null() {
-            track(layout.size() as isize);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        track(-(layout.size() as isize));
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = System.realloc(ptr, layout, new_size);
-        if !new.is_null() {
-            track(new_size as isize - layout.size() as isize);
-        }
-        new
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+static ALLOCATOR: counting_alloc::CountingAllocator = counting_alloc::CountingAllocator(track);
 
 /// Runs `f` and returns its result with the most heap bytes this thread held
 /// at once during it, above what it held before.
