@@ -135,7 +135,9 @@ impl<S: Read + Write> WebSocket<S> {
     /// would wait for the peer. So a reply is never held back while nothing
     /// else is pending, and a burst of pipelined messages is answered with
     /// one system call instead of one per message. Control frames are never
-    /// held back.
+    /// held back, and [`close`](Self::close) sends what is queued before its
+    /// Close; dropping the `WebSocket` does not, so call `flush` first if you
+    /// end a connection without `close`.
     pub fn write(&mut self, message: impl Into<Message>) -> Result<()> {
         self.tx.send_message(message.into(), false)
     }
