@@ -1266,3 +1266,46 @@ fn accept_with_over_a_stream_accepted_by_hand() {
     ws.close(CloseCode::NORMAL, "").unwrap();
     bounded(WAIT * 2, move || server.join().unwrap());
 }
+
+#[test]
+fn reused_threads_serve_one_connection_after_another_and_shut_down() {
+    use std::collections::HashSet;
+    use std::sync::mpsc;
+
+    let (ids_tx, ids) = mpsc::channel();
+    let ids_tx = std::sync::Mutex::new(ids_tx);
+    let handle = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .reuse_threads(2)
+        .spawn(move |mut ws| {
+            let _ = ids_tx.lock().unwrap().send(std::thread::current().id());
+            while let Ok(message) = ws.read() {
+                if message.is_data() && ws.send(message).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    let url = format!("ws://{}/", handle.local_addr());
+    for i in 0..20 {
+        let mut ws = wslite::connect(&url).unwrap();
+        ws.send_text(&format!("message {i}")).unwrap();
+        assert_eq!(ws.read().unwrap(), Message::text(format!("message {i}")));
+        ws.close(CloseCode::NORMAL, "").unwrap();
+        // One connection at a time: wait until the server has let it go.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while handle.connections() > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(handle.connections(), 0);
+    }
+    let threads: HashSet<_> = ids.try_iter().collect();
+    // Twenty connections, one after another, on at most two threads.
+    assert!(
+        (1..=2).contains(&threads.len()),
+        "{} threads served 20 sequential connections",
+        threads.len()
+    );
+    // Parked threads are dismissed at shutdown: nothing is left.
+    assert_eq!(handle.shutdown(), 0);
+}
