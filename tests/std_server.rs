@@ -73,6 +73,15 @@ fn url(addr: SocketAddr, path: &str) -> String {
     format!("ws://{addr}{path}")
 }
 
+/// A well-behaved client connects to `path`, gets `text` echoed, and closes
+/// cleanly: the check that a server still serves after whatever came before.
+fn echo_round_trip(addr: SocketAddr, path: &str, text: &str) {
+    let mut ws = ws_connect(&url(addr, path)).unwrap();
+    ws.send_text(text).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::text(text));
+    ws.close(CloseCode::NORMAL, "").unwrap();
+}
+
 /// The echo handler: data messages go back, everything else is left to the
 /// library, and the loop ends with the connection.
 fn echo(mut ws: WebSocket<TcpStream>) {
@@ -376,10 +385,7 @@ fn callback_refusal_reaches_raw_and_library_clients() {
     }
 
     // Other paths are served.
-    let mut ws = ws_connect(&url(addr, "/public")).unwrap();
-    ws.send_text("hi").unwrap();
-    assert_eq!(ws.read().unwrap(), Message::text("hi"));
-    ws.close(CloseCode::NORMAL, "").unwrap();
+    echo_round_trip(addr, "/public", "hi");
     assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
 }
 
@@ -754,10 +760,7 @@ fn plain_http_handler_shares_the_port() {
     assert_eq!(answer.status, 404, "{answer:?}");
     assert_eq!(answer.body, b"no such page");
 
-    let mut ws = ws_connect(&url(addr, "/")).unwrap();
-    ws.send_text("websocket too").unwrap();
-    assert_eq!(ws.read().unwrap(), Message::text("websocket too"));
-    ws.close(CloseCode::NORMAL, "").unwrap();
+    echo_round_trip(addr, "/", "websocket too");
     assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
 }
 
@@ -784,10 +787,7 @@ fn stalled_handshake_is_dropped_at_the_timeout() {
     }
 
     // A well-behaved client is still served.
-    let mut ws = ws_connect(&url(addr, "/")).unwrap();
-    ws.send_text("fine").unwrap();
-    assert_eq!(ws.read().unwrap(), Message::text("fine"));
-    ws.close(CloseCode::NORMAL, "").unwrap();
+    echo_round_trip(addr, "/", "fine");
     assert!(wait_until(WAIT, || handle.connections() == 0));
     assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
 }
@@ -1145,10 +1145,7 @@ fn handshakes_in_progress_count_against_the_limit() {
     let mut buf = [0u8; 16];
     assert!(matches!(stalled.read(&mut buf), Ok(0) | Err(_)));
     assert!(wait_until(WAIT, || handle.connections() == 0));
-    let mut ws = ws_connect(&url(addr, "/")).unwrap();
-    ws.send_text("slot free").unwrap();
-    assert_eq!(ws.read().unwrap(), Message::text("slot free"));
-    ws.close(CloseCode::NORMAL, "").unwrap();
+    echo_round_trip(addr, "/", "slot free");
     assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
 }
 
@@ -1260,10 +1257,7 @@ fn accept_with_over_a_stream_accepted_by_hand() {
         Err(Error::HandshakeRefused { status: 401, body }) => assert_eq!(body, b"who are you?"),
         other => panic!("expected 401, got {other:?}"),
     }
-    let mut ws = ws_connect(&url(addr, "/?token=ok")).unwrap();
-    ws.send_text("by hand").unwrap();
-    assert_eq!(ws.read().unwrap(), Message::text("by hand"));
-    ws.close(CloseCode::NORMAL, "").unwrap();
+    echo_round_trip(addr, "/?token=ok", "by hand");
     bounded(WAIT * 2, move || server.join().unwrap());
 }
 
