@@ -1,4 +1,5 @@
-//! Helpers shared by the fuzz targets: chunk sizes derived from the input.
+//! Helpers shared by the fuzz targets: chunk sizes derived from the input,
+//! and the whole-versus-chunked check of the two handshake parsers.
 #![allow(dead_code)]
 
 /// A tiny deterministic generator (xorshift64*), seeded from input bytes, so
@@ -61,4 +62,34 @@ impl wslite::RandomSource for FixedRng {
             *b = self.0;
         }
     }
+}
+
+/// Handshake limits and a header-slot count from two input bytes: small
+/// limits often, and sometimes fewer slots than the limit (the caller's
+/// array bounds the count too).
+pub fn head_limits(max_headers: u8, head_units: u8) -> (wslite::handshake::Limits, usize) {
+    let limits = wslite::handshake::Limits::new()
+        .with_max_headers(usize::from(max_headers % 48))
+        .with_max_head_bytes(16 + usize::from(head_units) * 32);
+    let slots = if max_headers & 0x80 != 0 { 8 } else { 40 };
+    (limits, slots)
+}
+
+/// Feeds growing prefixes of `input` (cut where `seed` says) to `parse`,
+/// which answers with its outcome and whether it was partial, as a real
+/// caller whose buffer grows would; returns the last outcome.
+pub fn chunked_outcome(
+    input: &[u8],
+    seed: u8,
+    mut parse: impl FnMut(&[u8]) -> (String, bool),
+) -> String {
+    let mut outcome = "partial".to_string();
+    for end in Chunks::new(&[seed], 64).ends(input.len()) {
+        let (this, partial) = parse(&input[..end]);
+        outcome = this;
+        if !partial {
+            break;
+        }
+    }
+    outcome
 }

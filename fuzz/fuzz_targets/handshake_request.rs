@@ -35,11 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let [max_headers, head_units, seed, ref input @ ..] = *data else {
         return;
     };
-    let limits = Limits::new()
-        .with_max_headers(usize::from(max_headers % 48))
-        .with_max_head_bytes(16 + usize::from(head_units) * 32);
-    // Fewer slots than the limit sometimes: the array bounds the count too.
-    let slots = if max_headers & 0x80 != 0 { 8 } else { 40 };
+    let (limits, slots) = common::head_limits(max_headers, head_units);
 
     // Whole.
     let mut parser = RequestParser::new(limits);
@@ -49,15 +45,11 @@ fuzz_target!(|data: &[u8]| {
 
     // In pieces: the buffer grows, the parser is called with all of it.
     let mut chunked_parser = RequestParser::new(limits);
-    let mut chunked_outcome = "partial".to_string();
-    for end in common::Chunks::new(&[seed], 64).ends(input.len()) {
+    let chunked_outcome = common::chunked_outcome(input, seed, |prefix| {
         let mut headers = vec![Header::EMPTY; slots];
-        let result = chunked_parser.parse(&input[..end], &mut headers);
-        chunked_outcome = outcome(&result);
-        if !matches!(result, Ok(Status::Partial)) {
-            break;
-        }
-    }
+        let result = chunked_parser.parse(prefix, &mut headers);
+        (outcome(&result), matches!(result, Ok(Status::Partial)))
+    });
     assert_eq!(whole_outcome, chunked_outcome, "whole vs chunked");
 
     let request = match whole {

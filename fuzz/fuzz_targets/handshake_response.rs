@@ -14,7 +14,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use wslite::handshake::{accept_key, Header, Limits, Response, ResponseParser, Status};
+use wslite::handshake::{accept_key, Header, Response, ResponseParser, Status};
 
 const KEY: &[u8; 24] = b"dGhlIHNhbXBsZSBub25jZQ==";
 const PROTOCOLS: &[&str] = &["chat", "superchat"];
@@ -32,26 +32,21 @@ fuzz_target!(|data: &[u8]| {
     let [max_headers, head_units, seed, ref input @ ..] = *data else {
         return;
     };
-    let limits = Limits::new()
-        .with_max_headers(usize::from(max_headers % 48))
-        .with_max_head_bytes(16 + usize::from(head_units) * 32);
-    let slots = if max_headers & 0x80 != 0 { 8 } else { 40 };
+    let (limits, slots) = common::head_limits(max_headers, head_units);
 
+    // Whole.
     let mut parser = ResponseParser::new(limits);
     let mut headers = vec![Header::EMPTY; slots];
     let whole = parser.parse(input, &mut headers);
     let whole_outcome = outcome(&whole);
 
+    // In pieces: the buffer grows, the parser is called with all of it.
     let mut chunked_parser = ResponseParser::new(limits);
-    let mut chunked_outcome = "partial".to_string();
-    for end in common::Chunks::new(&[seed], 64).ends(input.len()) {
+    let chunked_outcome = common::chunked_outcome(input, seed, |prefix| {
         let mut headers = vec![Header::EMPTY; slots];
-        let result = chunked_parser.parse(&input[..end], &mut headers);
-        chunked_outcome = outcome(&result);
-        if !matches!(result, Ok(Status::Partial)) {
-            break;
-        }
-    }
+        let result = chunked_parser.parse(prefix, &mut headers);
+        (outcome(&result), matches!(result, Ok(Status::Partial)))
+    });
     assert_eq!(whole_outcome, chunked_outcome, "whole vs chunked");
 
     let Ok(Status::Complete((len, response))) = whole else {
