@@ -408,6 +408,32 @@ fn headers_over_8_kib_get_431() {
     assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
 }
 
+#[test]
+fn a_refusal_reaches_a_client_that_reads_it_late() {
+    // The client sends a 60 KiB head in one go and reads the answer only
+    // later. The server refuses after 8 KiB, with the rest unread: a plain
+    // close would reset the connection, and the reset would wipe the 431
+    // from the client's receive buffer before it is read. The server closes
+    // in stages instead (half-close, drain, close), so the answer and then
+    // a clean end arrive.
+    let handle = echo_server();
+    let extra = format!("X-Filler: {}\r\n", "a".repeat(60 << 10));
+    let mut stream = raw_connect(handle.local_addr());
+    stream
+        .write_all(upgrade_request("/", &extra).as_bytes())
+        .unwrap();
+    thread::sleep(Duration::from_millis(200));
+    let mut answer = Vec::new();
+    let end = stream.read_to_end(&mut answer);
+    assert!(
+        end.is_ok(),
+        "the answer ended in {end:?}, not a clean close"
+    );
+    let answer = HttpAnswer::parse(&answer);
+    assert_eq!(answer.status, 431, "{answer:?}");
+    assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
+}
+
 // ----- 3. the request callback and subprotocols -----
 
 #[derive(Debug)]

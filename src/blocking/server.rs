@@ -185,6 +185,7 @@ fn server_handshake<S: Read + Write>(
             // connection is dropped; a stalled or vanished peer is not.
             if error.http_status().is_some() {
                 let _ = write_error(&mut stream, &error);
+                close_after_answer(&mut stream, ops);
             }
             return Err(error);
         }
@@ -196,13 +197,16 @@ fn server_handshake<S: Read + Write>(
         Ok(handshake::Status::Partial) => return Err(Error::MalformedHttp("incomplete head")),
         Err(error) => {
             let _ = write_error(&mut stream, &error);
+            close_after_answer(&mut stream, ops);
             return Err(error);
         }
     };
 
     if let Some(http) = http {
         if !request.is_websocket_upgrade() {
-            answer_or_500(http(&request).write_to(&mut stream), &mut stream)?;
+            let answered = answer_or_500(http(&request).write_to(&mut stream), &mut stream);
+            close_after_answer(&mut stream, ops);
+            answered?;
             return Ok(None);
         }
     }
@@ -210,13 +214,16 @@ fn server_handshake<S: Read + Write>(
         Ok(key) => key,
         Err(error) => {
             let _ = write_error(&mut stream, &error);
+            close_after_answer(&mut stream, ops);
             return Err(error);
         }
     };
     let accept = match on_request(&request) {
         Ok(accept) => accept,
         Err(refusal) => {
-            answer_or_500(refusal.write_to(&mut stream), &mut stream)?;
+            let answered = answer_or_500(refusal.write_to(&mut stream), &mut stream);
+            close_after_answer(&mut stream, ops);
+            answered?;
             return Err(Error::HandshakeRefused {
                 status: refusal.status,
                 body: refusal.body,
@@ -237,6 +244,7 @@ fn server_handshake<S: Read + Write>(
             // The application's answer is unusable (a header with a line
             // break, a subprotocol that is not a token): tell the client.
             let _ = write_error(&mut stream, &error);
+            close_after_answer(&mut stream, ops);
             return Err(error);
         }
     };
@@ -261,6 +269,50 @@ fn answer_or_500<W: Write>(written: Result<()>, stream: &mut W) -> Result<()> {
             Err(error)
         }
         other => other,
+    }
+}
+
+/// How long, at most, [`close_after_answer`] waits for the client's end.
+const LINGER_TIME: Duration = Duration::from_millis(500);
+/// How many unread bytes, at most, [`close_after_answer`] reads and drops.
+const LINGER_BYTES: usize = 64 << 10;
+
+/// Closes a connection that got a plain HTTP answer (a refusal, a page)
+/// without losing that answer.
+///
+/// Closing a TCP socket that still has unread bytes sends a reset, and a
+/// reset makes the client's system drop whatever it received but its
+/// program has not read yet: the answer itself. A client refused mid-way
+/// through its request (a head over the size limit, say) always has bytes in
+/// flight. So the close goes in stages, as HTTP/1.1 prescribes (RFC 9112
+/// §9.6): shut the writing side (the client sees the answer, then the end),
+/// read and drop what the client still sends until it closes its side, and
+/// only then close. Bounded in time and in bytes, so a client that keeps
+/// sending holds the thread for at most [`LINGER_TIME`].
+///
+/// It needs [`SocketOps`] (a `TcpStream` or a wrapped socket); over a bare
+/// `Read + Write` stream, closing is the caller's.
+fn close_after_answer<S: Read>(stream: &mut S, ops: Option<SocketOps<S>>) {
+    let Some(ops) = ops else {
+        return;
+    };
+    if (ops.shutdown)(stream, Shutdown::Write).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + LINGER_TIME;
+    let mut sink = [0u8; 512];
+    let mut dropped = 0;
+    while dropped < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || (ops.set_read_timeout)(stream, Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) => return,
+            Ok(n) => dropped += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
     }
 }
 
