@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 use wslite::{ClientBuilder, CloseCode, Config, Message, Server, ServerHandle, WebSocket};
 
+#[path = "common/alone.rs"]
+mod child;
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 
@@ -121,65 +123,7 @@ const CHILD_ENV: &str = "WSLITE_HOSTILE_CHILD";
 /// Re-runs the test `name` alone in a child process and checks that it
 /// passed; returns `true` in the child, where the caller runs the body.
 fn alone(name: &str) -> bool {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        return true;
-    }
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            name,
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-            "--include-ignored",
-        ])
-        .env(CHILD_ENV, "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Drain the pipes on threads, so a chatty child never blocks.
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the child process running {name} did not finish in time");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let out = out.join().unwrap();
-    let err = err.join().unwrap();
-    // The measurements, for whoever reads the test log.
-    for line in out
-        .lines()
-        .filter_map(|l| l.find("measured:").map(|at| &l[at..]))
-    {
-        println!("{name}: {line}");
-    }
-    assert!(
-        status.success(),
-        "{name} failed in its child process ({status}):\n{out}\n{err}"
-    );
-    assert!(
-        out.contains("1 passed"),
-        "the child process did not run {name}:\n{out}\n{err}"
-    );
-    false
+    child::alone(CHILD_ENV, name, Duration::from_secs(90))
 }
 
 // ---------------------------------------------------------------------------

@@ -19,6 +19,9 @@ use wslite::{
     Message, Server, ServerHandle, WebSocket,
 };
 
+#[path = "common/alone.rs"]
+mod child;
+
 /// The longest any single wait in these tests may last.
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -621,51 +624,7 @@ const CHILD_ENV: &str = "WSLITE_STD_SERVER_CHILD";
 /// binary), and fails if it fails. Returns `true` in the child, where the
 /// caller runs the body.
 fn in_child_process(name: &str) -> bool {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        return true;
-    }
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the child process running {name} did not finish in time");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let mut out = String::new();
-    let mut err = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert!(
-        status.success(),
-        "{name} failed in its child process ({status}):\n{out}\n{err}"
-    );
-    assert!(
-        out.contains("1 passed"),
-        "the child process did not run {name}:\n{out}\n{err}"
-    );
-    false
+    child::alone(CHILD_ENV, name, Duration::from_secs(30))
 }
 
 #[test]
