@@ -31,6 +31,9 @@ use wslite::{ClientBuilder, CloseCode, Config, Message, Server, ServerHandle, We
 mod child;
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "common/wire.rs"]
+mod wire;
+use wire::read_until_close;
 
 // ---------------------------------------------------------------------------
 // Memory: live and peak heap bytes of the whole process.
@@ -307,10 +310,7 @@ impl Target {
 // ---------------------------------------------------------------------------
 
 fn raw_connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, WAIT).unwrap();
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    stream.set_write_timeout(Some(WAIT)).unwrap();
-    stream
+    wire::raw_connect(addr, WAIT)
 }
 
 /// A valid upgrade request (the key of RFC 6455 §1.3) with `extra` header
@@ -321,31 +321,6 @@ fn upgrade_request(extra: &str) -> String {
          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
          Sec-WebSocket-Version: 13\r\n{extra}\r\n"
     )
-}
-
-/// Reads until the server ends the stream; a reset after some bytes ends
-/// the answer too. A timeout fails the test.
-fn read_answer(stream: &mut TcpStream) -> Vec<u8> {
-    let mut answer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    for _ in 0..100_000 {
-        match stream.read(&mut chunk) {
-            Ok(0) => return answer,
-            Ok(n) => answer.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                panic!(
-                    "no end of the answer: {:?}",
-                    String::from_utf8_lossy(&answer)
-                )
-            }
-            Err(e) => {
-                assert!(!answer.is_empty(), "reset before any answer: {e}");
-                return answer;
-            }
-        }
-    }
-    panic!("an endless answer");
 }
 
 /// The status of an HTTP answer.
@@ -388,26 +363,7 @@ const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 /// One frame as a client sends it: masked with [`KEY`], unless `masked` is
 /// false. The length is always encoded minimally.
 fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
-    let mut out = vec![(u8::from(fin) << 7) | (rsv << 4) | opcode];
-    let mask_bit = if masked { 0x80 } else { 0 };
-    match payload.len() {
-        n if n < 126 => out.push(mask_bit | n as u8),
-        n if n <= 0xFFFF => {
-            out.push(mask_bit | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(mask_bit | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    if masked {
-        out.extend_from_slice(&KEY);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-    } else {
-        out.extend_from_slice(payload);
-    }
-    out
+    wire::frame_bytes(fin, rsv, opcode, masked.then_some(KEY), payload)
 }
 
 /// A frame the server sent, parsed here by hand: opcode and payload.
@@ -505,7 +461,7 @@ fn twenty_mb_of_header_trickled_gets_431_at_the_limit() {
             .expect("the server must not reset the connection under its 431");
         sent += 7;
     }
-    let answer = read_answer(&mut stream);
+    let answer = read_until_close(&mut stream);
     assert_eq!(
         status_of(&answer),
         431,
@@ -563,7 +519,7 @@ fn two_thousand_headers_get_431() {
         let target = start(config, 1024);
         let mut stream = raw_connect(target.addr);
         stream.write_all(request.as_bytes()).unwrap();
-        let answer = read_answer(&mut stream);
+        let answer = read_until_close(&mut stream);
         let text = String::from_utf8_lossy(&answer);
         assert_eq!(status_of(&answer), 431, "{text}");
         if config.max_head_bytes > request.len() {
@@ -1225,7 +1181,7 @@ fn a_refused_client_trickling_its_request_does_not_hold_the_accept_loop() {
     // A newcomer should get its 503 at once, while the trickler trickles.
     let mut newcomer = raw_connect(target.addr);
     newcomer.write_all(upgrade_request("").as_bytes()).unwrap();
-    let answer = read_answer(&mut newcomer);
+    let answer = read_until_close(&mut newcomer);
     let when = sent.load(Ordering::SeqCst);
     assert_eq!(status_of(&answer), 503);
     println!("measured: the newcomer's 503 came after the trickler sent {when} of {TRICKLE} bytes");

@@ -27,6 +27,9 @@ use wslite::{
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "common/wire.rs"]
+mod wire;
+use wire::frame_bytes;
 
 // ---------------------------------------------------------------------------
 // Memory accounting: a per-thread count of live heap bytes, so a test can show
@@ -274,31 +277,6 @@ fn read_frame(stream: &mut impl Read) -> io::Result<Option<RawFrame>> {
         masked: mask.is_some(),
         payload,
     }))
-}
-
-/// Encodes one frame by hand, masking the payload if a key is given.
-fn frame_bytes(fin: bool, rsv: u8, opcode: u8, mask: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![(u8::from(fin) << 7) | (rsv << 4) | opcode];
-    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
-    match payload.len() {
-        n if n < 126 => out.push(mask_bit | n as u8),
-        n if n <= 0xFFFF => {
-            out.push(mask_bit | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(mask_bit | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    match mask {
-        Some(key) => {
-            out.extend_from_slice(&key);
-            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        }
-        None => out.extend_from_slice(payload),
-    }
-    out
 }
 
 const KEY: Option<[u8; 4]> = Some([0x37, 0xfa, 0x21, 0x3d]);

@@ -21,6 +21,9 @@ use wslite::{
 
 #[path = "common/alone.rs"]
 mod child;
+#[path = "common/wire.rs"]
+mod wire;
+use wire::read_until_close;
 
 /// The longest any single wait in these tests may last.
 const WAIT: Duration = Duration::from_secs(10);
@@ -111,38 +114,7 @@ fn echo_server() -> ServerHandle {
 
 /// Opens a raw TCP connection with bounded reads and writes.
 fn raw_connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, WAIT).unwrap();
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    stream.set_write_timeout(Some(WAIT)).unwrap();
-    stream
-}
-
-/// Reads until the peer ends the stream. A reset after some bytes arrived
-/// ends the answer too (it is reported by the caller's assertions on the
-/// bytes); a timeout is a test failure.
-fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
-    let mut answer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => return answer,
-            Ok(n) => answer.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                panic!(
-                    "the server neither finished its answer nor closed: {:?}",
-                    String::from_utf8_lossy(&answer)
-                )
-            }
-            Err(e) => {
-                assert!(
-                    !answer.is_empty(),
-                    "the connection failed before any answer: {e}"
-                );
-                return answer;
-            }
-        }
-    }
+    wire::raw_connect(addr, WAIT)
 }
 
 /// Reads until the end of an HTTP head (`\r\n\r\n`), for answers after which
@@ -166,7 +138,7 @@ fn read_head(stream: &mut TcpStream) -> String {
 fn raw_exchange(addr: SocketAddr, request: &[u8]) -> HttpAnswer {
     let mut stream = raw_connect(addr);
     stream.write_all(request).unwrap();
-    HttpAnswer::parse(&read_to_end(&mut stream))
+    HttpAnswer::parse(&read_until_close(&mut stream))
 }
 
 /// A parsed HTTP answer, as a raw client sees it.
@@ -996,7 +968,7 @@ fn server_read_after_close_handshake_returns_connection_closed() {
     raw.write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])
         .unwrap();
     // The server answers Close and half-closes: Close frame, then EOF.
-    let answer = read_to_end(&mut raw);
+    let answer = read_until_close(&mut raw);
     assert_eq!(answer, [0x88, 0x02, 0x03, 0xe8]);
     let outcome = rx.recv_timeout(Duration::from_secs(3));
     drop(raw);
@@ -1183,7 +1155,7 @@ fn header_injection_from_callbacks_never_reaches_the_wire() {
     assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
 }
 
-/// Like [`read_to_end`], but an immediate end or reset gives an empty answer.
+/// Like [`read_until_close`], but an immediate end or reset gives an empty answer.
 fn read_to_end_or_empty(stream: &mut TcpStream) -> Vec<u8> {
     let mut answer = Vec::new();
     match stream.read_to_end(&mut answer) {
