@@ -368,27 +368,10 @@ fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8], masked: bool) -> Vec<u8
 
 /// A frame the server sent, parsed here by hand: opcode and payload.
 fn read_frame(stream: &mut TcpStream, max_len: u64) -> std::io::Result<(u8, Vec<u8>)> {
-    let mut head = [0u8; 2];
-    stream.read_exact(&mut head)?;
-    assert_eq!(head[1] & 0x80, 0, "the server masked a frame");
-    assert_eq!(head[0] & 0x70, 0, "the server set an RSV bit");
-    let len = match head[1] & 0x7F {
-        126 => {
-            let mut b = [0u8; 2];
-            stream.read_exact(&mut b)?;
-            u64::from(u16::from_be_bytes(b))
-        }
-        127 => {
-            let mut b = [0u8; 8];
-            stream.read_exact(&mut b)?;
-            u64::from_be_bytes(b)
-        }
-        n => u64::from(n),
-    };
-    assert!(len <= max_len, "a {len}-byte frame from the server");
-    let mut payload = vec![0u8; len as usize];
-    stream.read_exact(&mut payload)?;
-    Ok((head[0] & 0x0F, payload))
+    let frame = wire::read_frame(stream, max_len)?.ok_or(ErrorKind::UnexpectedEof)?;
+    assert!(!frame.masked, "the server masked a frame");
+    assert_eq!(frame.rsv, 0, "the server set an RSV bit");
+    Ok((frame.opcode, frame.payload))
 }
 
 /// Reads frames until the server's Close and returns its code (`None` for

@@ -29,7 +29,7 @@ use wslite::{
 mod counting_alloc;
 #[path = "common/wire.rs"]
 mod wire;
-use wire::frame_bytes;
+use wire::{frame_bytes, RawFrame};
 
 // ---------------------------------------------------------------------------
 // Memory accounting: a per-thread count of live heap bytes, so a test can show
@@ -213,70 +213,10 @@ fn raw_server_accept(listener: &TcpListener) -> TcpStream {
     stream
 }
 
-/// A frame as seen on the wire, unmasked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct RawFrame {
-    fin: bool,
-    rsv: u8,
-    opcode: u8,
-    masked: bool,
-    payload: Vec<u8>,
-}
-
-impl RawFrame {
-    /// The status code of a Close frame.
-    fn close_code(&self) -> Option<u16> {
-        assert_eq!(self.opcode, 0x8, "not a Close frame: {self:?}");
-        (self.payload.len() >= 2).then(|| u16::from_be_bytes([self.payload[0], self.payload[1]]))
-    }
-}
-
-/// Reads one frame (RFC 6455 §5.2), parsed here by hand; `None` when the
-/// stream ends cleanly before its first byte.
+/// Reads one frame, parsed by hand; `None` when the stream ends cleanly
+/// before its first byte.
 fn read_frame(stream: &mut impl Read) -> io::Result<Option<RawFrame>> {
-    let mut head = [0u8; 2];
-    if stream.read(&mut head[..1])? == 0 {
-        return Ok(None);
-    }
-    stream.read_exact(&mut head[1..])?;
-    let len = match head[1] & 0x7F {
-        126 => {
-            let mut b = [0u8; 2];
-            stream.read_exact(&mut b)?;
-            u64::from(u16::from_be_bytes(b))
-        }
-        127 => {
-            let mut b = [0u8; 8];
-            stream.read_exact(&mut b)?;
-            u64::from_be_bytes(b)
-        }
-        n => u64::from(n),
-    };
-    let mask = if head[1] & 0x80 != 0 {
-        let mut key = [0u8; 4];
-        stream.read_exact(&mut key)?;
-        Some(key)
-    } else {
-        None
-    };
-    assert!(
-        len <= 1 << 20,
-        "unexpectedly large frame in a raw test: {len}"
-    );
-    let mut payload = vec![0u8; len as usize];
-    stream.read_exact(&mut payload)?;
-    if let Some(key) = mask {
-        for (i, b) in payload.iter_mut().enumerate() {
-            *b ^= key[i % 4];
-        }
-    }
-    Ok(Some(RawFrame {
-        fin: head[0] & 0x80 != 0,
-        rsv: (head[0] >> 4) & 0x7,
-        opcode: head[0] & 0x0F,
-        masked: mask.is_some(),
-        payload,
-    }))
+    wire::read_frame(stream, 1 << 20)
 }
 
 const KEY: Option<[u8; 4]> = Some([0x37, 0xfa, 0x21, 0x3d]);

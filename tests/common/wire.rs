@@ -8,7 +8,7 @@
 // Each test binary includes this file and uses part of it.
 #![allow(dead_code)]
 
-use std::io::{ErrorKind, Read};
+use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -51,6 +51,73 @@ pub fn frame_bytes(
         None => out.extend_from_slice(payload),
     }
     out
+}
+
+/// A frame as seen on the wire, unmasked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFrame {
+    pub fin: bool,
+    pub rsv: u8,
+    pub opcode: u8,
+    pub masked: bool,
+    pub payload: Vec<u8>,
+}
+
+impl RawFrame {
+    /// The status code of a Close frame.
+    pub fn close_code(&self) -> Option<u16> {
+        assert_eq!(self.opcode, 0x8, "not a Close frame: {self:?}");
+        (self.payload.len() >= 2).then(|| u16::from_be_bytes([self.payload[0], self.payload[1]]))
+    }
+}
+
+/// Reads one frame (RFC 6455 §5.2), unmasking its payload; `None` when the
+/// stream ends cleanly before its first byte. A frame announcing more than
+/// `max_len` bytes fails the test before anything is allocated for it.
+pub fn read_frame(stream: &mut impl Read, max_len: u64) -> io::Result<Option<RawFrame>> {
+    let mut head = [0u8; 2];
+    if stream.read(&mut head[..1])? == 0 {
+        return Ok(None);
+    }
+    stream.read_exact(&mut head[1..])?;
+    let len = match head[1] & 0x7F {
+        126 => {
+            let mut b = [0u8; 2];
+            stream.read_exact(&mut b)?;
+            u64::from(u16::from_be_bytes(b))
+        }
+        127 => {
+            let mut b = [0u8; 8];
+            stream.read_exact(&mut b)?;
+            u64::from_be_bytes(b)
+        }
+        n => u64::from(n),
+    };
+    let mask = if head[1] & 0x80 != 0 {
+        let mut key = [0u8; 4];
+        stream.read_exact(&mut key)?;
+        Some(key)
+    } else {
+        None
+    };
+    assert!(
+        len <= max_len,
+        "unexpectedly large frame in a raw test: {len}"
+    );
+    let mut payload = vec![0u8; len as usize];
+    stream.read_exact(&mut payload)?;
+    if let Some(key) = mask {
+        for (i, b) in payload.iter_mut().enumerate() {
+            *b ^= key[i % 4];
+        }
+    }
+    Ok(Some(RawFrame {
+        fin: head[0] & 0x80 != 0,
+        rsv: (head[0] >> 4) & 0x7,
+        opcode: head[0] & 0x0F,
+        masked: mask.is_some(),
+        payload,
+    }))
 }
 
 /// Reads until the server ends the stream. A reset after some bytes arrived
