@@ -337,6 +337,12 @@ pub fn accept<S: Read + Write>(stream: S) -> Result<WebSocket<S>> {
 /// Runs the server side of the handshake with a configuration and a callback
 /// that sees the request (method, path, query, headers, `Origin`, offered
 /// subprotocols) and accepts it or refuses it with any HTTP answer.
+///
+/// A refused stream is dropped right after the answer is written. Over TCP,
+/// a client refused before its whole request was read (a head over the size
+/// limit) may then lose the answer to the reset that closing with unread
+/// bytes sends; [`Server`] avoids that by closing refused connections in
+/// stages (half-close, drain, close).
 pub fn accept_with<S: Read + Write>(
     stream: S,
     config: Config,
