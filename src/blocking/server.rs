@@ -184,8 +184,7 @@ fn server_handshake<S: Read + Write>(
             // A head that broke a limit is answered (431, 400) before the
             // connection is dropped; a stalled or vanished peer is not.
             if error.http_status().is_some() {
-                let _ = write_error(&mut stream, &error);
-                close_after_answer(&mut stream, ops);
+                return Err(refuse(&mut stream, ops, error));
             }
             return Err(error);
         }
@@ -195,11 +194,7 @@ fn server_handshake<S: Read + Write>(
     let request = match parser.parse(&buf[..len], &mut headers) {
         Ok(handshake::Status::Complete((_, request))) => request,
         Ok(handshake::Status::Partial) => return Err(Error::MalformedHttp("incomplete head")),
-        Err(error) => {
-            let _ = write_error(&mut stream, &error);
-            close_after_answer(&mut stream, ops);
-            return Err(error);
-        }
+        Err(error) => return Err(refuse(&mut stream, ops, error)),
     };
 
     if let Some(http) = http {
@@ -212,11 +207,7 @@ fn server_handshake<S: Read + Write>(
     }
     let key = match request.validate_upgrade() {
         Ok(key) => key,
-        Err(error) => {
-            let _ = write_error(&mut stream, &error);
-            close_after_answer(&mut stream, ops);
-            return Err(error);
-        }
+        Err(error) => return Err(refuse(&mut stream, ops, error)),
     };
     let accept = match on_request(&request) {
         Ok(accept) => accept,
@@ -243,9 +234,7 @@ fn server_handshake<S: Read + Write>(
         Err(error) => {
             // The application's answer is unusable (a header with a line
             // break, a subprotocol that is not a token): tell the client.
-            let _ = write_error(&mut stream, &error);
-            close_after_answer(&mut stream, ops);
-            return Err(error);
+            return Err(refuse(&mut stream, ops, error));
         }
     };
     stream.write_all(&out[..n])?;
@@ -270,6 +259,14 @@ fn answer_or_500<W: Write>(written: Result<()>, stream: &mut W) -> Result<()> {
         }
         other => other,
     }
+}
+
+/// Answers a handshake error with its HTTP status, closes the connection
+/// without losing that answer, and hands the error back.
+fn refuse<S: Read + Write>(stream: &mut S, ops: Option<SocketOps<S>>, error: Error) -> Error {
+    let _ = write_error(stream, &error);
+    close_after_answer(stream, ops);
+    error
 }
 
 /// How long, at most, [`close_after_answer`] waits for the client's end.
