@@ -384,13 +384,13 @@ fn headers_over_8_kib_get_431() {
 }
 
 #[test]
-fn a_refusal_reaches_a_client_that_reads_it_late() {
-    // The client sends a 60 KiB head in one go and reads the answer only
-    // later. The server refuses after 8 KiB, with the rest unread: a plain
-    // close would reset the connection, and the reset would wipe the 431
-    // from the client's receive buffer before it is read. The server closes
-    // in stages instead (half-close, drain, close), so the answer and then
-    // a clean end arrive.
+fn a_refused_client_still_sending_gets_its_answer_and_a_clean_end() {
+    // The client sends a 60 KiB head, and more a moment later, as a client
+    // that has not noticed the refusal yet would; only then it reads. The
+    // server refuses after 8 KiB. Closing at once, with bytes unread, would
+    // reset the connection: the later write would fail and the read end in
+    // an error. The server closes in stages instead (half-close, drain,
+    // close): the write goes through, then the 431 and a clean end arrive.
     let handle = echo_server();
     let extra = format!("X-Filler: {}\r\n", "a".repeat(60 << 10));
     let mut stream = raw_connect(handle.local_addr());
@@ -398,6 +398,9 @@ fn a_refusal_reaches_a_client_that_reads_it_late() {
         .write_all(upgrade_request("/", &extra).as_bytes())
         .unwrap();
     thread::sleep(Duration::from_millis(200));
+    stream
+        .write_all(b"X-Late: still sending\r\n")
+        .expect("the server reset the connection under its answer");
     let mut answer = Vec::new();
     let end = stream.read_to_end(&mut answer);
     assert!(

@@ -277,14 +277,17 @@ const LINGER_BYTES: usize = 64 << 10;
 /// Closes a connection that got a plain HTTP answer (a refusal, a page)
 /// without losing that answer.
 ///
-/// Closing a TCP socket that still has unread bytes sends a reset, and a
-/// reset makes the client's system drop whatever it received but its
-/// program has not read yet: the answer itself. A client refused mid-way
-/// through its request (a head over the size limit, say) always has bytes in
-/// flight. So the close goes in stages, as HTTP/1.1 prescribes (RFC 9112
-/// §9.6): shut the writing side (the client sees the answer, then the end),
-/// read and drop what the client still sends until it closes its side, and
-/// only then close. Bounded in time and in bytes, so a client that keeps
+/// Closing a TCP socket that still has unread bytes, or that receives more
+/// bytes after it closed, sends a reset instead of a normal end. A client
+/// refused mid-way through its request (a head over the size limit, say)
+/// always has bytes in flight, so it meets that reset while still writing:
+/// its write fails (`ECONNRESET`, `EPIPE`), and most clients report that
+/// error without ever reading the answer. Some TCP stacks also let the reset
+/// erase the answer from the client's input buffers before it is read
+/// (RFC 9112 §9.6 warns of this; Linux keeps the bytes). So the close goes in
+/// stages, as that section prescribes: shut the writing side (the client
+/// sees the answer, then the end), read and drop what the client still sends
+/// until it closes its side, and only then close. Bounded in time and in bytes, so a client that keeps
 /// sending holds the thread for at most [`LINGER_TIME`].
 ///
 /// It needs [`SocketOps`] (a `TcpStream` or a wrapped socket); over a bare
@@ -337,9 +340,9 @@ pub fn accept<S: Read + Write>(stream: S) -> Result<WebSocket<S>> {
 ///
 /// A refused stream is dropped right after the answer is written. Over TCP,
 /// a client refused before its whole request was read (a head over the size
-/// limit) may then lose the answer to the reset that closing with unread
-/// bytes sends; [`Server`] avoids that by closing refused connections in
-/// stages (half-close, drain, close).
+/// limit) then meets a reset while still sending, and may never read the
+/// answer; [`Server`] avoids that by closing refused connections in stages
+/// (half-close, drain, close).
 pub fn accept_with<S: Read + Write>(
     stream: S,
     config: Config,
