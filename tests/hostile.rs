@@ -23,7 +23,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wslite::{ClientBuilder, CloseCode, Config, Message, Server, ServerHandle, WebSocket};
 
@@ -31,8 +31,11 @@ use wslite::{ClientBuilder, CloseCode, Config, Message, Server, ServerHandle, We
 mod child;
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "common/wait.rs"]
+mod wait;
 #[path = "common/wire.rs"]
 mod wire;
+use wait::wait_until;
 use wire::read_until_close;
 
 // ---------------------------------------------------------------------------
@@ -135,19 +138,6 @@ fn alone(name: &str) -> bool {
 
 /// The longest any single wait may last.
 const WAIT: Duration = Duration::from_secs(10);
-
-fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-}
 
 // ---------------------------------------------------------------------------
 // The server under attack.

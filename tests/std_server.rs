@@ -21,43 +21,17 @@ use wslite::{
 
 #[path = "common/alone.rs"]
 mod child;
+#[path = "common/wait.rs"]
+mod wait;
 #[path = "common/wire.rs"]
 mod wire;
+use wait::{bounded, wait_until};
 use wire::read_until_close;
 
 /// The longest any single wait in these tests may last.
 const WAIT: Duration = Duration::from_secs(10);
 
 // ----- helpers -----
-
-/// Runs `f` on its own thread and returns its result, or panics if it has
-/// not finished within `timeout` (the thread is then left behind).
-fn bounded<T: Send + 'static>(timeout: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("did not finish within {timeout:?}"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the bounded closure panicked"),
-    }
-}
-
-/// Polls `condition` until it holds or `timeout` passes; returns whether it
-/// held.
-fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-}
 
 /// A client configuration whose reads and writes cannot hang a test.
 fn client_config() -> Config {
