@@ -700,13 +700,26 @@ fn plain_http_handler_shares_the_port() {
 
 // ----- 7. slowloris -----
 
+fn echo_server_with_handshake_timeout(timeout: Duration) -> ServerHandle {
+    Server::bind("127.0.0.1:0")
+        .unwrap()
+        .handshake_timeout(Some(timeout))
+        .spawn(echo)
+        .unwrap()
+}
+
+/// Whether a read's outcome says the server ended the connection (end of
+/// stream, or a reset), rather than that it is still waiting.
+fn ended_by_server(read: &std::io::Result<usize>) -> bool {
+    match read {
+        Ok(n) => *n == 0,
+        Err(e) => !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+    }
+}
+
 #[test]
 fn stalled_handshake_is_dropped_at_the_timeout() {
-    let handle = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .handshake_timeout(Some(Duration::from_millis(300)))
-        .spawn(echo)
-        .unwrap();
+    let handle = echo_server_with_handshake_timeout(Duration::from_millis(300));
     let addr = handle.local_addr();
 
     // Half a handshake, then silence.
@@ -714,11 +727,11 @@ fn stalled_handshake_is_dropped_at_the_timeout() {
     raw.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
         .unwrap();
     let mut buf = [0u8; 256];
-    match raw.read(&mut buf) {
-        Ok(0) => {}
-        Err(e) if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-        other => panic!("expected EOF or an error from the dropped client, got {other:?}"),
-    }
+    let read = raw.read(&mut buf);
+    assert!(
+        ended_by_server(&read),
+        "expected EOF or an error from the dropped client, got {read:?}"
+    );
 
     // A well-behaved client is still served.
     echo_round_trip(addr, "/", "fine");
@@ -730,11 +743,7 @@ fn stalled_handshake_is_dropped_at_the_timeout() {
 fn trickling_handshake_is_dropped_at_the_timeout() {
     // The timeout bounds the whole handshake, not each read: a client that
     // sends one byte at a time, each within the timeout, is dropped too.
-    let handle = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .handshake_timeout(Some(Duration::from_millis(300)))
-        .spawn(echo)
-        .unwrap();
+    let handle = echo_server_with_handshake_timeout(Duration::from_millis(300));
     let addr = handle.local_addr();
     let mut raw = raw_connect(addr);
     let request = upgrade_request("/", &"X-Slow: 1\r\n".repeat(100));
@@ -753,8 +762,7 @@ fn trickling_handshake_is_dropped_at_the_timeout() {
             .set_read_timeout(Some(Duration::from_millis(500)))
             .unwrap();
         let mut buf = [0u8; 64];
-        matches!(reader.read(&mut buf), Ok(0))
-            || matches!(reader.read(&mut buf), Err(e) if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
+        ended_by_server(&reader.read(&mut buf)) || ended_by_server(&reader.read(&mut buf))
     });
     assert!(dropped, "a trickling handshake was kept open");
     assert!(wait_until(WAIT, || handle.connections() == 0));
