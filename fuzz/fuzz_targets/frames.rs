@@ -152,6 +152,48 @@ fn after_error(
     ));
 }
 
+/// One call to `receive` on `input`, checked and logged: it never consumes
+/// more than it was given, and a data event's bytes are the last bytes it
+/// consumed. `None` once the connection has ended (closed, or failed with
+/// its Close checked by [`after_error`]); otherwise the bytes consumed and
+/// whether an event came.
+fn receive_once(
+    conn: &mut Connection,
+    input: &mut [u8],
+    rng: &mut FixedRng,
+    log: &mut Log,
+) -> Option<(usize, bool)> {
+    let state_before = conn.state();
+    let given = input.len();
+    let base = input.as_ptr() as usize;
+    let result = conn.receive(input).map(|r| {
+        assert!(r.consumed <= given, "consumed {} of {given}", r.consumed);
+        if let Some(Event::Data { bytes, .. }) = &r.event {
+            assert_eq!(
+                bytes.as_ptr() as usize + bytes.len(),
+                base + r.consumed,
+                "piece position"
+            );
+        }
+        (r.consumed, r.event)
+    });
+    let consumed = result.as_ref().map(|r| r.0).unwrap_or(0);
+    let had_event = result.as_ref().map(|r| r.1.is_some()).unwrap_or(false);
+    match record(result, log) {
+        Ok(_) => {}
+        Err(Error::ConnectionClosed) => {
+            log.items.push(Item::Closed);
+            return None;
+        }
+        Err(error) => {
+            after_error(conn, &error, state_before, rng, log);
+            return None;
+        }
+    }
+    drain_pending(conn, rng, log);
+    Some((consumed, had_event))
+}
+
 /// Feeds the whole stream as one buffer.
 fn run_whole(stream: &[u8], role: Role, limits: Limits) -> Log {
     let mut conn = Connection::new(role, limits);
@@ -169,34 +211,11 @@ fn run_whole(stream: &[u8], role: Role, limits: Limits) -> Log {
         if pos == buf.len() {
             return log;
         }
-        let state_before = conn.state();
-        let given = buf.len() - pos;
-        let base = buf[pos..].as_ptr() as usize;
-        let result = conn.receive(&mut buf[pos..]).map(|r| {
-            assert!(r.consumed <= given, "consumed {} of {given}", r.consumed);
-            if let Some(Event::Data { bytes, .. }) = &r.event {
-                assert_eq!(
-                    bytes.as_ptr() as usize + bytes.len(),
-                    base + r.consumed,
-                    "piece position"
-                );
-            }
-            (r.consumed, r.event)
-        });
-        let consumed = result.as_ref().map(|r| r.0).unwrap_or(0);
-        let had_event = result.as_ref().map(|r| r.1.is_some()).unwrap_or(false);
-        match record(result, &mut log) {
-            Ok(_) => {}
-            Err(Error::ConnectionClosed) => {
-                log.items.push(Item::Closed);
-                return log;
-            }
-            Err(error) => {
-                after_error(&mut conn, &error, state_before, &mut rng, &mut log);
-                return log;
-            }
-        }
-        drain_pending(&mut conn, &mut rng, &mut log);
+        let Some((consumed, had_event)) =
+            receive_once(&mut conn, &mut buf[pos..], &mut rng, &mut log)
+        else {
+            return log;
+        };
         pos += consumed;
         if consumed == 0 && !had_event {
             return log;
@@ -219,30 +238,11 @@ fn run_chunked(stream: &[u8], role: Role, limits: Limits, cap: usize, seed: u8) 
     let (mut start, mut end, mut input) = (0usize, 0usize, 0usize);
     for _ in 0..8 * stream.len() + 16 {
         if start < end {
-            let state_before = conn.state();
-            let given = end - start;
-            let base = buf[start..].as_ptr() as usize;
-            let result = conn.receive(&mut buf[start..end]).map(|r| {
-                assert!(r.consumed <= given, "consumed {} of {given}", r.consumed);
-                if let Some(Event::Data { bytes, .. }) = &r.event {
-                    assert_eq!(bytes.as_ptr() as usize + bytes.len(), base + r.consumed);
-                }
-                (r.consumed, r.event)
-            });
-            let consumed = result.as_ref().map(|r| r.0).unwrap_or(0);
-            let had_event = result.as_ref().map(|r| r.1.is_some()).unwrap_or(false);
-            match record(result, &mut log) {
-                Ok(_) => {}
-                Err(Error::ConnectionClosed) => {
-                    log.items.push(Item::Closed);
-                    return log;
-                }
-                Err(error) => {
-                    after_error(&mut conn, &error, state_before, &mut rng, &mut log);
-                    return log;
-                }
-            }
-            drain_pending(&mut conn, &mut rng, &mut log);
+            let Some((consumed, had_event)) =
+                receive_once(&mut conn, &mut buf[start..end], &mut rng, &mut log)
+            else {
+                return log;
+            };
             start += consumed;
             if consumed > 0 || had_event {
                 continue;
