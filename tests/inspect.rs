@@ -6,7 +6,6 @@
 //! inspector binary sits next to this test's own binary.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -53,11 +52,60 @@ impl Drop for Running {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// The inspector, started on a port the system picks, and the lines it
+/// prints. Asking for port 0 and reading the address back from its first line
+/// leaves no gap in which another process could take the port (a port found
+/// free beforehand can be taken before the inspector binds it).
+struct Inspector {
+    _child: Running,
+    lines: mpsc::Receiver<String>,
+    /// Where clients connect, as the inspector reports it.
+    listen: String,
+}
+
+impl Inspector {
+    fn start(upstream: &str, extra_args: &[&str]) -> Inspector {
+        let binary = inspector_binary();
+        assert!(binary.exists(), "{} is missing", binary.display());
+        let mut child = Running(
+            Command::new(&binary)
+                .arg("127.0.0.1:0")
+                .arg(upstream)
+                .args(extra_args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start the inspector"),
+        );
+        let stdout = child.0.stdout.take().unwrap();
+        let (lines_tx, lines) = mpsc::channel::<String>();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // It prints one line once it listens:
+        // "inspecting: clients connect to ADDR, frames go to UPSTREAM".
+        let first = lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("inspector started");
+        let listen = first
+            .strip_prefix("inspecting: clients connect to ")
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        assert!(
+            listen.starts_with("127.0.0.1:") && !listen.ends_with(":0"),
+            "{first}"
+        );
+        Inspector {
+            _child: child,
+            lines,
+            listen,
+        }
+    }
 }
 
 #[test]
@@ -76,32 +124,9 @@ fn inspector_shows_handshake_and_every_frame_between_client_and_server() {
     let upstream = format!("ws://{}", server.local_addr());
 
     // The inspector in between, with --hex.
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let binary = inspector_binary();
-    assert!(binary.exists(), "{} is missing", binary.display());
-    let mut child = Running(
-        Command::new(&binary)
-            .args([listen.as_str(), upstream.as_str(), "--hex"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the inspector"),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    // It prints one line once it listens.
-    let first = lines
-        .recv_timeout(Duration::from_secs(10))
-        .expect("inspector started");
-    assert!(first.starts_with("inspecting:"), "{first}");
+    // Keep the whole value: dropping it stops the inspector.
+    let inspector = Inspector::start(&upstream, &["--hex"]);
+    let (lines, listen) = (&inspector.lines, &inspector.listen);
 
     // A real wslite client through it.
     let config = Config::default().read_timeout(Some(Duration::from_secs(10)));
@@ -170,30 +195,11 @@ fn inspector_reports_a_protocol_violation_and_still_forwards() {
         .spawn(|mut ws| while ws.read().is_ok() {})
         .unwrap();
     let upstream = format!("ws://{}", server.local_addr());
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Running(
-        Command::new(inspector_binary())
-            .args([listen.as_str(), upstream.as_str()])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the inspector"),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    lines
-        .recv_timeout(Duration::from_secs(10))
-        .expect("inspector started");
+    let inspector = Inspector::start(&upstream, &[]);
+    let (lines, listen) = (&inspector.lines, &inspector.listen);
 
     // A raw client that sends an unmasked frame, which servers must refuse.
-    let mut raw = TcpStream::connect(&listen).unwrap();
+    let mut raw = TcpStream::connect(listen).unwrap();
     raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     raw.write_all(
         b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\

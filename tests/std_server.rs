@@ -809,17 +809,26 @@ fn bad_urls_are_invalid() {
 
 #[test]
 fn no_listener_is_an_io_error() {
-    let port = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let result = bounded(WAIT * 2, move || {
-        connect(&format!("ws://127.0.0.1:{port}/")).map(|_| ())
-    });
-    match result {
-        Err(Error::Io(_)) => {}
-        other => panic!("expected Io, got {other:?}"),
+    // A port that was just free. Another process may take it before we
+    // connect (or the connection may meet itself, when the kernel picks the
+    // same port as our source), so any other outcome means "try another
+    // port", never a pass; five ports in a row that all answered are not a
+    // plausible accident, and the last outcome is reported.
+    let mut last = String::new();
+    for _attempt in 0..5 {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let result = bounded(WAIT * 2, move || {
+            connect(&format!("ws://127.0.0.1:{port}/")).map(|_| ())
+        });
+        match result {
+            Err(Error::Io(_)) => return,
+            other => last = format!("{other:?}"),
+        }
     }
+    panic!("expected Io when nothing listens, got {last}");
 }
 
 #[test]
