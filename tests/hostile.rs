@@ -20,7 +20,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -1136,8 +1136,9 @@ fn a_refused_client_trickling_its_request_does_not_hold_the_accept_loop() {
     // A refused client sends its request a byte every 2 ms: each read of
     // the refusal (10 ms timeout) gets a byte in time.
     let sent = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicBool::new(false));
     let addr = target.addr;
-    let counter = Arc::clone(&sent);
+    let (counter, trickler_stopped) = (Arc::clone(&sent), Arc::clone(&stopped));
     let trickler = thread::spawn(move || {
         let mut s = raw_connect(addr);
         let request = upgrade_request(&"X-Slow: 1\r\n".repeat(100));
@@ -1148,9 +1149,15 @@ fn a_refused_client_trickling_its_request_does_not_hold_the_accept_loop() {
             counter.fetch_add(1, Ordering::SeqCst);
             thread::sleep(Duration::from_millis(2));
         }
+        trickler_stopped.store(true, Ordering::SeqCst);
         s
     });
-    assert!(wait_until(WAIT, || sent.load(Ordering::SeqCst) >= 10));
+    // The trickler is under way: ten bytes sent, or already refused (on a
+    // loaded machine its first bytes can come after the 20 ms the
+    // accepting thread gives a refused client; its writes then fail).
+    assert!(wait_until(WAIT, || {
+        sent.load(Ordering::SeqCst) >= 10 || stopped.load(Ordering::SeqCst)
+    }));
     // A newcomer should get its 503 at once, while the trickler trickles.
     let mut newcomer = raw_connect(target.addr);
     newcomer.write_all(upgrade_request("").as_bytes()).unwrap();
