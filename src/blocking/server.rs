@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::panic::{self, AssertUnwindSafe};
 use std::string::String;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
@@ -367,8 +368,16 @@ struct Registry {
     next_worker: u64,
 }
 
-/// One connection's work, handed to a new or a parked thread.
-type Job = Box<dyn FnOnce() + Send>;
+/// One connection's work, handed to a new or a parked thread. When it is
+/// done, or its handler panicked, the thread releases the connection's slot
+/// and, when threads are reused, parks itself, both under one lock: a new
+/// connection never finds the slot free but the thread not yet waiting.
+struct Job {
+    /// The connection's key in `Registry::sockets`.
+    id: u64,
+    /// The handshake and the user's handler.
+    run: Box<dyn FnOnce() + Send>,
+}
 
 /// How long a parked thread waits for another connection before it ends.
 const IDLE_THREAD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -550,6 +559,12 @@ impl Server {
     /// Accepts connections until [`ServerHandle::shutdown`], running
     /// `handler` on its own thread for each connection that completes the
     /// handshake.
+    ///
+    /// A handler that panics ends only its own connection: the panic is
+    /// reported as any thread's panic is, the socket is dropped without a
+    /// closing handshake, and the connection's slot under
+    /// [`Server::max_connections`] is freed. (Built with `panic = "abort"`,
+    /// a panic ends the process instead, as everywhere.)
     pub fn run<F>(self, handler: F) -> Result<()>
     where
         F: Fn(WebSocket<TcpStream>) + Send + Sync + 'static,
@@ -612,7 +627,7 @@ impl Server {
         let http = self.http.clone();
         let handler = Arc::clone(handler);
         let shared = Arc::clone(&self.shared);
-        let job: Job = Box::new(move || {
+        let run = Box::new(move || {
             let _ = stream.set_nodelay(config.nodelay);
             let ops = SocketOps::tcp();
             let mut decide = |r: &Request<'_, '_>| on_request(r);
@@ -621,11 +636,8 @@ impl Server {
                 ws.rx.going_away = Some(Arc::clone(&shared.going_away));
                 handler(ws);
             }
-            let mut registry = shared.registry();
-            registry.sockets.remove(&id);
-            registry.threads -= 1;
-            shared.changed.notify_all();
         });
+        let job = Job { id, run };
         // A parked thread takes it if one waits; otherwise a new thread.
         let Some(job) = self.give_to_parked(job) else {
             return;
@@ -664,14 +676,23 @@ impl Server {
 fn worker(shared: &ServerShared, first: Job, max_idle: usize) {
     let mut job = first;
     loop {
-        job();
-        if max_idle == 0 || shared.stopping.load(Ordering::SeqCst) {
-            break;
-        }
+        // A panicking handler ends its connection, not the server: the
+        // panic is reported as usual (by the panic hook), the slot freed,
+        // and this thread ends rather than serve again.
+        let finished = panic::catch_unwind(AssertUnwindSafe(job.run)).is_ok();
         let (parked, next) = sync_channel::<Job>(1);
         let me = {
             let mut registry = shared.registry();
-            if registry.idle.len() >= max_idle {
+            // The connection is over: free its slot.
+            registry.sockets.remove(&job.id);
+            registry.threads -= 1;
+            shared.changed.notify_all();
+            // Park for the next one, in the same critical section.
+            let reuse = finished
+                && max_idle > 0
+                && !shared.stopping.load(Ordering::SeqCst)
+                && registry.idle.len() < max_idle;
+            if !reuse {
                 break;
             }
             let me = registry.next_worker;
