@@ -680,8 +680,7 @@ fn worker(shared: &ServerShared, first: Job, max_idle: usize) {
         // panic is reported as usual (by the panic hook), the slot freed,
         // and this thread ends rather than serve again.
         let finished = panic::catch_unwind(AssertUnwindSafe(job.run)).is_ok();
-        let (parked, next) = sync_channel::<Job>(1);
-        let me = {
+        let (me, next) = {
             let mut registry = shared.registry();
             // The connection is over: free its slot.
             registry.sockets.remove(&job.id);
@@ -695,10 +694,11 @@ fn worker(shared: &ServerShared, first: Job, max_idle: usize) {
             if !reuse {
                 break;
             }
+            let (parked, next) = sync_channel::<Job>(1);
             let me = registry.next_worker;
             registry.next_worker += 1;
             registry.idle.push((me, parked));
-            me
+            (me, next)
         };
         job = match next.recv_timeout(IDLE_THREAD_TIMEOUT) {
             Ok(job) => job,
