@@ -815,20 +815,14 @@ impl ServerHandle {
     }
 
     fn wait_for_threads(&self, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
-        let mut registry = self.shared.registry();
-        while registry.threads > 0 || registry.workers > 0 {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            registry = self
-                .shared
-                .changed
-                .wait_timeout(registry, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        let registry = self
+            .shared
+            .changed
+            .wait_timeout_while(self.shared.registry(), timeout, |r| {
+                r.threads > 0 || r.workers > 0
+            })
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
         registry.workers.max(registry.threads)
     }
 }

@@ -21,7 +21,6 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::string::String;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
 
 use super::engine::{Link, Payload, Rx, Step, Tx};
 use super::message::Message;
@@ -214,16 +213,13 @@ impl<S: Write> WsWriter<S> {
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
         let mut tx = self.shared.lock();
         let sent = tx.send_close(code, reason);
-        let deadline = Instant::now() + self.close_timeout;
-        while sent.is_ok() && tx.conn.state() != State::Closed && !tx.reader_done {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
+        if sent.is_ok() {
             tx = self
                 .shared
                 .changed
-                .wait_timeout(tx, deadline - now)
+                .wait_timeout_while(tx, self.close_timeout, |tx| {
+                    tx.conn.state() != State::Closed && !tx.reader_done
+                })
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
         }
