@@ -62,6 +62,21 @@ fn echo_round_trip(addr: SocketAddr, path: &str, text: &str) {
     ws.close(CloseCode::NORMAL, "").unwrap();
 }
 
+/// Our client is refused with `status` and `body` (an HTTP answer that is
+/// not a 101).
+fn expect_refused(addr: SocketAddr, path: &str, status: u16, body: &[u8]) {
+    match ws_connect(&url(addr, path)) {
+        Err(Error::HandshakeRefused {
+            status: got_status,
+            body: got_body,
+        }) => {
+            assert_eq!(got_status, status);
+            assert_eq!(got_body, body);
+        }
+        other => panic!("expected HandshakeRefused {status}, got {other:?}"),
+    }
+}
+
 /// The echo handler: data messages go back, everything else is left to the
 /// library, and the loop ends with the connection.
 fn echo(mut ws: WebSocket<TcpStream>) {
@@ -325,13 +340,7 @@ fn callback_refusal_reaches_raw_and_library_clients() {
         Some(BODY.len().to_string().as_str())
     );
 
-    match ws_connect(&url(addr, "/private")) {
-        Err(Error::HandshakeRefused { status, body }) => {
-            assert_eq!(status, 403);
-            assert_eq!(body, BODY);
-        }
-        other => panic!("expected HandshakeRefused 403, got {other:?}"),
-    }
+    expect_refused(addr, "/private", 403, BODY);
 
     // Other paths are served.
     echo_round_trip(addr, "/public", "hi");
@@ -895,13 +904,7 @@ fn plain_200_answer_is_refused_with_its_body() {
             )
             .unwrap();
     });
-    match ws_connect(&url(addr, "/")) {
-        Err(Error::HandshakeRefused { status, body }) => {
-            assert_eq!(status, 200);
-            assert_eq!(body, b"not websocket");
-        }
-        other => panic!("expected HandshakeRefused 200, got {other:?}"),
-    }
+    expect_refused(addr, "/", 200, b"not websocket");
     bounded(WAIT * 2, move || server.join().unwrap());
 }
 
@@ -914,13 +917,7 @@ fn refusal_body_without_length_is_read_to_the_end() {
         thread::sleep(Duration::from_millis(20));
         stream.write_all(b"down for maintenance").unwrap();
     });
-    match ws_connect(&url(addr, "/")) {
-        Err(Error::HandshakeRefused { status, body }) => {
-            assert_eq!(status, 500);
-            assert_eq!(body, b"down for maintenance");
-        }
-        other => panic!("expected HandshakeRefused 500, got {other:?}"),
-    }
+    expect_refused(addr, "/", 500, b"down for maintenance");
     bounded(WAIT * 2, move || server.join().unwrap());
 }
 
