@@ -1,6 +1,6 @@
 //! The bytes the size binaries "receive": the opening request of RFC 6455
-//! §1.3 and the masked text frame "Hello" of §5.7. Both the server and the
-//! baseline link them (the baseline prints them), so the flash delta counts
+//! §1.3 and the masked text frame "Hello" of §5.7 (the test runner checks
+//! the same request). Both the server and the baseline link them (the baseline prints them), so the flash delta counts
 //! code, not test input. They are read through `black_box`, so the
 //! optimizer cannot compute the answers at compile time.
 

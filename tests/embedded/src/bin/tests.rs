@@ -9,6 +9,9 @@
 #![no_std]
 #![no_main]
 
+#[path = "../inputs.rs"]
+#[allow(dead_code)]
+mod inputs;
 #[path = "../rt.rs"]
 #[allow(dead_code)]
 mod rt;
@@ -147,15 +150,9 @@ fn base64_rejects_non_canonical() -> bool {
 
 // ----- The opening handshake: RFC 6455 §1.3, §4 -----
 
-/// RFC 6455 §1.3, the client's handshake.
-const RFC_REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\n\
-Host: server.example.com\r\n\
-Upgrade: websocket\r\n\
-Connection: Upgrade\r\n\
-Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-Origin: http://example.com\r\n\
-Sec-WebSocket-Protocol: chat, superchat\r\n\
-Sec-WebSocket-Version: 13\r\n\r\n";
+/// RFC 6455 §1.3, the client's handshake: the request the size binaries
+/// receive too.
+const RFC_REQUEST: &[u8] = inputs::REQUEST;
 
 /// RFC 6455 §1.3, the server's handshake (with the subprotocol chosen).
 const RFC_RESPONSE: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\n\
