@@ -336,7 +336,7 @@ fn run_connection(
             p.sent();
         }
     }
-    ws.close(CloseCode::NORMAL, "").map_err(err)
+    ws.close(CloseCode::NORMAL, "").map(|_| ()).map_err(err)
 }
 
 /// User + system CPU seconds of a process (all its threads) from

@@ -177,6 +177,13 @@ pub enum Error {
     /// `TimedOut` on Windows for the same event).
     #[cfg(feature = "std")]
     Timeout,
+    /// A send did not finish within the write timeout
+    /// ([`Config::write_timeout`](crate::Config::write_timeout)), counted
+    /// across every partial write: the peer stopped reading, or reads too
+    /// slowly. A frame may be half written, so the connection is failed and
+    /// its socket shut down.
+    #[cfg(feature = "std")]
+    WriteTimeout,
     /// The keepalive ping was not answered by a pong in time.
     #[cfg(feature = "std")]
     KeepaliveTimeout,
@@ -367,7 +374,13 @@ impl fmt::Display for Error {
             #[cfg(feature = "std")]
             Io(e) => write!(f, "I/O error: {e}"),
             #[cfg(feature = "std")]
-            Timeout => f.write_str("timed out waiting for the peer; the connection is still usable"),
+            Timeout => f.write_str(
+                "timed out waiting for the peer; after a read timeout the connection is still usable, after a handshake or close timeout it is not",
+            ),
+            #[cfg(feature = "std")]
+            WriteTimeout => f.write_str(
+                "the peer did not take the data within the write timeout (it stopped reading, or reads too slowly); a frame may be half written, so the connection was failed and closed",
+            ),
             #[cfg(feature = "std")]
             KeepaliveTimeout => f.write_str(
                 "the peer did not answer the keepalive ping in time; the connection is considered dead",

@@ -378,7 +378,12 @@ fn expect_close(stream: &mut TcpStream) -> Option<u16> {
         let mut rest = [0u8; 256];
         for _ in 0..1000 {
             match stream.read(&mut rest) {
-                Ok(0) => return code,
+                Ok(0) => {
+                    // As a well-behaved peer does, end ours too: the server
+                    // drops what it still receives until then.
+                    let _ = stream.shutdown(std::net::Shutdown::Write);
+                    return code;
+                }
                 Ok(_) => {}
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     panic!("the server kept the connection open after its Close")
@@ -857,6 +862,8 @@ fn protocol_violations_get_their_close_codes() {
         let mut stream = upgraded(target.addr);
         write_until_refused(&mut stream, &bytes);
         assert_eq!(expect_close(&mut stream), Some(code), "{name}");
+        // The server lingers, dropping what we send, until we end TCP too.
+        drop(stream);
         let report = target.report();
         assert!(report.contains(error), "{name}: the handler saw {report}");
     }
@@ -915,7 +922,7 @@ fn a_client_that_never_reads_times_the_send_out() {
     // Never read: the server's sends fill the socket buffers, then block.
     let report = target.report();
     assert!(
-        report.starts_with("send error: Timeout after "),
+        report.starts_with("send error: WriteTimeout after "),
         "the handler saw {report}"
     );
     // The thread is freed while the client still holds the connection.

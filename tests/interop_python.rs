@@ -711,6 +711,13 @@ impl Drop for ScriptedServer {
     }
 }
 
+/// Writes bytes straight onto a connection's socket, past wslite's encoder
+/// (the socket is shared with the server, so only `&TcpStream` reaches it).
+fn raw_write(stream: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    let mut stream = stream;
+    stream.write_all(bytes)
+}
+
 /// One connection of the scripted server: echo data messages, report
 /// everything, and obey a few text commands from the Python client.
 fn scripted_connection(mut ws: WebSocket<TcpStream>, echo: Echo, seen: &Sender<Seen>) {
@@ -728,17 +735,19 @@ fn scripted_connection(mut ws: WebSocket<TcpStream>, echo: Echo, seen: &Sender<S
         };
         let result = match message {
             Message::Text(command) if command == "close me" => {
-                note(Seen::Closed(ws.close(CloseCode(4002), WSLITE_CLOSE_REASON)));
+                note(Seen::Closed(
+                    ws.close(CloseCode(4002), WSLITE_CLOSE_REASON).map(|_| ()),
+                ));
                 break;
             }
             // Reserved opcode 0x3, FIN, unmasked, empty: straight onto the
             // TCP stream, past wslite's encoder.
             Message::Text(command) if command == "violate opcode" => {
-                ws.get_mut().write_all(&[0x83, 0x00]).map_err(Error::Io)
+                raw_write(ws.get_ref(), &[0x83, 0x00]).map_err(Error::Io)
             }
             // RSV1 set (no extension was negotiated), FIN, text, empty.
             Message::Text(command) if command == "violate rsv" => {
-                ws.get_mut().write_all(&[0xC1, 0x00]).map_err(Error::Io)
+                raw_write(ws.get_ref(), &[0xC1, 0x00]).map_err(Error::Io)
             }
             Message::Text(command) if command == "ping me" => ws.ping(PING_PAYLOAD_WSLITE),
             Message::Ping(data) => {
@@ -1244,7 +1253,7 @@ fn our_client_protocol_violation_gets_1002_from_python() {
         ("RSV1", [0xC1, 0x80, 0, 0, 0, 0]),
     ] {
         let mut ws = server.connect("/echo", &[]);
-        ws.get_mut().write_all(&raw).expect("raw write");
+        raw_write(ws.get_ref(), &raw).expect("raw write");
         match ws.read().expect("Python's close") {
             Message::Close(frame) => assert_eq!(
                 code_and_reason(&frame).map(|c| c.0),

@@ -11,8 +11,8 @@
 //! byte, parsed here independently of the crate.
 
 use std::cell::Cell;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
@@ -954,7 +954,8 @@ fn server_closes_first() {
     // The client echoed the code (§5.5.1) before `read` returned.
     assert_eq!(ws.state(), State::Closed);
     let (closed, state, after) = recv(&report_rx, "the server's close");
-    assert_eq!(closed, Ok(()));
+    // `close` gives back the peer's answer: the echo of 4000 (§5.5.1).
+    assert_eq!(closed, Ok(Some(CloseFrame::new(CloseCode(4000), ""))));
     assert_eq!(state, State::Closed);
     assert_eq!(after.unwrap_err(), "ConnectionClosed");
     assert!(matches!(ws.read(), Err(Error::ConnectionClosed)));
@@ -1008,7 +1009,11 @@ fn simultaneous_close_finishes_on_both_sides() {
     assert_eq!(client.state(), State::Closed);
     assert!(matches!(client.read(), Err(Error::ConnectionClosed)));
     let (result, state, after) = server_side.join().unwrap();
-    assert_eq!(result, Ok(()));
+    // Each side's `close` gives back the other's Close.
+    assert_eq!(
+        result,
+        Ok(Some(CloseFrame::new(CloseCode::NORMAL, "client")))
+    );
     assert_eq!(state, State::Closed);
     assert_eq!(after.unwrap_err(), "ConnectionClosed");
 }
@@ -1149,31 +1154,77 @@ fn read_after_the_server_answered_a_close_does_not_wait_for_the_peer() {
 }
 
 #[test]
-fn read_after_the_client_answered_a_close_does_not_wait_for_the_peer() {
+fn a_client_lets_the_server_end_tcp_first() {
+    // §7.1.1: after the closing handshake the server closes TCP first; the
+    // client waits for that (a bounded time) instead of sending its own FIN
+    // right after its answer. A raw server checks the order on the wire.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let (done_tx, done_rx) = mpsc::channel::<()>();
     let peer = thread::spawn(move || {
         let mut stream = raw_server_accept(&listener);
         stream
             .write_all(&frame_bytes(true, 0, 0x8, None, &4000u16.to_be_bytes()))
             .unwrap();
         let answer = read_frame(&mut stream).unwrap();
-        // Keeps TCP open until the client is done.
-        let _ = done_rx.recv_timeout(LONG);
-        answer
+        // The client has answered; it must not end TCP before we do.
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        let early = match stream.read(&mut byte) {
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => None,
+            other => Some(format!("{other:?}")),
+        };
+        // Now the server's FIN; then the client's comes.
+        stream.shutdown(Shutdown::Write).unwrap();
+        stream.set_read_timeout(Some(LONG)).unwrap();
+        let after = stream.read(&mut byte).map_err(|e| e.kind());
+        (answer, early, after)
     });
     let mut ws = client_with(addr, config().read_timeout(Some(Duration::from_secs(2))));
     expect_close(ws.read().unwrap(), 4000, "");
+    // The next read waits for the server's FIN, then says the connection is
+    // over.
     let second = ws.read();
-    done_tx.send(()).unwrap();
-    let answer = peer.join().unwrap().expect("the client's answer");
+    let (answer, early, after) = peer.join().unwrap();
+    let answer = answer.expect("the client's answer");
     assert_eq!(answer.close_code(), Some(4000));
     assert!(answer.masked);
+    assert_eq!(early, None, "the client ended TCP before the server");
+    assert_eq!(after, Ok(0), "the client ends TCP after the server's FIN");
     assert!(
         matches!(second, Err(Error::ConnectionClosed)),
         "read after the closing handshake: {second:?}"
     );
+}
+
+#[test]
+fn a_server_ends_tcp_first_after_a_close_it_started() {
+    // Seen by a raw client: the server's Close, our answer, then the
+    // server's FIN while our side is still open.
+    let (report_tx, report_rx) = mpsc::channel();
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .config(config())
+        .shutdown_timeout(Duration::from_secs(2))
+        .spawn(move |mut ws| {
+            let started = Instant::now();
+            let closed = ws.close(CloseCode(4000), "server bye");
+            let _ = report_tx.send((closed.map_err(|e| format!("{e:?}")), started.elapsed()));
+        })
+        .unwrap();
+    let mut raw = raw_client(server.local_addr());
+    let close = read_frame(&mut raw).unwrap().expect("the server's Close");
+    assert_eq!(close.close_code(), Some(4000));
+    raw.write_all(&frame_bytes(true, 0, 0x8, KEY, &4000u16.to_be_bytes()))
+        .unwrap();
+    // The server's end of TCP comes while ours is open.
+    assert_eq!(read_frame(&mut raw).unwrap(), None, "the server ends TCP");
+    let (closed, took) = recv(&report_rx, "the server's close");
+    assert_eq!(closed, Ok(Some(CloseFrame::new(CloseCode(4000), ""))));
+    assert!(took < config().close_timeout, "close waited {took:?}");
+    drop(raw);
+    stop(server);
 }
 
 // ---------------------------------------------------------------------------
@@ -1262,6 +1313,8 @@ fn fragments_that_add_up_over_the_limit_are_refused_with_1009() {
         matches!(&close, Message::Close(Some(f)) if f.code == CloseCode::MESSAGE_TOO_BIG),
         "{close:?}"
     );
+    // The server ended TCP after its Close; the client follows.
+    assert!(matches!(ws.read(), Err(Error::ConnectionClosed)));
     assert_eq!(
         recv(&reports, "the server's reads"),
         [
@@ -1337,8 +1390,10 @@ fn protocol_violations_are_answered_with_a_close_before_tcp_ends() {
             "{what}: {close:?}"
         );
         assert_eq!(close.close_code(), Some(code), "{what}");
-        // Then the TCP connection ends, with nothing more.
+        // Then the TCP connection ends, with nothing more...
         assert_eq!(read_frame(&mut raw).unwrap(), None, "{what}");
+        // ...and we end ours (the server drops what we send until then).
+        drop(raw);
         assert_eq!(recv(&report_rx, what), error, "{what}");
     }
     stop(server);

@@ -253,8 +253,11 @@ fn two_hundred_concurrent_clients_echo_and_leave() {
                             return Err(format!("client {client} message {n}: got {got:?}"));
                         }
                     }
-                    ws.close(CloseCode::NORMAL, "bye")
-                        .map_err(|e| format!("close: {e}"))
+                    match ws.close(CloseCode::NORMAL, "bye") {
+                        // The server's echo of our code (§5.5.1).
+                        Ok(Some(frame)) if frame.code == CloseCode::NORMAL => Ok(()),
+                        other => Err(format!("close: {other:?}")),
+                    }
                 })();
                 let _ = done_tx.send((client, result));
             })

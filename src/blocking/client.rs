@@ -17,10 +17,9 @@ use std::string::String;
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use super::engine::{SetTimeout, SocketOps};
 use super::random::OsRandom;
-use super::server::read_head;
 use super::socket::WebSocket;
+use super::stream::{read_head, write_head_within, SetTimeout, SocketOps};
 use super::url::Url;
 use super::Config;
 use crate::error::{Error, Result};
@@ -167,11 +166,8 @@ impl ClientBuilder {
                 .sum::<usize>();
         let mut out = vec![0u8; size];
         let n = handshake::write_request(&mut out, &request)?;
-        if let (Some(ops), Some(timeout)) = (&ops, self.config.handshake_timeout) {
-            (ops.set_write_timeout)(&stream, Some(timeout))?;
-        }
-        stream.write_all(&out[..n])?;
-        stream.flush()?;
+        // The whole handshake, request and answer, within its timeout.
+        write_head_within(&mut stream, &out[..n], deadline, ops)?;
 
         // The answer.
         let mut buf = Vec::new();

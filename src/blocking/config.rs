@@ -142,3 +142,11 @@ impl Config {
             .with_max_headers(self.max_headers)
     }
 }
+
+impl Config {
+    /// Applies the socket settings of this configuration to a socket.
+    pub(crate) fn apply_to<S>(&self, stream: &S, ops: &super::SocketOps<S>) -> std::io::Result<()> {
+        (ops.set_read_timeout)(stream, super::receiving::ReadHalf::wake_interval(self))?;
+        (ops.set_write_timeout)(stream, self.write_timeout)
+    }
+}

@@ -8,32 +8,38 @@
 //! |---|---|
 //! | [`message`] | whole messages (`Message`) instead of pieces of frames |
 //! | [`config`] | every limit and timeout, with defaults |
-//! | [`socket`] | `WebSocket<S>` over any `Read + Write`: read, send, close, streaming |
-//! | [`split`] | a reader half and a cloneable writer half for full duplex across threads |
-//! | [`server`] | the server side of the handshake, and a thread-per-connection `Server` |
+//! | [`stream`] | what a stream needs beyond `Read + Write` (timeouts, shutdown, shared handles), and waits bounded as operations |
+//! | `receiving` | the receiving half: the core's `Receiver` over a stream's reading side |
+//! | `sending` | the sending half: the core's `Sender` over a stream's writing side |
+//! | [`socket`] | `WebSocket<S>`: both halves on one thread; read, send, close, streaming |
+//! | [`split`] | the halves on two threads: a reader and a cloneable writer, one socket |
+//! | [`accept`] | the server side of the handshake over any stream |
+//! | [`server`] | a thread-per-connection `Server` |
 //! | [`client`] | `connect("ws://…")`, the client side of the handshake |
 //! | [`url`] | `ws://` URLs (RFC 6455 §3) |
 //! | [`random`] | masking keys and handshake keys from the OS (RFC 6455 §10.3) |
 
+pub mod accept;
 pub mod client;
 pub mod config;
-mod engine;
 pub mod message;
 pub mod random;
+mod receiving;
+mod sending;
 pub mod server;
 pub mod socket;
 pub mod split;
+pub mod stream;
 pub mod url;
 
+pub use accept::{accept, accept_with, Accept, HttpResponse};
 pub use client::{client_handshake, connect, ClientBuilder};
 pub use config::Config;
-pub use engine::SocketOps;
 pub use message::{CloseFrame, Message};
-pub use server::{
-    accept, accept_with, Accept, HttpResponse, Reject, Server, ServerBuilder, ServerHandle,
-};
+pub use server::{Server, ServerHandle};
 pub use socket::{MessageReader, MessageWriter, WebSocket};
-pub use split::{TryCloneStream, WsReader, WsWriter};
+pub use split::{WsMessageWriter, WsReader, WsWriter};
+pub use stream::{SharedStream, SocketOps};
 
 impl From<url::UrlError> for crate::Error {
     fn from(e: url::UrlError) -> Self {

@@ -1,24 +1,25 @@
-//! The server side: the opening handshake over any stream (RFC 6455 §4.2),
-//! and a thread-per-connection [`Server`] over `std::net::TcpListener`.
+//! A thread-per-connection WebSocket [`Server`] over `std::net::TcpListener`.
 //!
-//! [`accept`] and [`accept_with`] read a client's request from any
-//! `Read + Write` stream (a `TcpStream`, a TLS stream, a Unix socket), check
-//! it with [`handshake::Request::validate_upgrade`], and answer `101` or the
-//! refusal the error calls for (400, 405, 426, 431, …; §4.2.1, §4.4).
+//! Each connection runs the handshake of [`accept`](super::accept) and then
+//! the application's handler on a thread of its own. Around that the server
+//! adds what a real service needs: a connection limit (HTTP 503 past it,
+//! with no thread spawned), small per-connection thread stacks, a handshake
+//! timeout against clients that stall (slowloris), a request callback that
+//! can accept with a subprotocol and headers or refuse with any status, an
+//! optional plain-HTTP handler so one port can serve a page and its
+//! WebSocket, optional thread reuse, and a graceful shutdown that tells every
+//! open connection 1001 (going away, §7.4.1) and waits for its thread.
 //!
-//! [`Server`] adds what a real service needs around that: a connection limit
-//! (HTTP 503 past it, with no thread spawned), small per-connection thread
-//! stacks, a handshake timeout against clients that stall (slowloris), a
-//! request callback that can accept with a subprotocol and headers or refuse
-//! with any status, an optional plain-HTTP handler so one port can serve a
-//! page and its WebSocket, and a graceful shutdown that tells every open
-//! connection 1001 (going away, §7.4.1) and waits for its thread.
+//! **One descriptor per connection.** To wake a connection's thread at
+//! shutdown, the server must reach its socket from another thread. It keeps
+//! a second *reference* to the one socket (`Arc<TcpStream>`; `&TcpStream`
+//! reads, writes and shuts down), never a duplicated descriptor: a server
+//! with a limit of 1,024 descriptors can hold about 1,000 connections, not
+//! half as many.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{self, AssertUnwindSafe};
-use std::string::String;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex};
@@ -26,338 +27,21 @@ use std::thread;
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use super::engine::{SetTimeout, SocketOps};
-use super::socket::WebSocket;
+use super::accept::{
+    server_handshake, write_error, Accept, HttpHandler, HttpResponse, RequestCallback,
+};
+use super::socket::{Io, WebSocket};
+use super::stream::{read_head, SetTimeout, SocketOps};
 use super::Config;
 use crate::error::{Error, Result};
-use crate::handshake::{self, head::HeadScanner, Header, Request, RequestParser};
+use crate::handshake::Request;
 use crate::protocol::Role;
-
-/// The server's acceptance: optionally a subprotocol and extra headers.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Accept {
-    protocol: Option<String>,
-    headers: Vec<(String, String)>,
-}
-
-impl Accept {
-    /// Accept with nothing extra.
-    pub fn new() -> Self {
-        Accept::default()
-    }
-
-    /// Agree on this subprotocol (RFC 6455 §1.9, §4.2.2); it should be one
-    /// the client offered ([`Request::protocols`]).
-    pub fn protocol(mut self, protocol: impl Into<String>) -> Self {
-        self.protocol = Some(protocol.into());
-        self
-    }
-
-    /// Add a header field to the `101` answer.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-}
-
-/// A plain HTTP answer: a refusal of the handshake, or the answer of the
-/// plain-HTTP handler. It always ends the connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl HttpResponse {
-    /// An answer with this status (200–599) and no body.
-    pub fn new(status: u16) -> Self {
-        HttpResponse {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
-
-    /// Sets the body.
-    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
-        self.body = body.into();
-        self
-    }
-
-    /// Adds a header field.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The status.
-    pub fn status(&self) -> u16 {
-        self.status
-    }
-
-    /// Writes the answer to `stream`.
-    fn write_to<W: Write>(&self, stream: &mut W) -> Result<()> {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let mut out = vec![0u8; 256 + self.body.len() + header_bytes(&self.headers)];
-        let n = handshake::write_refusal(&mut out, self.status, None, &headers, &self.body)?;
-        stream.write_all(&out[..n])?;
-        stream.flush()?;
-        Ok(())
-    }
-}
-
-/// The refusal a request callback returns.
-pub type Reject = HttpResponse;
-
-fn header_bytes(headers: &[(String, String)]) -> usize {
-    headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum()
-}
-
-/// Reads a handshake head from `stream` into `buf` until the scanner finds
-/// its end, within `deadline`. Returns the head's length; bytes after it are
-/// already in `buf`.
-pub(crate) fn read_head<S: Read>(
-    stream: &mut S,
-    buf: &mut Vec<u8>,
-    config: &Config,
-    deadline: Option<Instant>,
-    set_timeout: Option<SetTimeout<S>>,
-) -> Result<usize> {
-    let limits = config.head_limits();
-    let mut scanner = HeadScanner::new();
-    loop {
-        if let Some(len) = scanner.scan(buf, &limits, limits.max_headers)? {
-            return Ok(len);
-        }
-        if let (Some(deadline), Some(set_timeout)) = (deadline, set_timeout) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::Timeout);
-            }
-            set_timeout(stream, Some(left))?;
-        }
-        // Read straight into the heap buffer: a connection thread's stack
-        // pages stay resident for as long as the connection lives.
-        let start = buf.len();
-        buf.resize(start + 1024, 0);
-        let read = stream.read(&mut buf[start..]);
-        buf.truncate(start + *read.as_ref().unwrap_or(&0));
-        match read {
-            Ok(0) => return Err(Error::AbnormalClosure),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// What the server does with a request that is not a WebSocket upgrade.
-type HttpHandler = dyn Fn(&Request<'_, '_>) -> HttpResponse + Send + Sync;
-/// What decides whether a WebSocket request is accepted.
-type RequestCallback =
-    dyn Fn(&Request<'_, '_>) -> core::result::Result<Accept, HttpResponse> + Send + Sync;
-
-/// The server side of the handshake, with everything optional spelled out.
-/// `Ok(None)`: a plain HTTP request was answered by `http`.
-fn server_handshake<S: Read + Write>(
-    mut stream: S,
-    config: Config,
-    ops: Option<SocketOps<S>>,
-    on_request: &mut dyn FnMut(&Request<'_, '_>) -> core::result::Result<Accept, HttpResponse>,
-    http: Option<&HttpHandler>,
-) -> Result<Option<WebSocket<S>>> {
-    let deadline = config.handshake_timeout.map(|t| Instant::now() + t);
-    let mut buf = Vec::new();
-    let len = match read_head(
-        &mut stream,
-        &mut buf,
-        &config,
-        deadline,
-        ops.map(|o| o.set_read_timeout),
-    ) {
-        Ok(len) => len,
-        Err(error) => {
-            // A head that broke a limit is answered (431, 400) before the
-            // connection is dropped; a stalled or vanished peer is not.
-            if error.http_status().is_some() {
-                return Err(refuse(&mut stream, ops, error));
-            }
-            return Err(error);
-        }
-    };
-    let mut headers = vec![Header::default(); config.max_headers];
-    let mut parser = RequestParser::new(config.head_limits());
-    let request = match parser.parse(&buf[..len], &mut headers) {
-        Ok(handshake::Status::Complete((_, request))) => request,
-        Ok(handshake::Status::Partial) => return Err(Error::MalformedHttp("incomplete head")),
-        Err(error) => return Err(refuse(&mut stream, ops, error)),
-    };
-
-    if let Some(http) = http {
-        if !request.is_websocket_upgrade() {
-            let answered = answer_or_500(http(&request).write_to(&mut stream), &mut stream);
-            close_after_answer(&mut stream, ops);
-            answered?;
-            return Ok(None);
-        }
-    }
-    let key = match request.validate_upgrade() {
-        Ok(key) => key,
-        Err(error) => return Err(refuse(&mut stream, ops, error)),
-    };
-    let accept = match on_request(&request) {
-        Ok(accept) => accept,
-        Err(refusal) => {
-            let answered = answer_or_500(refusal.write_to(&mut stream), &mut stream);
-            close_after_answer(&mut stream, ops);
-            answered?;
-            return Err(Error::HandshakeRefused {
-                status: refusal.status,
-                body: refusal.body,
-            });
-        }
-    };
-    let extra: Vec<(&str, &str)> = accept
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let mut out = vec![0u8; 256 + header_bytes(&accept.headers)];
-    let written =
-        handshake::write_accept_response(&mut out, &key, accept.protocol.as_deref(), &extra);
-    let n = match written {
-        Ok(n) => n,
-        Err(error) => {
-            // The application's answer is unusable (a header with a line
-            // break, a subprotocol that is not a token): tell the client.
-            return Err(refuse(&mut stream, ops, error));
-        }
-    };
-    stream.write_all(&out[..n])?;
-    stream.flush()?;
-
-    let leftover = &buf[len..];
-    let mut ws = WebSocket::from_raw_socket(stream, Role::Server, config, leftover);
-    if let Some(ops) = ops {
-        ws.set_socket_ops(ops)?;
-    }
-    ws.protocol = accept.protocol;
-    Ok(Some(ws))
-}
-
-/// Passes a written answer through; when the application's answer could not
-/// be written (its own bad input), answers 500 instead and returns the error.
-fn answer_or_500<W: Write>(written: Result<()>, stream: &mut W) -> Result<()> {
-    match written {
-        Err(error @ Error::InvalidInput(_)) => {
-            let _ = write_error(stream, &error);
-            Err(error)
-        }
-        other => other,
-    }
-}
-
-/// Answers a handshake error with its HTTP status, closes the connection
-/// without losing that answer, and hands the error back.
-fn refuse<S: Read + Write>(stream: &mut S, ops: Option<SocketOps<S>>, error: Error) -> Error {
-    let _ = write_error(stream, &error);
-    close_after_answer(stream, ops);
-    error
-}
-
-/// How long, at most, [`close_after_answer`] waits for the client's end.
-const LINGER_TIME: Duration = Duration::from_millis(500);
-/// How many unread bytes, at most, [`close_after_answer`] reads and drops.
-const LINGER_BYTES: usize = 64 << 10;
-
-/// Closes a connection that got a plain HTTP answer (a refusal, a page)
-/// without losing that answer.
-///
-/// Closing a TCP socket that still has unread bytes, or that receives more
-/// bytes after it closed, sends a reset instead of a normal end. A client
-/// refused mid-way through its request (a head over the size limit, say)
-/// always has bytes in flight, so it meets that reset while still writing:
-/// its write fails (`ECONNRESET`, `EPIPE`), and most clients report that
-/// error without ever reading the answer. Some TCP stacks also let the reset
-/// erase the answer from the client's input buffers before it is read
-/// (RFC 9112 §9.6 warns of this; Linux keeps the bytes). So the close goes in
-/// stages, as that section prescribes: shut the writing side (the client
-/// sees the answer, then the end), read and drop what the client still sends
-/// until it closes its side, and only then close. Bounded in time and in bytes, so a client that keeps
-/// sending holds the thread for at most [`LINGER_TIME`].
-///
-/// It needs [`SocketOps`] (a `TcpStream` or a wrapped socket); over a bare
-/// `Read + Write` stream, closing is the caller's.
-fn close_after_answer<S: Read>(stream: &mut S, ops: Option<SocketOps<S>>) {
-    let Some(ops) = ops else {
-        return;
-    };
-    if (ops.shutdown)(stream, Shutdown::Write).is_err() {
-        return;
-    }
-    let deadline = Instant::now() + LINGER_TIME;
-    let mut sink = [0u8; 512];
-    let mut dropped = 0;
-    while dropped < LINGER_BYTES {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || (ops.set_read_timeout)(stream, Some(left)).is_err() {
-            return;
-        }
-        match stream.read(&mut sink) {
-            Ok(0) => return,
-            Ok(n) => dropped += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
-    }
-}
-
-/// Answers a handshake error with its HTTP status.
-fn write_error<W: Write>(stream: &mut W, error: &Error) -> Result<()> {
-    let mut out = [0u8; 1024];
-    let n = handshake::write_error_response(&mut out, error)?;
-    stream.write_all(&out[..n])?;
-    stream.flush()?;
-    Ok(())
-}
-
-/// Runs the server side of the handshake on `stream` with the default
-/// configuration, accepting every valid WebSocket request.
-///
-/// It has no timeout of its own over a generic stream; set one on the stream
-/// (or use [`accept_with`] with a `TcpStream`-backed [`Server`]).
-pub fn accept<S: Read + Write>(stream: S) -> Result<WebSocket<S>> {
-    accept_with(stream, Config::default(), |_| Ok(Accept::new()))
-}
-
-/// Runs the server side of the handshake with a configuration and a callback
-/// that sees the request (method, path, query, headers, `Origin`, offered
-/// subprotocols) and accepts it or refuses it with any HTTP answer.
-///
-/// A refused stream is dropped right after the answer is written. Over TCP,
-/// a client refused before its whole request was read (a head over the size
-/// limit) then meets a reset while still sending, and may never read the
-/// answer; [`Server`] avoids that by closing refused connections in stages
-/// (half-close, drain, close).
-pub fn accept_with<S: Read + Write>(
-    stream: S,
-    config: Config,
-    mut on_request: impl FnMut(&Request<'_, '_>) -> core::result::Result<Accept, HttpResponse>,
-) -> Result<WebSocket<S>> {
-    server_handshake(stream, config, None, &mut on_request, None)?
-        .ok_or(Error::MalformedHttp("not a WebSocket request"))
-}
 
 /// What the server knows of its open connections.
 struct Registry {
-    /// A second handle on each connection's socket, to wake its thread at
-    /// shutdown, by id.
-    sockets: HashMap<u64, TcpStream>,
+    /// Each connection's socket, shared with its thread (no second
+    /// descriptor), to wake that thread at shutdown, by id.
+    sockets: HashMap<u64, Arc<TcpStream>>,
     next_id: u64,
     /// Connections being served (handshakes included): what the limit counts.
     threads: usize,
@@ -423,9 +107,6 @@ pub struct Server {
     http: Option<Arc<HttpHandler>>,
     shared: Arc<ServerShared>,
 }
-
-/// The builder methods of [`Server`] return it; this alias names it.
-pub type ServerBuilder = Server;
 
 impl core::fmt::Debug for Server {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -606,20 +287,20 @@ impl Server {
     where
         F: Fn(WebSocket<TcpStream>) + Send + Sync + 'static,
     {
+        let stream = Arc::new(stream);
         let id = {
             let mut registry = self.shared.registry();
             if registry.threads >= self.max_connections {
                 drop(registry);
-                refuse_busy(stream);
+                if let Ok(stream) = Arc::try_unwrap(stream) {
+                    refuse_busy(stream);
+                }
                 return;
             }
-            let Ok(wake) = stream.try_clone() else {
-                return;
-            };
             let id = registry.next_id;
             registry.next_id += 1;
             registry.threads += 1;
-            registry.sockets.insert(id, wake);
+            registry.sockets.insert(id, Arc::clone(&stream));
             id
         };
         let config = self.config;
@@ -628,12 +309,9 @@ impl Server {
         let handler = Arc::clone(handler);
         let shared = Arc::clone(&self.shared);
         let run = Box::new(move || {
-            let _ = stream.set_nodelay(config.nodelay);
-            let ops = SocketOps::tcp();
-            let mut decide = |r: &Request<'_, '_>| on_request(r);
-            let result = server_handshake(stream, config, Some(ops), &mut decide, http.as_deref());
-            if let Ok(Some(mut ws)) = result {
-                ws.rx.going_away = Some(Arc::clone(&shared.going_away));
+            if let Some(ws) = handshake(stream, config, &*on_request, http.as_deref()) {
+                let mut ws = ws;
+                ws.reading.going_away = Some(Arc::clone(&shared.going_away));
                 handler(ws);
             }
         });
@@ -669,6 +347,31 @@ impl Server {
         }
         Some(job)
     }
+}
+
+/// The handshake on a connection's own thread, through `&TcpStream` (the
+/// registry holds the other reference). `None`: refused, answered as plain
+/// HTTP, or gone.
+fn handshake(
+    stream: Arc<TcpStream>,
+    config: Config,
+    on_request: &RequestCallback,
+    http: Option<&HttpHandler>,
+) -> Option<WebSocket<TcpStream>> {
+    let _ = stream.set_nodelay(config.nodelay);
+    let by_ref: SocketOps<&TcpStream> = SocketOps {
+        set_read_timeout: |s, t| s.set_read_timeout(t),
+        set_write_timeout: |s, t| s.set_write_timeout(t),
+        shutdown: |s, how| s.shutdown(how),
+    };
+    let mut decide = |r: &Request<'_, '_>| on_request(r);
+    let mut handle: &TcpStream = &stream;
+    let upgraded =
+        server_handshake(&mut handle, &config, Some(by_ref), &mut decide, http).ok()??;
+    let mut ws = WebSocket::from_io(Io::shared(stream), Role::Server, config, &upgraded.leftover);
+    ws.set_socket_ops(SocketOps::tcp()).ok()?;
+    ws.protocol = upgraded.protocol;
+    Some(ws)
 }
 
 /// A connection thread: serves its connection, then, when threads are
@@ -745,7 +448,12 @@ fn refuse_busy(mut stream: TcpStream) {
         Some(deadline),
         Some(set_timeout),
     );
-    let _ = write_error(&mut stream, &Error::TooManyConnections);
+    let _ = write_error(
+        &mut stream,
+        &Error::TooManyConnections,
+        Some(Instant::now() + Duration::from_millis(10)),
+        Some(SocketOps::tcp()),
+    );
     let _ = stream.shutdown(Shutdown::Write);
 }
 

@@ -1,0 +1,501 @@
+//! The receiving half of a blocking connection: the core's
+//! [`Receiver`](crate::protocol::Receiver) over a stream's reading side.
+//!
+//! It owns its read buffer and its receiver, and never waits for a writer to
+//! parse what it has read: what the peer is owed in return (a pong, a Close)
+//! is written down in the shared state, and the link
+//! ([`ReadLink::send_owed`]) sends it without blocking behind a writer. So
+//! it keeps draining the socket while writers wait for the peer, which is
+//! what keeps two busy peers from blocking each other for good.
+//!
+//! What it adds to the core:
+//!
+//! * **bounded memory**: the read buffer starts small, grows only while
+//!   reads fill it, up to a limit, and shrinks back when idle; a message is
+//!   put together in a `Vec` that never grows past the message limit;
+//! * **bounded waits**: a read waits at most `read_timeout` in all, `close`
+//!   at most its deadline, however the peer trickles bytes or empty frames
+//!   (the deadline is checked after every step, not only when a read times
+//!   out);
+//! * **liveness**: a keepalive ping after a silence, and a failure when it
+//!   goes unanswered;
+//! * **the end of a failed connection** (§7.1.7): after a violation, the
+//!   Close that names it goes out, our side of TCP is shut, and what the
+//!   peer still sends is read and dropped (bounded), so it reads the Close
+//!   and not a reset.
+
+use std::io;
+use std::net::Shutdown;
+use std::ops::Range;
+use std::string::String;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use std::vec::Vec;
+
+use super::message::{CloseFrame, Message};
+use super::stream::{is_timeout, linger, TimedRead, MIN_WAIT};
+use super::Config;
+use crate::error::{Error, Result};
+use crate::protocol::{DataKind, EndOfTcp, Event, Receiver, Shared, State};
+
+/// How long the split reader waits before it tries again to send an owed
+/// frame that the socket would not take without blocking.
+const RETRY_OWED: Duration = Duration::from_millis(10);
+
+/// How the receiving half reaches the stream's reading side, the shared
+/// state and the sending half.
+pub(crate) trait ReadLink: TimedRead {
+    /// Runs `f` on the shared state (under its lock, when split).
+    fn shared<R>(&mut self, f: impl FnOnce(&mut Shared) -> R) -> R;
+    /// Sends the frames the receiver noted as owed, if that can be done
+    /// without waiting for a writer (a writer that holds the stream sends
+    /// them after its frame).
+    fn send_owed(&mut self) -> Result<()>;
+    /// About to wait for the peer: frames gathered by `write` leave now
+    /// (a reply is never held back while nothing else is pending). Returns
+    /// whether an owed frame is still waiting for room in the socket, so the
+    /// wait should be short and end in another try.
+    fn before_wait(&mut self) -> Result<bool>;
+    /// Sends a keepalive ping, if that can be done without waiting for a
+    /// writer; whether it was sent.
+    fn keepalive_ping(&mut self, payload: &[u8]) -> Result<bool>;
+    /// The server is shutting down: sends Close 1001 (§7.4.1) and ends our
+    /// side of TCP.
+    fn going_away(&mut self);
+    /// Shuts down one or both directions, where the stream can.
+    fn shutdown(&mut self, how: Shutdown);
+    /// The receiving half saw the end of the stream, or stopped for good.
+    fn reader_stopped(&mut self, _eof: bool) {}
+}
+
+/// What the receiving half found.
+pub(crate) enum Step {
+    /// A piece of a data message, at `range` in the read buffer (valid until
+    /// the next call).
+    Piece {
+        kind: DataKind,
+        range: Range<usize>,
+        fin: bool,
+    },
+    /// A control frame.
+    Control(Message),
+}
+
+/// The receiving half. See the [module documentation](self).
+pub(crate) struct ReadHalf {
+    pub(crate) receiver: Receiver,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    initial_size: usize,
+    max_size: usize,
+    /// The last read was short: shrink a grown buffer when it is empty.
+    shrink: bool,
+    pub(crate) eof: bool,
+    /// The message being put together by `read`.
+    message: Vec<u8>,
+    /// The most it may grow to (`Config::max_message_size`).
+    max_message: usize,
+    /// Discard data pieces until the end of the current message (a streamed
+    /// message whose reader was dropped early).
+    pub(crate) skip_message: bool,
+    keepalive: Option<Duration>,
+    read_timeout: Option<Duration>,
+    /// The socket read timeout in force between operations.
+    wake: Option<Duration>,
+    /// The end of the current operation: a `read` under `read_timeout`, or
+    /// `close`.
+    deadline: Option<Instant>,
+    /// Set by a [`Server`](super::Server) that is shutting down: the end of
+    /// the stream then means "tell the peer 1001", not "the peer left".
+    pub(crate) going_away: Option<Arc<AtomicBool>>,
+    last_heard: Instant,
+    ping_sent: Option<Instant>,
+    /// The peer's Close, once it came.
+    pub(crate) peer_close: Option<CloseFrame>,
+    /// How long, and how many bytes, a failed connection drains.
+    linger_time: Duration,
+    linger_bytes: usize,
+}
+
+impl ReadHalf {
+    pub(crate) fn new(receiver: Receiver, config: &Config, leftover: &[u8]) -> Self {
+        let initial_size = config.read_buffer_size.max(64);
+        let mut buf = Vec::new();
+        buf.extend_from_slice(leftover);
+        ReadHalf {
+            receiver,
+            end: buf.len(),
+            buf,
+            start: 0,
+            initial_size,
+            max_size: config.max_read_buffer_size.max(initial_size),
+            shrink: false,
+            eof: false,
+            message: Vec::new(),
+            max_message: config.max_message_size,
+            skip_message: false,
+            keepalive: config.keepalive,
+            read_timeout: config.read_timeout,
+            wake: Self::wake_interval(config),
+            deadline: None,
+            going_away: None,
+            last_heard: Instant::now(),
+            ping_sent: None,
+            peer_close: None,
+            linger_time: config.close_timeout,
+            linger_bytes: config.max_frame_size.saturating_add(1 << 20),
+        }
+    }
+
+    /// The socket read timeout this side needs to notice keepalive and read
+    /// timeouts in time.
+    pub(crate) fn wake_interval(config: &Config) -> Option<Duration> {
+        let keepalive = config.keepalive.map(|k| k / 2);
+        match (keepalive, config.read_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|d| d.max(MIN_WAIT))
+    }
+
+    /// Starts a read operation: it may last `read_timeout` in all.
+    pub(crate) fn begin_read(&mut self) {
+        if let Some(timeout) = self.read_timeout {
+            let end = Instant::now() + timeout;
+            self.deadline = Some(self.deadline.map_or(end, |d| d.min(end)));
+        }
+    }
+
+    /// Ends a read operation.
+    pub(crate) fn end_read(&mut self, close_deadline: Option<Instant>) {
+        self.deadline = close_deadline;
+    }
+
+    /// Sets the deadline of `close`.
+    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// The bytes of a piece returned by [`next_step`](Self::next_step).
+    pub(crate) fn piece(&self, range: Range<usize>) -> &[u8] {
+        &self.buf[range]
+    }
+
+    /// Reads the next whole message: data comes whole, control frames as
+    /// they are. The one reassembly path of the blocking layer.
+    pub(crate) fn read_message<L: ReadLink>(&mut self, link: &mut L) -> Result<Message> {
+        self.begin_read();
+        let result = self.read_message_inner(link);
+        self.end_read(None);
+        result
+    }
+
+    fn read_message_inner<L: ReadLink>(&mut self, link: &mut L) -> Result<Message> {
+        loop {
+            match self.next_step(link)? {
+                Step::Control(message) => return Ok(message),
+                Step::Piece { kind, range, fin } => {
+                    if self.skip_message {
+                        self.skip_message = !fin;
+                        continue;
+                    }
+                    // Kept here until the message ends, so a timeout between
+                    // fragments loses nothing.
+                    self.append_piece(range);
+                    if fin {
+                        let data = core::mem::take(&mut self.message);
+                        return Ok(match kind {
+                            // The core checked the text as it arrived (and
+                            // failed the connection at the first bad byte);
+                            // std's conversion checks once more, the only
+                            // way to a `String` in safe code.
+                            DataKind::Text => Message::Text(
+                                String::from_utf8(data).map_err(|_| Error::InvalidUtf8)?,
+                            ),
+                            DataKind::Binary => Message::Binary(data),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds a piece to the message being reassembled.
+    fn append_piece(&mut self, range: Range<usize>) {
+        let piece = &self.buf[range];
+        let needed = self.message.len() + piece.len();
+        if needed > self.message.capacity() {
+            // Grow by doubling, as `Vec` would, but never past the message
+            // limit: plain doubling could take twice the limit for a message
+            // just over a power of two. (The limit itself was checked from
+            // the frame header before any payload arrived.)
+            let target = (self.message.capacity() * 2)
+                .max(needed)
+                .min(self.max_message.max(needed));
+            self.message.reserve_exact(target - self.message.len());
+        }
+        self.message.extend_from_slice(piece);
+    }
+
+    /// The next thing the peer said: a piece of a data message or a control
+    /// frame. Owed replies are sent (or handed to the writers) before it
+    /// returns.
+    pub(crate) fn next_step<L: ReadLink>(&mut self, link: &mut L) -> Result<Step> {
+        loop {
+            // Checked after every step, so that a peer sending empty frames
+            // (which complete no event) cannot stretch an operation.
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Error::Timeout);
+            }
+            if self.start < self.end {
+                let (start, end) = (self.start, self.end);
+                let (receiver, buf) = (&mut self.receiver, &mut self.buf);
+                let role = receiver.role();
+                let outcome = link.shared(|shared| {
+                    let received = receiver.receive(shared, &mut buf[start..end]);
+                    let owed = shared.has_pending();
+                    let end_now = shared.end_of_tcp(role) == EndOfTcp::Now;
+                    received.map(|received| {
+                        let consumed = received.consumed;
+                        let step = received.event.map(|event| match event {
+                            // A data piece is always the last bytes consumed.
+                            Event::Data { kind, bytes, fin } => Step::Piece {
+                                kind,
+                                range: start + consumed - bytes.len()..start + consumed,
+                                fin,
+                            },
+                            Event::Ping(p) => Step::Control(Message::Ping(p.to_vec())),
+                            Event::Pong(p) => Step::Control(Message::Pong(p.to_vec())),
+                            Event::Close(frame) => {
+                                Step::Control(Message::Close(frame.map(Into::into)))
+                            }
+                        });
+                        (consumed, step, owed, end_now)
+                    })
+                });
+                let (consumed, step, owed, end_now) = match outcome {
+                    Ok(outcome) => outcome,
+                    Err(error) => return Err(self.fail(link, error)),
+                };
+                self.start += consumed;
+                if let Some(Step::Control(Message::Close(frame))) = &step {
+                    self.peer_close = frame.clone();
+                }
+                if owed {
+                    link.send_owed()?;
+                } else if end_now {
+                    // The peer's Close answered ours: a server ends TCP
+                    // first (§7.1.1).
+                    link.shutdown(Shutdown::Write);
+                }
+                if let Some(step) = step {
+                    return Ok(step);
+                }
+                if consumed > 0 {
+                    continue;
+                }
+            }
+            self.fill(link)?;
+        }
+    }
+
+    /// The peer broke a rule (§7.1.7): the Close that names it goes out,
+    /// then our side of TCP ends (FIN), and what the peer still sends is
+    /// read and dropped until it ends its side, within the close timeout
+    /// and a byte budget. Only then is the connection dropped, so the peer
+    /// reads the Close rather than meeting a reset while it still writes
+    /// (a client sending a 16 MiB frame when it is told 1009, say).
+    fn fail<L: ReadLink>(&mut self, link: &mut L, error: Error) -> Error {
+        let _ = link.send_owed();
+        if link.shared(|shared| shared.is_closed()) {
+            link.shutdown(Shutdown::Write);
+        }
+        if !self.eof {
+            self.eof = linger(link, self.linger_time, self.linger_bytes);
+        }
+        link.shutdown(Shutdown::Both);
+        self.eof = true;
+        link.reader_stopped(true);
+        error
+    }
+
+    /// Waits for the peer to end TCP (a client after the closing handshake,
+    /// §7.1.1; a server after its FIN), dropping what still arrives, until
+    /// `deadline`.
+    pub(crate) fn drain_to_eof<L: ReadLink>(&mut self, link: &mut L, deadline: Instant) {
+        if self.eof {
+            return;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.start = self.end;
+        if linger(link, left, self.linger_bytes) {
+            self.eof = true;
+            link.reader_stopped(true);
+        }
+    }
+
+    fn is_going_away(&self) -> bool {
+        self.going_away
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// Reads more bytes from the peer into the buffer.
+    fn fill<L: ReadLink>(&mut self, link: &mut L) -> Result<()> {
+        if self.eof {
+            if self.is_going_away() {
+                // The server woke this connection to shut down (§7.4.1: 1001).
+                link.going_away();
+                return Err(Error::ConnectionClosed);
+            }
+            let state = link.shared(|shared| shared.state());
+            return Err(match state {
+                State::Open | State::CloseReceived => Error::AbnormalClosure,
+                State::CloseSent | State::Closed => Error::ConnectionClosed,
+            });
+        }
+        let mut retry = link.before_wait()?;
+        // After the closing handshake nothing more will come that anyone
+        // should wait for: answer at once instead of blocking on the socket.
+        // Except that a client first lets the server end TCP (§7.1.1),
+        // waiting for its FIN as long as the close timeout at most.
+        let role = self.receiver.role();
+        match link.shared(|shared| (shared.state(), shared.end_of_tcp(role))) {
+            (State::Closed, EndOfTcp::AfterPeer) => {
+                self.drain_to_eof(link, Instant::now() + self.linger_time);
+                link.shutdown(Shutdown::Both);
+                return Err(Error::ConnectionClosed);
+            }
+            (State::Closed, _) => return Err(Error::ConnectionClosed),
+            _ => {}
+        }
+        self.make_room();
+        let mut shortened = false;
+        let result = loop {
+            // The wait ends at the operation's deadline, or soon, to try an
+            // owed frame again; else at the socket's usual timeout.
+            let wait = match self.deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break Err(Error::Timeout);
+                    }
+                    Some(left)
+                }
+                None => None,
+            };
+            let wait = match (wait, retry) {
+                (Some(w), true) => Some(w.min(RETRY_OWED)),
+                (None, true) => Some(RETRY_OWED),
+                (w, false) => w,
+            };
+            if let Some(wait) = wait.filter(|w| self.wake.map_or(true, |usual| *w < usual)) {
+                if let Some(Err(e)) = link.set_read_timeout(Some(wait.max(MIN_WAIT))) {
+                    break Err(Error::Io(e));
+                }
+                shortened = true;
+            }
+            let end = self.end;
+            match link.read(&mut self.buf[end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    // The peer ended TCP: nothing more can come, so end ours
+                    // (unless the server woke us to say 1001 first).
+                    if !self.is_going_away() {
+                        link.shutdown(Shutdown::Both);
+                    }
+                    link.reader_stopped(true);
+                    break Ok(());
+                }
+                Ok(n) => {
+                    // A read that filled all the room suggests more is
+                    // coming: let the buffer grow for the next one.
+                    let filled_all = self.end + n == self.buf.len();
+                    // A short read means the burst is over: give a grown
+                    // buffer back once it is empty.
+                    self.shrink = n < self.initial_size;
+                    self.end += n;
+                    if self.keepalive.is_some() {
+                        self.last_heard = Instant::now();
+                        self.ping_sent = None;
+                    }
+                    if filled_all && self.buf.len() < self.max_size {
+                        let grown = (self.buf.len() * 2).min(self.max_size);
+                        self.buf.resize(grown, 0);
+                    }
+                    break Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => {
+                    if retry {
+                        retry = match link.before_wait() {
+                            Ok(retry) => retry,
+                            Err(e) => break Err(e),
+                        };
+                    }
+                    if let Err(e) = self.on_idle(link, shortened) {
+                        break Err(e);
+                    }
+                }
+                Err(e) => break Err(Error::Io(e)),
+            }
+        };
+        if shortened {
+            let _ = link.set_read_timeout(self.wake);
+        }
+        result
+    }
+
+    /// Makes room at the end of the buffer: moves unread bytes to the front,
+    /// and shrinks a buffer that grew for a burst once it is empty again.
+    fn make_room(&mut self) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.shrink && self.buf.len() > self.initial_size {
+                self.buf = Vec::new();
+            }
+        } else if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() < self.initial_size {
+            self.buf.resize(self.initial_size, 0);
+        }
+        if self.end == self.buf.len() {
+            // Full of unread bytes (the caller holds a piece): grow.
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+    }
+
+    /// The socket's read timed out: time for a keepalive ping, or to give
+    /// up. `ours` says we shortened the timeout ourselves.
+    fn on_idle<L: ReadLink>(&mut self, link: &mut L, ours: bool) -> Result<()> {
+        let now = Instant::now();
+        if self.deadline.is_some_and(|d| now >= d) {
+            return Err(Error::Timeout);
+        }
+        if let Some(interval) = self.keepalive {
+            match self.ping_sent {
+                Some(sent) if now.duration_since(sent) >= interval => {
+                    return Err(Error::KeepaliveTimeout)
+                }
+                None if now.duration_since(self.last_heard) >= interval
+                    && link.keepalive_ping(b"wslite keepalive")? =>
+                {
+                    self.ping_sent = Some(now);
+                }
+                _ => {}
+            }
+            return Ok(());
+        }
+        if ours || self.deadline.is_some() {
+            return Ok(());
+        }
+        // The stream has a timeout we did not set: report it.
+        Err(Error::Timeout)
+    }
+}

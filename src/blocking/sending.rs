@@ -1,0 +1,537 @@
+//! The sending half of a blocking connection: the core's
+//! [`Sender`](crate::protocol::Sender) over a stream's writing side.
+//!
+//! Nothing here knows a protocol rule; the core encodes every frame. This
+//! module moves frames to the stream and keeps four promises:
+//!
+//! * **owed frames first**: before each frame, the pong or Close the
+//!   receiving half noted as owed goes out;
+//! * **one write per frame** where the stream allows it: header and payload
+//!   leave in one vectored write; small frames queued by `write` gather in a
+//!   bounded buffer and leave together;
+//! * **a send is bounded as a whole**: its deadline
+//!   ([`Config::write_timeout`]) is computed once, when it first has to wait,
+//!   and holds across every partial write; when it passes, the connection is
+//!   failed ([`Error::WriteTimeout`]), since a frame may be half written;
+//! * **TCP ends in order**: once our last frame is out and the closing
+//!   handshake allows it ([`EndOfTcp::Now`]), our side of TCP is shut (FIN).
+
+use std::io::{self, IoSlice};
+use std::net::Shutdown;
+use std::time::{Duration, Instant};
+use std::vec::Vec;
+
+use super::message::Message;
+use super::random::OsRandom;
+use super::stream::{is_timeout, write_all_within, Deadline, TimedWrite};
+use super::Config;
+use crate::close::CloseCode;
+use crate::error::{Error, Result};
+use crate::frame::OpCode;
+use crate::protocol::{ControlFrame, DataKind, EndOfTcp, Sender, Shared, State};
+use crate::utf8::Utf8Validator;
+
+/// How the sending half reaches the stream's writing side and the state it
+/// shares with the receiving half: directly (one [`WebSocket`](crate::WebSocket))
+/// or through the split halves' locks.
+pub(crate) trait WriteLink: TimedWrite {
+    /// Flushes the stream.
+    fn flush(&mut self) -> io::Result<()>;
+    /// Shuts down one or both directions, where the stream can.
+    fn shutdown(&mut self, how: Shutdown);
+    /// Runs `f` on the shared state (under its lock, when split).
+    fn shared<R>(&mut self, f: impl FnOnce(&mut Shared) -> R) -> R;
+}
+
+/// The OS-seeded generator, made on first use: a server never masks, so it
+/// never pays for opening the OS's random source.
+struct LazyRandom(Option<OsRandom>);
+
+impl crate::RandomSource for LazyRandom {
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.get_or_insert_with(OsRandom::new).fill_bytes(dest)
+    }
+}
+
+/// A payload to send: one the sender may mask in place, or one it must copy.
+pub(crate) enum Payload<'a> {
+    Owned(&'a mut [u8]),
+    Borrowed(&'a [u8]),
+}
+
+impl Payload<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Payload::Owned(p) => p,
+            Payload::Borrowed(p) => p,
+        }
+    }
+}
+
+/// Where a data frame stands in its message (§5.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// The first frame of a message of this kind.
+    Start(DataKind),
+    /// A continuation frame of the message in progress.
+    Continue,
+}
+
+/// The sending half. See the [module documentation](self).
+pub(crate) struct WriteHalf {
+    pub(crate) sender: Sender,
+    rng: LazyRandom,
+    /// Frames waiting to go out together in one write: small frames are
+    /// gathered here (a client masks them here too), and are written when
+    /// the caller asks (`send`, `flush`), when the buffer is full, or at the
+    /// latest before the connection blocks to read. After a write that did
+    /// not finish without blocking (the split reader's), it starts with the
+    /// rest of a frame, which must go first.
+    out: Vec<u8>,
+    write_buffer_size: usize,
+    auto_pong: bool,
+    write_timeout: Option<Duration>,
+    /// A write failed part-way through a frame: nothing more can be sent.
+    broken: bool,
+}
+
+impl WriteHalf {
+    pub(crate) fn new(sender: Sender, config: &Config) -> Self {
+        WriteHalf {
+            sender,
+            rng: LazyRandom(None),
+            out: Vec::new(),
+            write_buffer_size: config.write_buffer_size.max(64),
+            auto_pong: config.auto_pong,
+            write_timeout: config.write_timeout,
+            broken: false,
+        }
+    }
+
+    /// Writes the gathered frames followed by `extra` in one vectored write,
+    /// within `deadline`. A failure leaves the stream mid-frame, so the
+    /// connection is failed: nothing more can be sent, and after a timeout
+    /// both directions are shut so the reading side ends too.
+    fn write_now<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        extra: &[&[u8]],
+        deadline: &mut Deadline,
+    ) -> Result<()> {
+        if self.broken {
+            return Err(Error::ConnectionClosed);
+        }
+        let mut slices = [IoSlice::new(&[]); 3];
+        slices[0] = IoSlice::new(&self.out);
+        for (slot, part) in slices[1..].iter_mut().zip(extra) {
+            *slot = IoSlice::new(part);
+        }
+        let parts = &mut slices[..1 + extra.len()];
+        let result = write_all_within(link, parts, deadline, self.write_timeout)
+            .and_then(|()| link.flush().map_err(Error::from));
+        self.out.clear();
+        // A burst's large buffer is not kept for an idle connection.
+        if self.out.capacity() > 4096 {
+            self.out = Vec::new();
+        }
+        result.map_err(|error| self.break_off(link, error))
+    }
+
+    /// A write failed: the connection cannot send again.
+    fn break_off<L: WriteLink>(&mut self, link: &mut L, error: Error) -> Error {
+        self.broken = true;
+        self.out = Vec::new();
+        link.shared(Shared::abort);
+        if matches!(error, Error::WriteTimeout) {
+            link.shutdown(Shutdown::Both);
+        }
+        error
+    }
+
+    /// Writes the gathered frames, if any.
+    pub(crate) fn flush_out<L: WriteLink>(&mut self, link: &mut L) -> Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let mut deadline = Deadline::after(self.write_timeout);
+        self.write_now(link, &[], &mut deadline)
+    }
+
+    /// Moves the control frames the receiving half noted as owed into the
+    /// gathering buffer: the automatic pong (unless turned off) and the Close
+    /// that answers the peer's or fails the connection. Returns whether a
+    /// Close was among them.
+    fn gather_owed<L: WriteLink>(&mut self, link: &mut L) -> bool {
+        let (sender, rng, out, auto_pong) = (
+            &mut self.sender,
+            &mut self.rng,
+            &mut self.out,
+            self.auto_pong,
+        );
+        link.shared(|shared| {
+            let mut close = false;
+            while let Some(frame) = sender.take_pending(shared, rng) {
+                match frame.opcode() {
+                    OpCode::Pong if !auto_pong => continue,
+                    OpCode::Close => close = true,
+                    _ => {}
+                }
+                out.extend_from_slice(frame.as_bytes());
+            }
+            close
+        })
+    }
+
+    /// Writes the owed control frames at once, with anything gathered
+    /// before them, and ends our side of TCP when that is due.
+    pub(crate) fn flush_owed<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        cap: Option<Instant>,
+    ) -> Result<()> {
+        if self.broken {
+            return Ok(());
+        }
+        let close = self.gather_owed(link);
+        if close || !self.out.is_empty() {
+            let mut deadline = Deadline::after(self.write_timeout).capped(cap);
+            self.write_now(link, &[], &mut deadline)?;
+        }
+        if close {
+            self.end_if_due(link);
+        }
+        Ok(())
+    }
+
+    /// Sends the owed frames and the gathered ones without blocking: the
+    /// split reader's way, which must never wait for the peer to read (it
+    /// would stop draining the socket, and two peers blocked writing to each
+    /// other never recover). `set_nonblocking` switches the socket; the
+    /// caller holds the writers' lock, so no writer is in a system call.
+    /// What the socket does not take stays at the front of the buffer, for
+    /// the next writer or the next try. Returns whether anything is left.
+    pub(crate) fn flush_owed_nonblocking<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        set_nonblocking: &mut dyn FnMut(bool) -> io::Result<()>,
+    ) -> bool {
+        if self.broken {
+            return false;
+        }
+        let close = self.gather_owed(link);
+        if self.out.is_empty() {
+            return false;
+        }
+        if set_nonblocking(true).is_err() {
+            return true;
+        }
+        let mut failed = None;
+        while !self.out.is_empty() {
+            match link.write_vectored(&[IoSlice::new(&self.out)]) {
+                Ok(0) => {
+                    failed = Some(Error::Io(io::ErrorKind::WriteZero.into()));
+                    break;
+                }
+                Ok(n) => {
+                    self.out.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => break,
+                Err(e) => {
+                    failed = Some(Error::Io(e));
+                    break;
+                }
+            }
+        }
+        let _ = set_nonblocking(false);
+        if let Some(error) = failed {
+            self.break_off(link, error);
+            return false;
+        }
+        if self.out.is_empty() && self.out.capacity() > 4096 {
+            self.out = Vec::new();
+        }
+        if close && self.out.is_empty() {
+            self.end_if_due(link);
+        }
+        !self.out.is_empty()
+    }
+
+    /// Once the closing handshake is done, a server ends TCP first
+    /// (§7.1.1), and either side ends it after failing the connection
+    /// (§7.1.7): half-closing sends FIN after our last frame, so the peer
+    /// reads the Close and then the end. A client after a clean handshake
+    /// waits for the server's FIN instead (the receiving half does that).
+    fn end_if_due<L: WriteLink>(&mut self, link: &mut L) {
+        let role = self.sender.role();
+        if link.shared(|shared| shared.end_of_tcp(role)) == EndOfTcp::Now {
+            link.shutdown(Shutdown::Write);
+        }
+    }
+
+    /// Sends one data frame: gathered with others when it is small (written
+    /// now if `now`), written at once with what was gathered when it is large.
+    pub(crate) fn send_data<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        piece: Piece,
+        fin: bool,
+        payload: Payload<'_>,
+        now: bool,
+    ) -> Result<()> {
+        if self.broken {
+            return Err(Error::ConnectionClosed);
+        }
+        let mut deadline = Deadline::after(self.write_timeout);
+        if self.gather_owed(link) {
+            // The connection just failed or closed: the owed Close goes out
+            // and no data follows it.
+            self.write_now(link, &[], &mut deadline)?;
+            self.end_if_due(link);
+            return Err(Error::SendAfterClose);
+        }
+        let len = payload.bytes().len();
+        let (sender, rng) = (&mut self.sender, &mut self.rng);
+        let header = link.shared(|shared| match piece {
+            Piece::Start(kind) => sender.start_message(shared, kind, fin, len as u64, rng),
+            Piece::Continue => sender.continue_message(shared, fin, len as u64, rng),
+        })?;
+        let small = self.out.len() + header.as_bytes().len() + len <= self.write_buffer_size;
+        if small {
+            // Copied next to the frames before it (and masked there by a
+            // client), to leave in one write with them.
+            self.out.extend_from_slice(header.as_bytes());
+            let at = self.out.len();
+            self.out.extend_from_slice(payload.bytes());
+            header.mask_payload(&mut self.out[at..], 0);
+            return if now {
+                self.write_now(link, &[], &mut deadline)
+            } else {
+                Ok(())
+            };
+        }
+        match payload {
+            // Large, and the sender may change it: masked in place (by a
+            // client), written without a copy.
+            Payload::Owned(p) => {
+                header.mask_payload(p, 0);
+                self.write_now(link, &[header.as_bytes(), p], &mut deadline)
+            }
+            // Large and borrowed: a server writes it as it is; a client
+            // masks it through the bounded buffer, piece by piece.
+            Payload::Borrowed(p) if header.mask().is_none() => {
+                self.write_now(link, &[header.as_bytes(), p], &mut deadline)
+            }
+            Payload::Borrowed(p) => {
+                self.out.extend_from_slice(header.as_bytes());
+                let mut offset = 0;
+                for piece in p.chunks(self.write_buffer_size) {
+                    let at = self.out.len();
+                    self.out.extend_from_slice(piece);
+                    offset = header.mask_payload(&mut self.out[at..], offset);
+                    if self.out.len() >= self.write_buffer_size {
+                        self.write_now(link, &[], &mut deadline)?;
+                    }
+                }
+                self.write_now(link, &[], &mut deadline)
+            }
+        }
+    }
+
+    /// Sends a whole message in one frame. Refused while a message sent in
+    /// fragments is unfinished: the frame would break §5.4.
+    pub(crate) fn send_whole<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        kind: DataKind,
+        payload: Payload<'_>,
+        now: bool,
+    ) -> Result<()> {
+        self.send_data(link, Piece::Start(kind), true, payload, now)
+    }
+
+    /// Sends a whole message; data messages are only gathered unless `now`.
+    pub(crate) fn send_message<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        message: Message,
+        now: bool,
+    ) -> Result<()> {
+        match message {
+            Message::Text(text) => {
+                let mut bytes = text.into_bytes();
+                self.send_whole(link, DataKind::Text, Payload::Owned(&mut bytes), now)
+            }
+            Message::Binary(mut data) => {
+                self.send_whole(link, DataKind::Binary, Payload::Owned(&mut data), now)
+            }
+            Message::Ping(data) => self.ping(link, &data),
+            Message::Pong(data) => self.pong(link, &data),
+            Message::Close(frame) => {
+                let (code, reason) = match &frame {
+                    Some(f) => (f.code, f.reason.as_str()),
+                    None => (CloseCode::NORMAL, ""),
+                };
+                self.send_close(link, code, reason, None)
+            }
+        }
+    }
+
+    /// Sends a ping.
+    pub(crate) fn ping<L: WriteLink>(&mut self, link: &mut L, payload: &[u8]) -> Result<()> {
+        self.send_user_control(link, OpCode::Ping, payload)
+    }
+
+    /// Sends an unsolicited pong.
+    pub(crate) fn pong<L: WriteLink>(&mut self, link: &mut L, payload: &[u8]) -> Result<()> {
+        self.send_user_control(link, OpCode::Pong, payload)
+    }
+
+    /// Queues a ping to go out with the gathered frames (the keepalive ping
+    /// of the split reader, sent without blocking).
+    pub(crate) fn queue_ping<L: WriteLink>(&mut self, link: &mut L, payload: &[u8]) -> Result<()> {
+        if self.broken {
+            return Err(Error::ConnectionClosed);
+        }
+        let frame = self.control(link, OpCode::Ping, payload)?;
+        self.out.extend_from_slice(frame.as_bytes());
+        Ok(())
+    }
+
+    fn control<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        opcode: OpCode,
+        payload: &[u8],
+    ) -> Result<ControlFrame> {
+        let (sender, rng) = (&mut self.sender, &mut self.rng);
+        link.shared(|shared| match opcode {
+            OpCode::Ping => sender.encode_ping(shared, payload, rng),
+            _ => sender.encode_pong(shared, payload, rng),
+        })
+    }
+
+    fn send_user_control<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        opcode: OpCode,
+        payload: &[u8],
+    ) -> Result<()> {
+        if self.broken {
+            return Err(Error::ConnectionClosed);
+        }
+        self.gather_owed(link);
+        let frame = self.control(link, opcode, payload)?;
+        let mut deadline = Deadline::after(self.write_timeout);
+        self.write_now(link, &[frame.as_bytes()], &mut deadline)
+    }
+
+    /// Sends our Close (or the answer to the peer's), if not sent yet, and
+    /// ends our side of TCP when that is due. `cap` is the caller's own
+    /// deadline (the close timeout), when it comes before the write timeout.
+    pub(crate) fn send_close<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        code: CloseCode,
+        reason: &str,
+        cap: Option<Instant>,
+    ) -> Result<()> {
+        if self.broken {
+            return Ok(());
+        }
+        // Owed pongs go first; an owed echo does not: our own Close takes
+        // its place (the core swaps them).
+        let (sender, rng, auto_pong) = (&mut self.sender, &mut self.rng, self.auto_pong);
+        let frame = link.shared(|shared| {
+            if let Some(pong) = sender.take_pending_pong(shared, rng) {
+                if auto_pong {
+                    return Ok(Some((Some(pong), None)));
+                }
+            }
+            match shared.state() {
+                State::Open | State::CloseReceived => sender
+                    .encode_close(shared, code, reason, rng)
+                    .map(|close| Some((None, Some(close)))),
+                // Already sent, or the connection failed: an owed Close (the
+                // failure's) still goes out below.
+                State::CloseSent | State::Closed => Ok(None),
+            }
+        })?;
+        let mut deadline = Deadline::after(self.write_timeout).capped(cap);
+        match frame {
+            Some((Some(pong), _)) => {
+                self.out.extend_from_slice(pong.as_bytes());
+                // The pong is out of the way: now the Close.
+                return self.send_close(link, code, reason, cap);
+            }
+            Some((None, Some(close))) => {
+                self.write_now(link, &[close.as_bytes()], &mut deadline)?;
+            }
+            _ => {
+                self.gather_owed(link);
+                if !self.out.is_empty() {
+                    self.write_now(link, &[], &mut deadline)?;
+                }
+            }
+        }
+        self.end_if_due(link);
+        Ok(())
+    }
+}
+
+/// One `write` of a message sent as a stream (§5.4): the first frame starts
+/// the message, the next ones continue it. `send` sends one frame.
+pub(crate) fn write_stream(
+    kind: DataKind,
+    started: &mut bool,
+    utf8: &mut Utf8Validator,
+    data: &[u8],
+    send: impl FnOnce(Piece) -> Result<()>,
+) -> io::Result<usize> {
+    if data.is_empty() {
+        return Ok(0);
+    }
+    if kind == DataKind::Text {
+        // Catch the mistake here, not as a 1007 from the peer.
+        utf8.feed(data).map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidData, "streamed text is not UTF-8")
+        })?;
+    }
+    let piece = if *started {
+        Piece::Continue
+    } else {
+        Piece::Start(kind)
+    };
+    send(piece).map_err(io::Error::other)?;
+    *started = true;
+    Ok(data.len())
+}
+
+/// The end of a message sent as a stream: an empty final frame (or, for a
+/// message that never had a byte, an empty whole message).
+pub(crate) fn finish_stream(
+    finished: &mut bool,
+    kind: DataKind,
+    started: bool,
+    utf8: &Utf8Validator,
+    send: impl FnOnce(Piece) -> Result<()>,
+) -> Result<()> {
+    if *finished {
+        return Ok(());
+    }
+    *finished = true;
+    if kind == DataKind::Text && !utf8.is_at_boundary() {
+        // A message cannot be taken back once fragments are out, and ending
+        // it here would send invalid text (the peer fails the connection
+        // with 1007). It stays unfinished: later whole-message sends are
+        // refused with `MessageInProgress`; close the connection.
+        return Err(Error::InvalidInput(
+            "the streamed text ends inside a UTF-8 character; the message cannot be finished",
+        ));
+    }
+    send(if started {
+        Piece::Continue
+    } else {
+        Piece::Start(kind)
+    })
+}
