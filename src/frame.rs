@@ -48,6 +48,27 @@
 
 use crate::error::{Error, Result};
 
+// The bit fields of the first two bytes, as the diagram above draws them.
+
+/// Byte 0, bit 7: the last frame of its message (§5.4).
+pub const FIN: u8 = 0b1000_0000;
+/// Byte 0, bit 6: reserved for an extension (permessage-deflate uses it).
+pub const RSV1: u8 = 0b0100_0000;
+/// Byte 0, bit 5: reserved for an extension.
+pub const RSV2: u8 = 0b0010_0000;
+/// Byte 0, bit 4: reserved for an extension.
+pub const RSV3: u8 = 0b0001_0000;
+/// Byte 0, bits 3–0: the opcode.
+pub const OPCODE: u8 = 0b0000_1111;
+/// Byte 1, bit 7: a masking key follows the length (§5.3).
+pub const MASK: u8 = 0b1000_0000;
+/// Byte 1, bits 6–0: the payload length, or one of the two markers below.
+pub const LEN7: u8 = 0b0111_1111;
+/// A 7-bit length of 126: a 16-bit length follows.
+pub const LEN7_16BIT: u8 = 126;
+/// A 7-bit length of 127: a 64-bit length follows.
+pub const LEN7_64BIT: u8 = 127;
+
 /// The longest frame header: 2 bytes, 8 of extended length, 4 of mask key.
 pub const MAX_HEADER_LEN: usize = 14;
 
@@ -122,12 +143,12 @@ pub struct FrameHeader {
 
 /// The length of a header from its first two bytes.
 pub const fn header_len(first_two: [u8; 2]) -> usize {
-    let len_bytes = match first_two[1] & 0x7F {
-        126 => 2,
-        127 => 8,
+    let len_bytes = match first_two[1] & LEN7 {
+        LEN7_16BIT => 2,
+        LEN7_64BIT => 8,
         _ => 0,
     };
-    let mask_bytes = if first_two[1] & 0x80 != 0 { 4 } else { 0 };
+    let mask_bytes = if first_two[1] & MASK != 0 { 4 } else { 0 };
     2 + len_bytes + mask_bytes
 }
 
@@ -148,24 +169,25 @@ impl FrameHeader {
         let Some(header) = bytes.get(..len) else {
             return Ok(None);
         };
-        let fin = b0 & 0x80 != 0;
-        let rsv = (b0 >> 4) & 0b111;
-        let opcode = OpCode::from_bits(b0 & 0x0F)?;
+        let fin = b0 & FIN != 0;
+        // RSV1..RSV3 as the three low bits.
+        let rsv = (b0 & (RSV1 | RSV2 | RSV3)) >> 4;
+        let opcode = OpCode::from_bits(b0 & OPCODE)?;
 
         // After the first two bytes: the extended length, if any, then the
         // masking key, if any.
         let rest = header.get(2..).unwrap_or(&[]);
-        let key_len = if b1 & 0x80 != 0 { 4 } else { 0 };
+        let key_len = if b1 & MASK != 0 { 4 } else { 0 };
         let (extended, key) = rest.split_at(rest.len().saturating_sub(key_len));
-        let payload_len = match b1 & 0x7F {
-            126 => {
+        let payload_len = match b1 & LEN7 {
+            LEN7_16BIT => {
                 let n = big_endian(extended);
                 if n < 126 {
                     return Err(Error::NonMinimalLength { length: n });
                 }
                 n
             }
-            127 => {
+            LEN7_64BIT => {
                 let n = big_endian(extended);
                 if n >> 63 != 0 {
                     return Err(Error::LengthMsbSet);
@@ -227,15 +249,14 @@ impl FrameHeader {
         // The 7-bit length, and how many bytes of extended length follow.
         let (len7, extended_len) = match self.payload_len {
             n @ 0..=125 => (n as u8, 0),
-            126..=0xFFFF => (126, 2),
-            _ => (127, 8),
+            126..=0xFFFF => (LEN7_16BIT, 2),
+            _ => (LEN7_64BIT, 8),
         };
-        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
+        let fin = if self.fin { FIN } else { 0 };
+        let rsv = (self.rsv << 4) & (RSV1 | RSV2 | RSV3);
+        let mask = if self.mask.is_some() { MASK } else { 0 };
         let (first_two, rest) = out.split_at_mut(2);
-        first_two.copy_from_slice(&[
-            (u8::from(self.fin) << 7) | ((self.rsv & 0b111) << 4) | self.opcode as u8,
-            mask_bit | len7,
-        ]);
+        first_two.copy_from_slice(&[fin | rsv | self.opcode as u8, mask | len7]);
         // The extended length is the low bytes of the length, big-endian.
         let (extended, key) = rest.split_at_mut(extended_len);
         let be = self.payload_len.to_be_bytes();

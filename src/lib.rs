@@ -177,6 +177,52 @@
 //! assert_eq!(close.as_bytes(), [0x88, 0x02, 0x03, 0xea]);
 //! ```
 //!
+//! After the Close frames, TCP ends, and the order matters: the side that
+//! closes TCP first keeps the connection's `TIME_WAIT` state, so §7.1.1 has
+//! the **server close first** and the client wait for that (a bounded time).
+//! A side that *fails* the connection closes at once, after its Close
+//! ([`protocol::EndOfTcp`] says which applies; [`protocol::shared`] says why).
+//!
+//! # How the crate is built: two halves, one engine
+//!
+//! The core's connection is two halves that share a few bytes of plain
+//! state ([`protocol`]): a [`Receiver`](protocol::Receiver) for everything
+//! about incoming bytes, a [`Sender`](protocol::Sender) for everything about
+//! outgoing frames, and [`Shared`](protocol::Shared) for what one tells the
+//! other (the pong or Close owed to the peer, where the closing handshake
+//! stands). The blocking layer drives those same halves; it adds buffers,
+//! clocks, threads and sockets, and no protocol rule.
+//!
+//! ```text
+//!                    ┌──────────── one TCP socket (one descriptor) ─────────────┐
+//!   read:  bytes ──► ReadHalf: read buffer ─► Receiver ─► unmask in place,      │
+//!                    │  (reader thread)          │        UTF-8, limits ─► Message
+//!                    │                           ▼ notes "pong / Close owed"    │
+//!                    │                        Shared  (tiny lock, never held    │
+//!                    │                           ▲      across a system call)   │
+//!   send:  Message ─► WriteHalf: Sender ─► header + masked payload ─► one writev
+//!                    │  (writers' lock; sends what is owed first)               │
+//!                    └──────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! * **A read**: the reading half reads into its buffer, hands the bytes to
+//!   the `Receiver`, which unmasks in place and returns pieces that borrow
+//!   the buffer; whole messages are put together in one `Vec`, up to the
+//!   message limit. A ping or Close makes `Shared` owe the peer an answer,
+//!   which goes out before `read` returns (or, when split, without waiting
+//!   for a writer: see [`blocking::split`]).
+//! * **A send**: the writing half takes the writers' lock, sends what is
+//!   owed, has the `Sender` encode the header (and the mask key, for a
+//!   client), masks and writes header and payload in one vectored write,
+//!   within one deadline for the whole send.
+//! * **Who owns what**: [`WebSocket`] owns both halves and the stream, for
+//!   one thread. [`WebSocket::split`] gives the reading half to a
+//!   [`WsReader`] and puts the writing half behind the lock of the
+//!   cloneable [`WsWriter`]; both reach the one socket through `&TcpStream`.
+//!   The reader never waits for the writers' lock, so it keeps draining the
+//!   socket while writers wait for a slow peer: that is what makes full
+//!   duplex hold under backpressure.
+//!
 //! # Reading order for `src/`
 //!
 //! 1. [`sha1`], [`base64`]: the two primitives of the handshake;
@@ -185,11 +231,15 @@
 //! 3. [`frame`]: the header layout and masking;
 //! 4. [`utf8`]: incremental validation;
 //! 5. [`close`]: close codes and reasons;
-//! 6. [`protocol`]: the connection, where the rules of steps 3 and 4 meet;
+//! 6. [`protocol`]: the connection, where the rules of steps 3 and 4 meet:
+//!    its two halves [`protocol::receiver`] and [`protocol::sender`], and
+//!    [`protocol::shared`], what they tell each other;
 //! 7. [`error`]: every rule that can break, with its close code or HTTP status;
 //! 8. [`random`]: where masking keys come from;
 //! 9. [`blocking`] (feature `std`): the same core over `std::io` — messages,
-//!    split, a thread-per-connection server, a client, URLs, OS randomness.
+//!    limits, streams and bounded waits, the two halves over a socket,
+//!    `WebSocket` and `split`, the handshake over any stream, a
+//!    thread-per-connection server, a client, URLs, OS randomness.
 //!
 //! Each module opens with the RFC section it implements and what it teaches.
 //! `examples/inspect.rs` shows all of this on a live connection.
@@ -198,7 +248,7 @@
 #![deny(missing_docs)]
 // The tour above links to the blocking layer, which a no_std build leaves out.
 #![cfg_attr(not(feature = "std"), allow(rustdoc::broken_intra_doc_links))]
-// The core never panics on any input (DESIGN.md: bounded, always): no
+// The core never panics on any input (bounded, always): no
 // unwrap, no expect, no panic!, and no indexing or slicing that could be out
 // of bounds. Where an index is provably in bounds and a rewrite would read
 // worse, the smallest item carries an `allow` with the invariant that proves

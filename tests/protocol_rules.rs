@@ -738,3 +738,135 @@ fn state_is_small() {
     let size = std::mem::size_of::<Connection>();
     assert!(size <= 512, "Connection is {size} bytes");
 }
+
+// ---------------------------------------------------------------------------
+// The two halves (protocol::{Receiver, Sender, Shared}) and the end of TCP.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_ping_after_our_close_is_still_answered() {
+    // §5.5.2: a ping is answered until the peer's Close arrives, also after
+    // ours went out (the peer may still be sending data and pings).
+    let mut server = Connection::new(Role::Server, Limits::default());
+    server
+        .encode_close(CloseCode::NORMAL, "", &mut Fixed(0))
+        .unwrap();
+    assert_eq!(server.state(), State::CloseSent);
+    let events = feed(&mut server, &to_server(0x89, b"still there?")).unwrap();
+    assert_eq!(events, [Owned::Ping(b"still there?".to_vec())]);
+    let pong = server.take_pending(&mut Fixed(0)).expect("the pong");
+    assert_eq!(pong.as_bytes(), b"\x8a\x0cstill there?");
+    // Once the peer's Close came, nothing more is owed.
+    feed(&mut server, &to_server(0x88, b"\x03\xe8")).unwrap();
+    assert!(server.take_pending(&mut Fixed(0)).is_none());
+    assert!(server.is_closed());
+}
+
+#[test]
+fn the_end_of_tcp_follows_the_role_and_the_way_the_connection_ended() {
+    use wslite::protocol::EndOfTcp;
+    // While open, and while the echo is still owed: keep TCP.
+    let mut server = Connection::new(Role::Server, Limits::default());
+    assert_eq!(server.end_of_tcp(), EndOfTcp::NotYet);
+    feed(&mut server, &to_server(0x88, b"\x03\xe8")).unwrap();
+    assert_eq!(server.end_of_tcp(), EndOfTcp::NotYet, "the echo is owed");
+    server.take_pending(&mut Fixed(0)).unwrap();
+    // §7.1.1: the server closes TCP first...
+    assert_eq!(server.end_of_tcp(), EndOfTcp::Now);
+
+    // ...and the client waits for it.
+    let mut client = Connection::new(Role::Client, Limits::default());
+    client
+        .encode_close(CloseCode::NORMAL, "", &mut Fixed(0))
+        .unwrap();
+    assert_eq!(client.end_of_tcp(), EndOfTcp::NotYet, "no answer yet");
+    let mut answer = raw_frame(0x88, false, b"\x03\xe8");
+    client.receive(&mut answer).unwrap();
+    assert_eq!(client.end_of_tcp(), EndOfTcp::AfterPeer);
+
+    // §7.1.7: whoever fails the connection closes TCP at once, after the
+    // Close that names the violation.
+    let mut client = Connection::new(Role::Client, Limits::default());
+    let mut masked = to_server(0x81, b"x");
+    assert!(client.receive(&mut masked).is_err());
+    assert_eq!(client.end_of_tcp(), EndOfTcp::NotYet, "the 1002 is owed");
+    let close = client.take_pending(&mut Fixed(0)).unwrap();
+    assert_eq!(close.opcode(), wslite::frame::OpCode::Close);
+    assert_eq!(client.end_of_tcp(), EndOfTcp::Now);
+}
+
+#[test]
+fn the_halves_work_apart_through_their_shared_state() {
+    use wslite::protocol::{Receiver, Sender, Shared};
+    // What one thread's Receiver notes, another thread's Sender sends.
+    let mut receiver = Receiver::new(Role::Server, Limits::default());
+    let mut sender = Sender::new(Role::Server);
+    let mut shared = Shared::new();
+    let mut ping = to_server(0x89, b"p");
+    let received = receiver.receive(&mut shared, &mut ping).unwrap();
+    assert_eq!(received.event, Some(Event::Ping(b"p")));
+    assert!(shared.has_pending());
+    let pong = sender.take_pending(&mut shared, &mut Fixed(0)).unwrap();
+    assert_eq!(pong.as_bytes(), b"\x8a\x01p");
+    assert!(!shared.has_pending());
+
+    // Our Close, encoded by the sender, is what the receiver's next Close
+    // completes.
+    sender
+        .encode_close(&mut shared, CloseCode::NORMAL, "bye", &mut Fixed(0))
+        .unwrap();
+    assert_eq!(shared.state(), State::CloseSent);
+    let mut close = to_server(0x88, b"\x03\xe8");
+    receiver.receive(&mut shared, &mut close).unwrap();
+    assert_eq!(shared.state(), State::Closed);
+    assert!(sender.take_pending(&mut shared, &mut Fixed(0)).is_none());
+}
+
+#[test]
+fn a_fragmented_message_is_started_and_continued_explicitly() {
+    use wslite::protocol::{Sender, Shared};
+    let mut sender = Sender::new(Role::Server);
+    let shared = Shared::new();
+    // No message to continue.
+    assert!(matches!(
+        sender.continue_message(&shared, true, 1, &mut Fixed(0)),
+        Err(Error::MessageInProgress)
+    ));
+    let first = sender
+        .start_message(&shared, DataKind::Text, false, 3, &mut Fixed(0))
+        .unwrap();
+    assert_eq!(first.as_bytes(), [0x01, 0x03]);
+    assert!(sender.is_sending_fragments());
+    // §5.4: no other data message inside this one, of either kind.
+    for kind in [DataKind::Text, DataKind::Binary] {
+        assert!(matches!(
+            sender.start_message(&shared, kind, true, 1, &mut Fixed(0)),
+            Err(Error::MessageInProgress)
+        ));
+    }
+    let last = sender
+        .continue_message(&shared, true, 2, &mut Fixed(0))
+        .unwrap();
+    assert_eq!(last.as_bytes(), [0x80, 0x02]);
+    assert!(!sender.is_sending_fragments());
+}
+
+#[test]
+fn an_aborted_connection_owes_nothing_and_sends_nothing() {
+    use wslite::protocol::{Sender, Shared};
+    // A write that failed half-way through a frame (the std layer's
+    // business, not a rule of the peer's) ends the connection for good.
+    let mut sender = Sender::new(Role::Client);
+    let mut shared = Shared::new();
+    let mut receiver = wslite::protocol::Receiver::new(Role::Client, Limits::default());
+    let mut ping = raw_frame(0x89, false, b"p");
+    receiver.receive(&mut shared, &mut ping).unwrap();
+    shared.abort();
+    assert!(shared.is_failed());
+    assert_eq!(shared.state(), State::Closed);
+    assert!(sender.take_pending(&mut shared, &mut Fixed(0)).is_none());
+    assert!(matches!(
+        sender.start_message(&shared, DataKind::Binary, true, 0, &mut Fixed(0)),
+        Err(Error::SendAfterClose)
+    ));
+}

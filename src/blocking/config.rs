@@ -1,6 +1,6 @@
 //! Every limit and timeout of a connection, with its default.
 //!
-//! DESIGN principle 4: *bounded, always*. Each number below has a default
+//! *Bounded, always*: each number below has a default
 //! that is safe for a server facing the open internet and a setter for
 //! programs that know better. The defaults:
 //!
@@ -13,9 +13,9 @@
 //! | `write_buffer_size` | 16 KiB | the most bytes buffered to send at once (a client masks large payloads through it in pieces) |
 //! | `auto_pong` | on | answer pings (RFC 6455 §5.5.2) |
 //! | `handshake_timeout` | 10 s | a peer that stalls the handshake (slowloris) is dropped |
-//! | `read_timeout` | none | [`read`](crate::WebSocket::read) waits as long as it takes |
-//! | `write_timeout` | 30 s | a peer that stops reading cannot hold a sending thread forever; the send fails with `Error::Timeout` and the connection is unusable (a frame may be half written) |
-//! | `close_timeout` | 5 s | how long [`close`](crate::WebSocket::close) waits for the peer's Close |
+//! | `read_timeout` | none | [`read`](crate::WebSocket::read) waits as long as it takes; with a value, one `read` waits that long in all, however the peer trickles bytes |
+//! | `write_timeout` | 30 s | a peer that stops reading cannot hold a sending thread forever: one send (all its partial writes together) gets this long, then fails with `Error::WriteTimeout` and the connection is failed (a frame may be half written) |
+//! | `close_timeout` | 5 s | the longest [`close`](crate::WebSocket::close) takes in all (our Close, the peer's answer, the end of TCP), and the longest a failed connection drains what the peer still sends |
 //! | `keepalive` | off | ping after this much silence, fail if no pong follows in as long again |
 //! | `max_head_bytes`, `max_headers` | 8 KiB, 64 | handshake limits; HTTP 431 past them |
 //! | `nodelay` | on | `TCP_NODELAY`: a frame goes out when written, not 40 ms later |
@@ -45,9 +45,9 @@ pub struct Config {
     pub handshake_timeout: Option<Duration>,
     /// The longest a read waits for the peer before [`Error::Timeout`](crate::Error::Timeout).
     pub read_timeout: Option<Duration>,
-    /// The longest a write waits for the peer to take bytes.
+    /// The longest one send takes, all its partial writes together.
     pub write_timeout: Option<Duration>,
-    /// The longest [`close`](crate::WebSocket::close) waits for the peer's Close.
+    /// The longest [`close`](crate::WebSocket::close) takes in all.
     pub close_timeout: Duration,
     /// Ping after this much silence from the peer; fail the connection with
     /// [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) if no pong

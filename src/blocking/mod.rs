@@ -13,7 +13,7 @@
 //! | `sending` | the sending half: the core's `Sender` over a stream's writing side |
 //! | [`socket`] | `WebSocket<S>`: both halves on one thread; read, send, close, streaming |
 //! | [`split`] | the halves on two threads: a reader and a cloneable writer, one socket |
-//! | [`accept`] | the server side of the handshake over any stream |
+//! | [`accept`](mod@accept) | the server side of the handshake over any stream |
 //! | [`server`] | a thread-per-connection `Server` |
 //! | [`client`] | `connect("ws://…")`, the client side of the handshake |
 //! | [`url`] | `ws://` URLs (RFC 6455 §3) |

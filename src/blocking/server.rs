@@ -1,6 +1,6 @@
 //! A thread-per-connection WebSocket [`Server`] over `std::net::TcpListener`.
 //!
-//! Each connection runs the handshake of [`accept`](super::accept) and then
+//! Each connection runs the handshake of [`accept`](super::accept()) and then
 //! the application's handler on a thread of its own. Around that the server
 //! adds what a real service needs: a connection limit (HTTP 503 past it,
 //! with no thread spawned), small per-connection thread stacks, a handshake

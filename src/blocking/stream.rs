@@ -11,10 +11,10 @@
 //!   (`&TcpStream` is `Read + Write`). One reading thread and any number of
 //!   writing threads then share *one* descriptor: nothing is duplicated.
 //! * **Bounded waits**: a timeout bounds an operation, never one system
-//!   call. [`write_all_within`] computes its deadline once and shortens the
+//!   call. `write_all_within` computes its deadline once and shortens the
 //!   socket's timeout to what is left after every partial write, so a peer
 //!   that takes one byte a second cannot stretch a send;
-//!   [`read_head`] does the same for an HTTP head; [`linger`] ends a
+//!   `read_head` does the same for an HTTP head; `linger` ends a
 //!   connection in stages (RFC 9112 §9.6) within a time and byte budget.
 
 use std::io::{self, IoSlice, Read, Write};

@@ -241,7 +241,7 @@ impl ControlFrame {
     /// Which control frame this is.
     pub fn opcode(&self) -> OpCode {
         // Built by this module from one of the three control opcodes.
-        match self.bytes[0] & 0x0F {
+        match self.bytes[0] & frame::OPCODE {
             0x8 => OpCode::Close,
             0x9 => OpCode::Ping,
             _ => OpCode::Pong,
