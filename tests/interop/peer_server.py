@@ -9,6 +9,10 @@ request path:
 
   /echo             echo every message whole; report each as it arrived
                     (kind, size, number of frames, whether it is intact)
+  /echo-count       echo every message whole, one at a time, without a line
+                    per message; at the end report {"event": "echoed",
+                    "messages": N, "bytes": B} (for long runs of messages
+                    whose content the client checks itself)
   /fragments        send fragmented messages (text cut inside characters,
                     1 MiB binary in 64 KiB frames, a ping between fragments)
   /ping             ping the client, wait for its pong, then report the
@@ -85,6 +89,20 @@ async def echo(ws, pings):
         await ws.send(message)
 
 
+async def echo_count(ws, pings):
+    # One message at a time: while the client does not read the echoes,
+    # `send` waits for the socket to drain, and nothing more is read, so a
+    # client that cannot read while it writes stalls here.
+    messages = size = 0
+    try:
+        async for message in ws:
+            await ws.send(message)
+            messages += 1
+            size += len(raw_bytes(message))
+    finally:
+        emit(event="echoed", messages=messages, bytes=size)
+
+
 async def fragments(ws, pings):
     # Text as bytes in 7-byte frames: most boundaries fall inside a character.
     text = payload("text", 1000)
@@ -134,6 +152,7 @@ def violate(raw):
 
 BEHAVIOURS = {
     "/echo": echo,
+    "/echo-count": echo_count,
     "/fragments": fragments,
     "/ping": ping,
     "/close": close,
