@@ -43,6 +43,10 @@ use crate::protocol::{DataKind, EndOfTcp, Event, Receiver, Shared, State};
 /// frame that the socket would not take without blocking.
 const RETRY_OWED: Duration = Duration::from_millis(10);
 
+/// The most a failed connection drops while it waits for the peer to end
+/// TCP, however long the frame the peer announced (time bounds it too).
+const MAX_LINGER_BYTES: usize = 1 << 30;
+
 /// How the receiving half reaches the stream's reading side, the shared
 /// state and the sending half.
 pub(crate) trait ReadLink: TimedRead {
@@ -114,7 +118,7 @@ pub(crate) struct ReadHalf {
     ping_sent: Option<Instant>,
     /// The peer's Close, once it came.
     pub(crate) peer_close: Option<CloseFrame>,
-    /// How long, and how many bytes, a failed connection drains.
+    /// How long, and how many bytes at least, a failed connection drains.
     linger_time: Duration,
     linger_bytes: usize,
 }
@@ -145,7 +149,7 @@ impl ReadHalf {
             ping_sent: None,
             peer_close: None,
             linger_time: config.close_timeout,
-            linger_bytes: config.max_frame_size.saturating_add(1 << 20),
+            linger_bytes: 1 << 20,
         }
     }
 
@@ -313,7 +317,18 @@ impl ReadHalf {
             link.shutdown(Shutdown::Write);
         }
         if !self.eof {
-            self.eof = linger(link, self.linger_time, self.linger_bytes);
+            // A frame refused at its header is still on its way: the peer
+            // said how long it is, and it will send all of it before it
+            // reads anything of ours, so that much is dropped (within the
+            // time limit) rather than reset under it.
+            let announced = match &error {
+                Error::FrameTooLarge { length, .. } | Error::MessageTooLarge { length, .. } => {
+                    usize::try_from(*length).unwrap_or(usize::MAX)
+                }
+                _ => 0,
+            };
+            let budget = announced.min(MAX_LINGER_BYTES).max(self.linger_bytes);
+            self.eof = linger(link, self.linger_time, budget);
         }
         link.shutdown(Shutdown::Both);
         self.eof = true;
