@@ -249,6 +249,30 @@ fn main() -> Result<(), wslite::Error> {
     )?;
     show("server", &format!("closed: {}", server.is_closed()));
     show("client", &format!("closed: {}", client.is_closed()));
+
+    println!("== step 5: then TCP ends, the server's side first (§7.1.1)");
+    // The side that closes first keeps TIME_WAIT; the server does, so the
+    // client waits (a bounded time) for the server's FIN before its own.
+    show("server", &format!("end of TCP: {:?}", server.end_of_tcp()));
+    show("client", &format!("end of TCP: {:?}", client.end_of_tcp()));
+
+    println!("== step 6: the same connection as two halves, for two tasks");
+    // A reading task owns the Receiver, a writing task the Sender; they
+    // share only `Shared` (under the platform's lock, never across I/O).
+    let (mut receiver, mut sender, mut shared) =
+        Connection::new(Role::Server, Limits::default()).into_parts();
+    let mut ping = [0x89, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2];
+    let received = receiver.receive(&mut shared, &mut ping)?;
+    show(
+        "reader",
+        &format!("{:?}; the pong is noted as owed", received.event),
+    );
+    if let Some(pong) = sender.take_pending(&mut shared, &mut server_rng) {
+        show(
+            "writer",
+            &format!("takes it and sends {:02x?}", pong.as_bytes()),
+        );
+    }
     Ok(())
 }
 

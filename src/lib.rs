@@ -248,9 +248,9 @@
 #![deny(missing_docs)]
 // The tour above links to the blocking layer, which a no_std build leaves out.
 #![cfg_attr(not(feature = "std"), allow(rustdoc::broken_intra_doc_links))]
-// The core never panics on any input (bounded, always): no
-// unwrap, no expect, no panic!, and no indexing or slicing that could be out
-// of bounds. Where an index is provably in bounds and a rewrite would read
+// The crate never panics on any input (bounded, always), the core and the
+// blocking layer alike: no unwrap, no expect, no panic!, and no indexing or
+// slicing that could be out of bounds. Where an index is provably in bounds and a rewrite would read
 // worse, the smallest item carries an `allow` with the invariant that proves
 // it. (Test code may panic: that is how a test fails.)
 #![cfg_attr(
@@ -273,15 +273,7 @@ pub mod random;
 pub mod sha1;
 pub mod utf8;
 
-// The std layer runs on hosts with unwinding and owns growable buffers; the
-// no-panic rule above is for the core that microcontrollers run.
 #[cfg(feature = "std")]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 pub mod blocking;
 
 pub use close::CloseCode;

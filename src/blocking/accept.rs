@@ -86,6 +86,8 @@ impl HttpResponse {
     }
 
     /// Writes the answer to `stream` before `deadline`.
+    // In bounds: `n` is what `write_refusal` wrote into `out`, at most its length.
+    #[allow(clippy::indexing_slicing)]
     fn write_to<W: Write>(
         &self,
         stream: &mut W,
@@ -122,6 +124,8 @@ pub(crate) struct Upgraded {
 
 /// The server side of the handshake over `stream`, with everything optional
 /// spelled out. `Ok(None)`: a plain HTTP request was answered by `http`.
+// In bounds: `len` is the head's length that `read_head` found inside `buf`; `n` is what `write_accept_response` wrote into `out`.
+#[allow(clippy::indexing_slicing)]
 pub(crate) fn server_handshake<S: Read + Write>(
     stream: &mut S,
     config: &Config,
@@ -237,6 +241,8 @@ fn refuse<S: Read + Write>(
 }
 
 /// Answers a handshake error with its HTTP status.
+// In bounds: `n` is what `write_error_response` wrote into `out`.
+#[allow(clippy::indexing_slicing)]
 pub(crate) fn write_error<W: Write>(
     stream: &mut W,
     error: &Error,

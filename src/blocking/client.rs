@@ -131,6 +131,8 @@ impl ClientBuilder {
         self.handshake_with_ops(stream, None)
     }
 
+    // In bounds: `n` is what `write_request` wrote into `out`; `len` is the head's length that `read_head` found inside `buf`.
+    #[allow(clippy::indexing_slicing)]
     fn handshake_with_ops<S: Read + Write>(
         self,
         mut stream: S,
@@ -207,6 +209,8 @@ impl ClientBuilder {
 }
 
 /// Reads a refusal's body (best effort, bounded in size and time).
+// In bounds: both cuts are clamped to the slice's length (`min`), and `body.len() < want` in the loop.
+#[allow(clippy::indexing_slicing)]
 fn read_body<S: Read>(
     stream: &mut S,
     already: &[u8],

@@ -183,6 +183,8 @@ impl ReadHalf {
     }
 
     /// The bytes of a piece returned by [`next_step`](Self::next_step).
+    // In bounds: ranges come from `next_step`, inside `start..end` of the buffer.
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn piece(&self, range: Range<usize>) -> &[u8] {
         &self.buf[range]
     }
@@ -227,6 +229,8 @@ impl ReadHalf {
     }
 
     /// Adds a piece to the message being reassembled.
+    // In bounds: ranges come from `next_step`, inside `start..end` of the buffer.
+    #[allow(clippy::indexing_slicing)]
     fn append_piece(&mut self, range: Range<usize>) {
         let piece = &self.buf[range];
         let needed = self.message.len() + piece.len();
@@ -246,6 +250,8 @@ impl ReadHalf {
     /// The next thing the peer said: a piece of a data message or a control
     /// frame. Owed replies are sent (or handed to the writers) before it
     /// returns.
+    // In bounds: `start < end <= buf.len()` always holds between calls.
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn next_step<L: ReadLink>(&mut self, link: &mut L) -> Result<Step> {
         loop {
             // Checked after every step, so that a peer sending empty frames
@@ -358,6 +364,8 @@ impl ReadHalf {
     }
 
     /// Reads more bytes from the peer into the buffer.
+    // In bounds: `make_room` leaves `end < buf.len()`.
+    #[allow(clippy::indexing_slicing)]
     fn fill<L: ReadLink>(&mut self, link: &mut L) -> Result<()> {
         if self.eof {
             if self.is_going_away() {

@@ -112,6 +112,8 @@ impl WriteHalf {
     /// within `deadline`. A failure leaves the stream mid-frame, so the
     /// connection is failed: nothing more can be sent, and after a timeout
     /// both directions are shut so the reading side ends too.
+    // In bounds: `extra` has at most two parts (the callers pass header and payload at most), so `1 + extra.len() <= 3`.
+    #[allow(clippy::indexing_slicing)]
     fn write_now<L: WriteLink>(
         &mut self,
         link: &mut L,
@@ -271,6 +273,8 @@ impl WriteHalf {
 
     /// Sends one data frame: gathered with others when it is small (written
     /// now if `now`), written at once with what was gathered when it is large.
+    // In bounds: `at` is the buffer's length before the payload was appended.
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn send_data<L: WriteLink>(
         &mut self,
         link: &mut L,

@@ -505,6 +505,8 @@ impl<S: Read + Write> MessageReader<'_, S> {
 }
 
 impl<S: Read + Write> Read for MessageReader<'_, S> {
+    // In bounds: `n` is the smaller of the two lengths.
+    #[allow(clippy::indexing_slicing)]
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.range.is_empty() && !self.fin {
             let (reading, mut link) = self.ws.reads();

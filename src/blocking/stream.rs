@@ -322,6 +322,8 @@ pub(crate) fn write_head_within<S: Write>(
 /// Reads a handshake head from `stream` into `buf` until the scanner finds
 /// its end, within `deadline` (the whole head, however it trickles in).
 /// Returns the head's length; bytes after it are already in `buf`.
+// In bounds: `start` is the buffer's length before it grew by 1024 bytes.
+#[allow(clippy::indexing_slicing)]
 pub(crate) fn read_head<S: Read>(
     stream: &mut S,
     buf: &mut Vec<u8>,

@@ -487,6 +487,8 @@ fn parse_port(port: &str) -> Result<u16, UrlError> {
 /// and, in the query, `?`; every `%` starts a `%XX` escape. These are exactly
 /// the characters that can go into an HTTP request-target (RFC 9112 §3.2)
 /// untouched.
+// In bounds: `i + 2 < bytes.len()` is checked before the two hex digits are read.
+#[allow(clippy::indexing_slicing)]
 fn check_chars(part: &str, which: &'static str) -> Result<(), UrlError> {
     let bytes = part.as_bytes();
     let mut i = 0;
