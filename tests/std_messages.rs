@@ -1706,6 +1706,60 @@ fn keepalive_keeps_a_silent_connection_open_against_a_peer_that_answers() {
 }
 
 #[test]
+fn keepalive_works_on_a_split_reader_while_a_writer_sends() {
+    // The split reader sends its keepalive pings without waiting for the
+    // writers; the pongs come back to it, and a writer thread's messages
+    // still arrive.
+    let server = echo_server(config());
+    let ws = client_with(
+        server.local_addr(),
+        Config::default()
+            .keepalive(Some(Duration::from_millis(200)))
+            .write_timeout(Some(LONG)),
+    );
+    let (mut reader, writer) = ws.split().unwrap();
+    let started = Instant::now();
+    let mut pongs = 0;
+    for _ in 0..20 {
+        if started.elapsed() >= Duration::from_millis(800) {
+            break;
+        }
+        match reader.read() {
+            Ok(Message::Pong(p)) => {
+                assert_eq!(p, b"wslite keepalive");
+                pongs += 1;
+            }
+            other => panic!("during the silence: {other:?}"),
+        }
+    }
+    assert!(pongs >= 1, "no keepalive ping was answered");
+    let sender = thread::spawn(move || writer.send_text("alive").map(|()| writer));
+    let writer = sender.join().unwrap().unwrap();
+    let mut echo = None;
+    for _ in 0..10 {
+        match reader.read().unwrap() {
+            Message::Pong(_) => continue,
+            other => {
+                echo = Some(other);
+                break;
+            }
+        }
+    }
+    expect_text(echo.expect("the echo"), "alive", "after the silence");
+    let closer = thread::spawn(move || writer.close(CloseCode::NORMAL, ""));
+    let mut last = reader.read();
+    while let Ok(Message::Pong(_)) = last {
+        last = reader.read();
+    }
+    assert!(matches!(last, Ok(Message::Close(_))), "{last:?}");
+    assert_eq!(
+        closer.join().unwrap().unwrap(),
+        Some(CloseFrame::new(CloseCode::NORMAL, ""))
+    );
+    stop(server);
+}
+
+#[test]
 fn keepalive_fails_the_connection_when_pings_go_unanswered() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -1748,6 +1802,8 @@ fn split_close_against_a_slow_answer(time_out_first: bool) -> Result<Message, St
             .expect("the client's Close");
         thread::sleep(Duration::from_millis(300));
         let _ = stream.write_all(&frame_bytes(true, 0, 0x8, None, &close.payload[..2]));
+        // As a server does (§7.1.1), it ends TCP first; the client follows.
+        let _ = stream.shutdown(Shutdown::Write);
         let _ = read_frame(&mut stream);
     });
     // With timeouts, the reader's waits are cut into 100 ms pieces.

@@ -48,10 +48,10 @@ use super::message::{CloseFrame, Message};
 use super::receiving::{ReadHalf, ReadLink};
 use super::sending::{finish_stream, write_stream, Payload, WriteHalf, WriteLink};
 use super::socket::{Io, WebSocket};
-use super::stream::{SharedStream, TimedRead, TimedWrite};
+use super::stream::{linger, SharedStream, TimedRead, TimedWrite};
 use crate::close::CloseCode;
 use crate::error::{Error, Result};
-use crate::protocol::{DataKind, Role, Shared, State};
+use crate::protocol::{DataKind, EndOfTcp, Role, Shared, State};
 use crate::utf8::Utf8Validator;
 
 /// What the reader and the writers tell each other, under a lock that is
@@ -449,22 +449,32 @@ impl<S: SharedStream> WsWriter<S> {
             writer.send_close(&mut Writes { common }, code, reason, Some(deadline))
         };
         common.after_release();
-        let role = common.role;
         let mut mailbox = common.mailbox();
         if sent.is_ok() {
+            // The reader sees the peer's Close (or stops)...
             let left = deadline.saturating_duration_since(Instant::now());
             mailbox = common
                 .changed
                 .wait_timeout_while(mailbox, left, |m| {
-                    let over = m.shared.state() == State::Closed
-                        && (role == Role::Server || m.eof || m.shared.is_failed());
-                    !(over || m.reader_stopped)
+                    !(m.shared.state() == State::Closed || m.reader_stopped)
                 })
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
         }
         let peer_close = mailbox.peer_close.clone();
+        let wait_for_fin =
+            !mailbox.eof && mailbox.shared.end_of_tcp(common.role) == EndOfTcp::AfterPeer;
         drop(mailbox);
+        if wait_for_fin {
+            // ...then a client lets the server end TCP first (§7.1.1). The
+            // reader may have stopped reading after the Close, so this
+            // thread waits for the FIN itself: nothing but the end can
+            // arrive after the closing handshake, whoever reads it.
+            let left = deadline.saturating_duration_since(Instant::now());
+            if linger(&mut Reads { common }, left, 1 << 20) {
+                common.mailbox().eof = true;
+            }
+        }
         common.shutdown(Shutdown::Both);
         sent.map(|()| peer_close)
     }
