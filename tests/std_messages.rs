@@ -666,6 +666,24 @@ fn read_stream_of_text_gives_its_bytes_and_kind() {
 }
 
 #[test]
+fn read_stream_keeps_the_peers_close() {
+    // A Close where a data message was expected ends the stream with
+    // ConnectionClosed; the Close itself is not lost.
+    let (mut client, mut server) = pair(config(), config());
+    let closer = thread::spawn(move || server.close(CloseCode(4005), "streamed enough"));
+    assert!(matches!(client.read_stream(), Err(Error::ConnectionClosed)));
+    assert_eq!(
+        client.peer_close(),
+        Some(&CloseFrame::new(CloseCode(4005), "streamed enough"))
+    );
+    // The answer went out: the server's close got its code back.
+    assert_eq!(
+        closer.join().unwrap().unwrap(),
+        Some(CloseFrame::new(CloseCode(4005), ""))
+    );
+}
+
+#[test]
 fn a_message_reader_dropped_early_makes_the_next_read_skip_the_rest() {
     let (mut client, mut server) = pair(config(), config());
     // A: 1 MiB in one frame. B twice: three fragments. Then C to G.
