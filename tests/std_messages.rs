@@ -1659,6 +1659,40 @@ fn a_split_reader_timeout_between_fragments_loses_nothing() {
     }
 }
 
+/// Reads through a silence of `silence`, in which only the pongs that
+/// answer keepalive pings may arrive; returns how many did.
+fn keepalive_pongs_during(
+    silence: Duration,
+    mut read: impl FnMut() -> wslite::Result<Message>,
+) -> usize {
+    let started = Instant::now();
+    let mut pongs = 0;
+    for _ in 0..20 {
+        if started.elapsed() >= silence {
+            break;
+        }
+        match read() {
+            Ok(Message::Pong(p)) => {
+                assert_eq!(p, b"wslite keepalive");
+                pongs += 1;
+            }
+            other => panic!("during the silence: {other:?}"),
+        }
+    }
+    pongs
+}
+
+/// The first message that is not a keepalive pong (at most 10 reads).
+fn first_past_pongs(mut read: impl FnMut() -> wslite::Result<Message>) -> Message {
+    for _ in 0..10 {
+        match read().unwrap() {
+            Message::Pong(_) => continue,
+            other => return other,
+        }
+    }
+    panic!("only pongs")
+}
+
 #[test]
 fn keepalive_keeps_a_silent_connection_open_against_a_peer_that_answers() {
     let (pings_tx, pings_rx) = mpsc::channel();
@@ -1691,34 +1725,12 @@ fn keepalive_keeps_a_silent_connection_open_against_a_peer_that_answers() {
     );
     // About a second of application silence: `read` returns only the pongs
     // that answer the keepalive pings.
-    let started = Instant::now();
-    let mut pongs = 0;
-    for _ in 0..20 {
-        if started.elapsed() >= Duration::from_secs(1) {
-            break;
-        }
-        match ws.read() {
-            Ok(Message::Pong(p)) => {
-                assert_eq!(p, b"wslite keepalive");
-                pongs += 1;
-            }
-            other => panic!("during the silence: {other:?}"),
-        }
-    }
+    let pongs = keepalive_pongs_during(Duration::from_secs(1), || ws.read());
     assert!(pongs >= 1, "no keepalive ping was answered");
     assert_eq!(recv(&pings_rx, "a keepalive ping"), b"wslite keepalive");
     ws.send_text("alive").unwrap();
-    let mut echo = None;
-    for _ in 0..5 {
-        match ws.read().unwrap() {
-            Message::Pong(_) => continue,
-            other => {
-                echo = Some(other);
-                break;
-            }
-        }
-    }
-    expect_text(echo.expect("the echo"), "alive", "after the silence");
+    let echo = first_past_pongs(|| ws.read());
+    expect_text(echo, "alive", "after the silence");
     ws.close(CloseCode::NORMAL, "").unwrap();
     stop(server);
 }
@@ -1736,34 +1748,12 @@ fn keepalive_works_on_a_split_reader_while_a_writer_sends() {
             .write_timeout(Some(LONG)),
     );
     let (mut reader, writer) = ws.split().unwrap();
-    let started = Instant::now();
-    let mut pongs = 0;
-    for _ in 0..20 {
-        if started.elapsed() >= Duration::from_millis(800) {
-            break;
-        }
-        match reader.read() {
-            Ok(Message::Pong(p)) => {
-                assert_eq!(p, b"wslite keepalive");
-                pongs += 1;
-            }
-            other => panic!("during the silence: {other:?}"),
-        }
-    }
+    let pongs = keepalive_pongs_during(Duration::from_millis(800), || reader.read());
     assert!(pongs >= 1, "no keepalive ping was answered");
     let sender = thread::spawn(move || writer.send_text("alive").map(|()| writer));
     let writer = sender.join().unwrap().unwrap();
-    let mut echo = None;
-    for _ in 0..10 {
-        match reader.read().unwrap() {
-            Message::Pong(_) => continue,
-            other => {
-                echo = Some(other);
-                break;
-            }
-        }
-    }
-    expect_text(echo.expect("the echo"), "alive", "after the silence");
+    let echo = first_past_pongs(|| reader.read());
+    expect_text(echo, "alive", "after the silence");
     let closer = thread::spawn(move || writer.close(CloseCode::NORMAL, ""));
     let mut last = reader.read();
     while let Ok(Message::Pong(_)) = last {
