@@ -8,20 +8,25 @@
 //! ```
 //!
 //! It shows the pieces a real service uses: a plain-HTTP handler beside the
-//! WebSocket, a request callback that checks the path, and `split`, so each
-//! connection's writer half can be handed to the other connections for
-//! broadcasting while its reader half blocks in `read`. Typing `quit` (or
-//! Ctrl-D) shuts down gracefully: every tab sees close code 1001.
+//! WebSocket, a request callback that checks the path, and `split`: each
+//! connection's reader half blocks in `read` on the connection's thread,
+//! while its writer half belongs to a sending thread of its own, fed by a
+//! small bounded queue. Broadcasting only puts the message in every queue
+//! and never waits, so one stalled tab cannot stall everybody: a tab whose
+//! queue is full has fallen too far behind, and is dropped from the room and
+//! closed with 1008 (policy violation). Typing `quit` (or Ctrl-D) shuts down
+//! gracefully: every tab sees close code 1001.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
-
+use std::thread;
 use std::time::Duration;
 
-use wslite::{Accept, Config, HttpResponse, Message, Server, WsWriter};
+use wslite::{Accept, CloseCode, Config, HttpResponse, Message, Server, State, WsWriter};
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="en">
@@ -79,7 +84,12 @@ const PAGE: &str = r#"<!doctype html>
 </html>
 "#;
 
-type Room = Arc<Mutex<HashMap<u64, WsWriter<TcpStream>>>>;
+/// Every member's outgoing queue, by member id.
+type Room = Arc<Mutex<HashMap<u64, SyncSender<Message>>>>;
+
+/// How many messages may wait for a member before it counts as too slow.
+/// (Memory stays bounded too: at most this many per member.)
+const QUEUE: usize = 32;
 
 fn main() -> wslite::Result<()> {
     let addr = std::env::args()
@@ -88,6 +98,7 @@ fn main() -> wslite::Result<()> {
     let room: Room = Arc::default();
     let next_id = Arc::new(AtomicU64::new(0));
 
+    // A tab that takes nothing for 5 s fails the send in progress.
     let config = Config::default().write_timeout(Some(Duration::from_secs(5)));
     let server = Server::bind(&addr)?
         .config(config)
@@ -110,27 +121,19 @@ fn main() -> wslite::Result<()> {
             let Ok((mut reader, writer)) = ws.split() else {
                 return;
             };
-            room.lock().unwrap().insert(id, writer);
+            // This member's queue, and the thread that sends what it holds.
+            let (queue, outgoing) = sync_channel(QUEUE);
+            let sending = thread::spawn(move || send_queued(writer, outgoing));
+            room.lock().unwrap().insert(id, queue);
             while let Ok(message) = reader.read() {
                 if let Message::Text(_) | Message::Binary(_) = message {
-                    // Copy the writers out, so the room's lock is never held
-                    // while sending. A tab that does not take its messages
-                    // within the write timeout is dropped from the room,
-                    // so one stalled tab cannot stall everybody.
-                    let writers: Vec<_> = room
-                        .lock()
-                        .unwrap()
-                        .iter()
-                        .map(|(id, w)| (*id, w.clone()))
-                        .collect();
-                    for (other, writer) in writers {
-                        if writer.send(message.clone()).is_err() {
-                            room.lock().unwrap().remove(&other);
-                        }
-                    }
+                    broadcast(&room, message);
                 }
             }
+            // Leaving the room drops our queue, which ends our sending
+            // thread; wait for it, so that shutdown waits for it too.
             room.lock().unwrap().remove(&id);
+            let _ = sending.join();
         })?
     };
 
@@ -154,4 +157,30 @@ fn main() -> wslite::Result<()> {
     let left = handle.shutdown();
     println!("{left} connection threads left");
     Ok(())
+}
+
+/// Puts `message` in every member's queue, without ever waiting. A member
+/// whose queue is full has fallen too far behind (or is stalled): it is
+/// dropped from the room, which ends its sending thread. (So is a member
+/// whose sending thread has ended already.)
+fn broadcast(room: &Room, message: Message) {
+    room.lock()
+        .unwrap()
+        .retain(|_, queue| queue.try_send(message.clone()).is_ok());
+}
+
+/// A member's sending thread: sends what its queue brings until the room
+/// drops the queue (the member left, or fell behind) or a send fails (the
+/// tab is gone, or took nothing for the write timeout).
+fn send_queued(writer: WsWriter<TcpStream>, queue: Receiver<Message>) {
+    for message in queue {
+        if writer.send(message).is_err() {
+            return;
+        }
+    }
+    // Dropped while the connection is still open: too slow. (What was
+    // queued has gone out first.)
+    if writer.state() == State::Open {
+        let _ = writer.close(CloseCode::POLICY_VIOLATION, "too slow: messages piled up");
+    }
 }

@@ -441,7 +441,8 @@ impl WriteHalf {
         cap: Option<Instant>,
     ) -> Result<()> {
         if self.broken {
-            return Ok(());
+            // A write failed half-way through a frame: no Close can follow.
+            return Err(Error::ConnectionClosed);
         }
         // Owed pongs go first; an owed echo does not: our own Close takes
         // its place (the core swaps them).

@@ -81,6 +81,28 @@ struct Common<S> {
     close_timeout: Duration,
 }
 
+/// Locks a mutex before `deadline`, or gives up: the writers' lock may be
+/// held by a writer blocked on a peer that does not read, and `close` must
+/// not wait for that writer's own (longer) timeout. Other writers step aside
+/// while `close` waits (see `Common::closing`), so only the one in the middle
+/// of a frame is waited for.
+fn lock_within<T>(mutex: &Mutex<T>, deadline: Instant) -> Option<MutexGuard<'_, T>> {
+    let mut pause = Duration::from_micros(100);
+    loop {
+        match mutex.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => {}
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
 /// Locks a mutex, taking the data of a poisoned one (a thread that panicked
 /// while holding it left it consistent: every change is one assignment).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -218,7 +240,10 @@ impl<S: SharedStream> ReadLink for Reads<'_, S> {
     fn going_away(&mut self) {
         let common = self.common;
         let deadline = Instant::now() + common.close_timeout;
-        let mut writer = lock(&common.writer);
+        let Some(mut writer) = lock_within(&common.writer, deadline) else {
+            common.shutdown(Shutdown::Both);
+            return;
+        };
         let _ = writer.send_close(
             &mut Writes { common },
             CloseCode::GOING_AWAY,
@@ -439,14 +464,26 @@ impl<S: SharedStream> WsWriter<S> {
     /// client, the server's end of TCP (§7.1.1), then shuts the socket
     /// down, which also ends a `read` still blocked in the reader. All of it
     /// within the close timeout. Returns the peer's Close frame, when one
-    /// came.
+    /// came. If another thread's send is stuck in the middle of a frame for
+    /// the whole close timeout (the peer stopped reading), no Close can go
+    /// out: the connection is failed and shut down, and `close` returns
+    /// [`Error::WriteTimeout`].
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<Option<CloseFrame>> {
         let common = &*self.common;
         let deadline = Instant::now() + common.close_timeout;
         common.closing.store(true, Ordering::SeqCst);
-        let sent = {
-            let mut writer = lock(&common.writer);
-            writer.send_close(&mut Writes { common }, code, reason, Some(deadline))
+        let sent = match lock_within(&common.writer, deadline) {
+            Some(mut writer) => {
+                writer.send_close(&mut Writes { common }, code, reason, Some(deadline))
+            }
+            // A writer is stuck in the middle of a frame, on a peer that
+            // does not read: no Close can go out after it. The connection is
+            // failed; shutting the socket down also ends that writer's wait.
+            None => {
+                common.with_shared(Shared::abort);
+                common.shutdown(Shutdown::Both);
+                return Err(Error::WriteTimeout);
+            }
         };
         common.after_release();
         let mut mailbox = common.mailbox();
