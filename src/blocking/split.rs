@@ -61,6 +61,8 @@ struct Mailbox {
     shared: Shared,
     /// The peer's Close, once the reader saw it.
     peer_close: Option<CloseFrame>,
+    /// The reader has handed the peer's Close out (`peer_close` is final).
+    close_seen: bool,
     /// The reader saw the end of the stream.
     eof: bool,
     /// The reader stopped for good (an error, the end, or it was dropped).
@@ -311,6 +313,8 @@ pub(crate) fn split<S: Read + Write + SharedStream>(
     let common = Arc::new(Common {
         stream,
         mailbox: Mutex::new(Mailbox {
+            close_seen: matches!(shared.state(), State::CloseReceived | State::Closed)
+                && !shared.is_failed(),
             shared,
             peer_close: reading.peer_close.clone(),
             eof: reading.eof,
@@ -339,6 +343,7 @@ impl<S: SharedStream> WsReader<S> {
             Ok(Message::Close(frame)) => {
                 let mut mailbox = common.mailbox();
                 mailbox.peer_close = frame.clone();
+                mailbox.close_seen = true;
                 common.changed.notify_all();
             }
             // Nothing received is lost: the connection goes on.
@@ -493,7 +498,11 @@ impl<S: SharedStream> WsWriter<S> {
             mailbox = common
                 .changed
                 .wait_timeout_while(mailbox, left, |m| {
-                    !(m.shared.state() == State::Closed || m.reader_stopped)
+                    // Closed, and the reader has recorded the peer's Close
+                    // (it changes the state a moment before it returns the
+                    // frame), or it stopped, or the connection failed.
+                    let answered = m.shared.state() == State::Closed && m.close_seen;
+                    !(answered || m.reader_stopped || m.shared.is_failed())
                 })
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
