@@ -34,49 +34,15 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use wslite::{CloseCode, Config, Message, Server, ServerHandle, WebSocket};
+use wslite::{CloseCode, Message, WebSocket};
 
-/// The longest either side waits on a socket: a bench that deadlocks fails
-/// instead of hanging.
-const STALL: Duration = Duration::from_secs(10);
+#[path = "common/loopback.rs"]
+mod loopback;
+use loopback::{connect, spawn_echo_server};
 
 /// Payload bytes allowed in flight by the pipelined bench (see the module
 /// documentation).
 const MAX_IN_FLIGHT_BYTES: usize = 1 << 20;
-
-fn config() -> Config {
-    Config::default()
-        .write_timeout(Some(STALL))
-        .read_timeout(Some(STALL))
-}
-
-/// An echo server on an ephemeral loopback port, shaped like
-/// `examples/echo_server.rs`: `read`, then `write` the message back (queued;
-/// the next `read` sends what is queued before it waits).
-fn spawn_echo_server() -> ServerHandle {
-    Server::bind("127.0.0.1:0")
-        .expect("bind 127.0.0.1:0")
-        .config(config())
-        .spawn(|mut ws| loop {
-            match ws.read() {
-                Ok(message @ (Message::Binary(_) | Message::Text(_))) => {
-                    if ws.write(message).is_err() {
-                        break;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        })
-        .expect("spawn the echo server")
-}
-
-fn connect(server: &ServerHandle) -> WebSocket<TcpStream> {
-    wslite::ClientBuilder::new(format!("ws://{}/", server.local_addr()))
-        .config(config())
-        .connect()
-        .expect("connect to the echo server")
-}
 
 /// Reads one echo and checks its length.
 fn read_echo(ws: &mut WebSocket<TcpStream>, size: usize) {

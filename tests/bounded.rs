@@ -35,7 +35,7 @@ use wslite::{
 
 #[path = "common/wire.rs"]
 mod wire;
-use wire::{frame_bytes, read_frame};
+use wire::{answer_101, frame_bytes, read_frame, read_http_head};
 
 // ---------------------------------------------------------------------------
 // Helpers: configurations, raw peers, timing.
@@ -95,71 +95,21 @@ fn listen() -> (TcpListener, SocketAddr) {
 }
 
 fn bound(stream: &TcpStream) {
-    stream.set_read_timeout(Some(LONG)).unwrap();
-    stream.set_write_timeout(Some(LONG)).unwrap();
-    stream.set_nodelay(true).unwrap();
+    wire::bound(stream, LONG);
 }
 
-/// Reads an HTTP head byte by byte, so that nothing after it is consumed.
-fn read_http_head(stream: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert!(head.len() < 8192, "HTTP head too long");
-        stream
-            .read_exact(&mut byte)
-            .expect("a byte of the HTTP head");
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).expect("an ASCII head")
-}
-
-/// The opening request of a raw client (the key of the RFC 6455 §1.3
-/// sample, whose answer is `s3pPLMBiTxaQ9kYGzzhZRbK+xOo=`).
 fn request(addr: SocketAddr) -> String {
-    format!(
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
+    wire::upgrade_request(addr)
 }
 
 /// A raw TCP client that has done the opening handshake by hand.
 fn raw_client(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    bound(&stream);
-    stream.write_all(request(addr).as_bytes()).unwrap();
-    let head = read_http_head(&mut stream);
-    assert!(head.starts_with("HTTP/1.1 101"), "no 101: {head}");
-    assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
-    stream
-}
-
-/// The `101` answer to a request head.
-fn answer_101(head: &str) -> String {
-    let key = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.trim()
-                .eq_ignore_ascii_case("sec-websocket-key")
-                .then(|| value.trim().to_string())
-        })
-        .expect("a Sec-WebSocket-Key");
-    let accept = wslite::handshake::accept_key(key.as_bytes());
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n\r\n",
-        std::str::from_utf8(&accept).unwrap()
-    )
+    wire::raw_upgraded_client(addr, LONG)
 }
 
 /// Accepts one connection and answers its opening handshake by hand.
 fn raw_server_accept(listener: &TcpListener) -> TcpStream {
-    let (mut stream, _) = listener.accept().expect("accept");
-    bound(&stream);
-    let head = read_http_head(&mut stream);
-    stream.write_all(answer_101(&head).as_bytes()).unwrap();
-    stream
+    wire::raw_server_accept(listener, LONG)
 }
 
 /// Runs a peer on its own thread; its result comes back through [`recv`].
@@ -805,66 +755,66 @@ fn two_speed_server(
     (go_tx, sent_rx)
 }
 
-#[test]
-fn a_read_of_a_frame_trickled_a_byte_every_20_ms_times_out_then_gets_the_whole_message() {
+/// A read under `READ` against a peer that sends `pieces` one every `every`
+/// (each makes progress, none completes the message): it times out in
+/// time, having seen at least `at_least` pieces; then the peer sends the
+/// rest at once and the next read returns `want` whole.
+fn a_trickled_read_times_out_then_completes(
+    what: &str,
+    pieces: Vec<Vec<u8>>,
+    every: Duration,
+    rest: Vec<u8>,
+    at_least: usize,
+    want: Vec<u8>,
+) {
     let (listener, addr) = listen();
-    let message = pattern(100_000);
-    let frame = frame_bytes(true, 0, 0x2, None, &message);
-    // 500 bytes at 20 ms each would take 10 s.
-    let (head, rest) = frame.split_at(500);
-    let bytes = head.iter().map(|&b| vec![b]).collect();
-    let (go, sent) = two_speed_server(listener, bytes, Duration::from_millis(20), rest.to_vec());
+    let (go, sent) = two_speed_server(listener, pieces, every, rest);
     let mut ws = client_with(addr, config().read_timeout(Some(READ)));
     let start = Instant::now();
     let result = ws.read();
     let elapsed = start.elapsed();
     go.send(()).unwrap();
-    let trickled = recv(&sent, "the rest of the frame");
-    println!("measured: the read ended with {result:?} after {trickled} trickled bytes");
+    let trickled = recv(&sent, "the rest of the message");
+    println!("measured: {what}: the read ended with {result:?} after {trickled} pieces");
     assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
-    check_elapsed(
-        "read, frame trickled a byte every 20 ms",
-        elapsed,
-        READ,
-        Duration::from_millis(1500),
-    );
-    assert!(trickled >= 10, "only {trickled} bytes trickled");
+    check_elapsed(what, elapsed, READ, Duration::from_millis(1500));
+    assert!(trickled >= at_least, "only {trickled} pieces were sent");
     // Nothing was lost: the next read has the whole message.
     let start = Instant::now();
     let next = ws.read().expect("the next read");
     println!("measured: the next read took {:?}", start.elapsed());
-    assert_eq!(next, Message::Binary(message), "the message intact");
+    assert_eq!(next, Message::Binary(want), "the message intact");
     let _ = go.send(());
 }
 
 #[test]
+fn a_read_of_a_frame_trickled_a_byte_every_20_ms_times_out_then_gets_the_whole_message() {
+    let message = pattern(100_000);
+    let frame = frame_bytes(true, 0, 0x2, None, &message);
+    // 500 bytes at 20 ms each would take 10 s.
+    let (head, rest) = frame.split_at(500);
+    a_trickled_read_times_out_then_completes(
+        "read, frame trickled a byte every 20 ms",
+        head.iter().map(|&b| vec![b]).collect(),
+        Duration::from_millis(20),
+        rest.to_vec(),
+        10,
+        message,
+    );
+}
+
+#[test]
 fn a_read_against_empty_fragments_every_2_ms_times_out_then_gets_the_whole_message() {
-    let (listener, addr) = listen();
     // A first fragment with data, then empty continuations, FIN clear: each
     // makes progress, none completes the message. 5,000 at 2 ms: 10 s.
     let mut fragments = vec![frame_bytes(false, 0, 0x2, None, b"start;")];
     fragments.extend((0..5000).map(|_| frame_bytes(false, 0, 0x0, None, &[])));
-    let rest = frame_bytes(true, 0, 0x0, None, b"end");
-    let (go, sent) = two_speed_server(listener, fragments, Duration::from_millis(2), rest);
-    let mut ws = client_with(addr, config().read_timeout(Some(READ)));
-    let start = Instant::now();
-    let result = ws.read();
-    let elapsed = start.elapsed();
-    go.send(()).unwrap();
-    let fragments = recv(&sent, "the last fragment");
-    println!("measured: the read ended with {result:?} after {fragments} fragments");
-    assert!(matches!(result, Err(Error::Timeout)), "{result:?}");
-    check_elapsed(
+    a_trickled_read_times_out_then_completes(
         "read, empty non-FIN fragments every 2 ms",
-        elapsed,
-        READ,
-        Duration::from_millis(1500),
+        fragments,
+        Duration::from_millis(2),
+        frame_bytes(true, 0, 0x0, None, b"end"),
+        50,
+        b"start;end".to_vec(),
     );
-    assert!(fragments >= 50, "only {fragments} fragments were sent");
-    assert_eq!(
-        ws.read().expect("the next read"),
-        Message::Binary(b"start;end".to_vec()),
-        "the message intact"
-    );
-    let _ = go.send(());
 }

@@ -30,7 +30,7 @@
 //! counts, and results of other threads come through `recv_timeout`. Times
 //! are bounds that catch hangs, not speed checks.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -596,45 +596,9 @@ fn open_fds() -> usize {
         .count()
 }
 
-/// Reads an HTTP head byte by byte, so that nothing after it is consumed.
-fn read_http_head(stream: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert!(head.len() < 8192, "HTTP head too long");
-        stream
-            .read_exact(&mut byte)
-            .expect("a byte of the HTTP head");
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).expect("an ASCII head")
-}
-
 /// Accepts one connection and answers its opening handshake by hand.
 fn raw_server_accept(listener: &TcpListener) -> TcpStream {
-    let (mut stream, _) = listener.accept().expect("accept");
-    stream.set_read_timeout(Some(LONG)).unwrap();
-    stream.set_write_timeout(Some(LONG)).unwrap();
-    stream.set_nodelay(true).unwrap();
-    let head = read_http_head(&mut stream);
-    let key = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.trim()
-                .eq_ignore_ascii_case("sec-websocket-key")
-                .then(|| value.trim().to_string())
-        })
-        .expect("a Sec-WebSocket-Key");
-    let accept = wslite::handshake::accept_key(key.as_bytes());
-    write!(
-        stream,
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n\r\n",
-        std::str::from_utf8(&accept).unwrap()
-    )
-    .unwrap();
-    stream
+    wire::raw_server_accept(listener, LONG)
 }
 
 /// Asserts the descriptor count, saying at which step it was wrong.

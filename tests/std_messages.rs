@@ -151,66 +151,18 @@ fn pair(
     (client.join().expect("client thread"), server)
 }
 
-/// Reads an HTTP head byte by byte, so that nothing after it is consumed.
-fn read_http_head(stream: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert!(head.len() < 8192, "HTTP head too long");
-        stream
-            .read_exact(&mut byte)
-            .expect("a byte of the HTTP head");
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).expect("an ASCII head")
-}
-
 fn bound(stream: &TcpStream) {
-    stream.set_read_timeout(Some(LONG)).unwrap();
-    stream.set_write_timeout(Some(LONG)).unwrap();
-    stream.set_nodelay(true).unwrap();
+    wire::bound(stream, LONG);
 }
 
-/// A raw TCP client that has done the opening handshake by hand (with the
-/// key and answer of the RFC 6455 §1.3 sample).
+/// A raw TCP client that has done the opening handshake by hand.
 fn raw_client(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    bound(&stream);
-    write!(
-        stream,
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    .unwrap();
-    let head = read_http_head(&mut stream);
-    assert!(head.starts_with("HTTP/1.1 101"), "no 101: {head}");
-    assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
-    stream
+    wire::raw_upgraded_client(addr, LONG)
 }
 
 /// Accepts one connection and answers its opening handshake by hand.
 fn raw_server_accept(listener: &TcpListener) -> TcpStream {
-    let (mut stream, _) = listener.accept().expect("accept");
-    bound(&stream);
-    let head = read_http_head(&mut stream);
-    let key = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.trim()
-                .eq_ignore_ascii_case("sec-websocket-key")
-                .then(|| value.trim().to_string())
-        })
-        .expect("a Sec-WebSocket-Key");
-    let accept = wslite::handshake::accept_key(key.as_bytes());
-    write!(
-        stream,
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n\r\n",
-        std::str::from_utf8(&accept).unwrap()
-    )
-    .unwrap();
-    stream
+    wire::raw_server_accept(listener, LONG)
 }
 
 /// Reads one frame, parsed by hand; `None` when the stream ends cleanly

@@ -1,6 +1,7 @@
 //! The wire by hand, for tests that play a raw peer: connecting with bounded
-//! waits, encoding a frame without the library (RFC 6455 §5.2), and reading
-//! an HTTP answer until the server closes.
+//! waits, the opening handshake done by hand in either role (RFC 6455 §4),
+//! encoding a frame without the library (RFC 6455 §5.2), and reading an HTTP
+//! answer until the server closes.
 //!
 //! Written independently of the library on purpose: a test that encoded its
 //! frames with the code under test could not catch that code's mistakes.
@@ -8,8 +9,8 @@
 // Each test binary includes this file and uses part of it.
 #![allow(dead_code)]
 
-use std::io::{self, ErrorKind, Read};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 /// Opens a TCP connection whose connect, reads and writes each wait at most
@@ -147,4 +148,76 @@ pub fn read_until_close(stream: &mut TcpStream) -> Vec<u8> {
         }
     }
     panic!("an endless answer");
+}
+
+/// Gives a raw peer's socket read and write timeouts of `wait`, and
+/// `TCP_NODELAY`.
+pub fn bound(stream: &TcpStream, wait: Duration) {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    stream.set_write_timeout(Some(wait)).unwrap();
+    stream.set_nodelay(true).unwrap();
+}
+
+/// Reads an HTTP head byte by byte, so that nothing after it is consumed.
+pub fn read_http_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert!(head.len() < 8192, "HTTP head too long");
+        stream
+            .read_exact(&mut byte)
+            .expect("a byte of the HTTP head");
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).expect("an ASCII head")
+}
+
+/// The opening request of a raw client (the key of the RFC 6455 §1.3
+/// sample, whose answer is `s3pPLMBiTxaQ9kYGzzhZRbK+xOo=`).
+pub fn upgrade_request(addr: SocketAddr) -> String {
+    format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+}
+
+/// A raw TCP client that has done the opening handshake by hand, its waits
+/// bounded by `wait`.
+pub fn raw_upgraded_client(addr: SocketAddr, wait: Duration) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    bound(&stream, wait);
+    stream.write_all(upgrade_request(addr).as_bytes()).unwrap();
+    let head = read_http_head(&mut stream);
+    assert!(head.starts_with("HTTP/1.1 101"), "no 101: {head}");
+    assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
+    stream
+}
+
+/// The `101` answer to a request head, computed by hand from its key.
+pub fn answer_101(head: &str) -> String {
+    let key = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("sec-websocket-key")
+                .then(|| value.trim().to_string())
+        })
+        .expect("a Sec-WebSocket-Key");
+    let accept = wslite::handshake::accept_key(key.as_bytes());
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        std::str::from_utf8(&accept).unwrap()
+    )
+}
+
+/// Accepts one connection and answers its opening handshake by hand, its
+/// waits bounded by `wait`.
+pub fn raw_server_accept(listener: &TcpListener, wait: Duration) -> TcpStream {
+    let (mut stream, _) = listener.accept().expect("accept");
+    bound(&stream, wait);
+    let head = read_http_head(&mut stream);
+    stream.write_all(answer_101(&head).as_bytes()).unwrap();
+    stream
 }
