@@ -1169,6 +1169,39 @@ fn a_client_lets_the_server_end_tcp_first() {
 }
 
 #[test]
+fn bytes_after_the_closing_handshake_are_dropped_not_treated_as_a_failure() {
+    // The peer's Close comes with more bytes after it (a broken or hostile
+    // peer). Once the server has answered, the handshake is complete: what
+    // followed is dropped at once, not lingered over as if the connection
+    // had failed, even while the peer keeps TCP open.
+    let (report_tx, report_rx) = mpsc::channel();
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .config(config())
+        .shutdown_timeout(Duration::from_secs(2))
+        .spawn(move |mut ws| {
+            let first = ws.read().map_err(|e| format!("{e:?}"));
+            let started = Instant::now();
+            let after = ws.read().map_err(|e| format!("{e:?}"));
+            let _ = report_tx.send((first, after, started.elapsed()));
+        })
+        .unwrap();
+    let mut raw = raw_client(server.local_addr());
+    let mut close = frame_bytes(true, 0, 0x8, KEY, &4000u16.to_be_bytes());
+    close.extend_from_slice(&frame_bytes(true, 0, 0x1, KEY, b"after the close"));
+    raw.write_all(&close).unwrap();
+    let answer = read_frame(&mut raw).unwrap().expect("the answer");
+    assert_eq!(answer.close_code(), Some(4000));
+    let (first, after, took) = recv(&report_rx, "the server's reads");
+    expect_close(first.unwrap(), 4000, "");
+    assert_eq!(after.unwrap_err(), "ConnectionClosed");
+    println!("measured: the read after the handshake took {took:?}");
+    assert!(took < config().close_timeout / 2, "the read took {took:?}");
+    drop(raw);
+    stop(server);
+}
+
+#[test]
 fn a_server_ends_tcp_first_after_a_close_it_started() {
     // Seen by a raw client: the server's Close, our answer, then the
     // server's FIN while our side is still open.

@@ -135,13 +135,7 @@ pub(crate) fn server_handshake<S: Read + Write>(
 ) -> Result<Option<Upgraded>> {
     let deadline = config.handshake_timeout.map(|t| Instant::now() + t);
     let mut buf = Vec::new();
-    let len = match read_head(
-        stream,
-        &mut buf,
-        config,
-        deadline,
-        ops.map(|o| o.set_read_timeout),
-    ) {
+    let len = match read_head(stream, ops, &mut buf, config, deadline) {
         Ok(len) => len,
         Err(error) => {
             // A head that broke a limit is answered (431, 400) before the

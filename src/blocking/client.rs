@@ -19,7 +19,7 @@ use std::vec::Vec;
 
 use super::random::OsRandom;
 use super::socket::WebSocket;
-use super::stream::{read_head, write_head_within, SetTimeout, SocketOps};
+use super::stream::{read_head, time_left, write_head_within, SocketOps, TimedRead, WithOps};
 use super::url::Url;
 use super::Config;
 use crate::error::{Error, Result};
@@ -173,8 +173,7 @@ impl ClientBuilder {
 
         // The answer.
         let mut buf = Vec::new();
-        let set_timeout = ops.map(|o| o.set_read_timeout);
-        let len = read_head(&mut stream, &mut buf, &self.config, deadline, set_timeout)?;
+        let len = read_head(&mut stream, ops, &mut buf, &self.config, deadline)?;
         let mut headers = vec![Header::default(); self.config.max_headers];
         let mut parser = ResponseParser::new(self.config.head_limits());
         let response = match parser.parse(&buf[..len], &mut headers)? {
@@ -188,11 +187,13 @@ impl ClientBuilder {
                 .and_then(|v| core::str::from_utf8(v).ok())
                 .and_then(|v| v.trim().parse::<usize>().ok());
             let body = read_body(
-                &mut stream,
+                &mut WithOps {
+                    stream: &mut stream,
+                    ops,
+                },
                 &buf[len..],
                 content_length,
                 deadline,
-                set_timeout,
             );
             return Err(Error::HandshakeRefused { status, body });
         }
@@ -211,12 +212,11 @@ impl ClientBuilder {
 /// Reads a refusal's body (best effort, bounded in size and time).
 // In bounds: both cuts are clamped to the slice's length (`min`), and `body.len() < want` in the loop.
 #[allow(clippy::indexing_slicing)]
-fn read_body<S: Read>(
-    stream: &mut S,
+fn read_body<R: TimedRead>(
+    stream: &mut R,
     already: &[u8],
     content_length: Option<usize>,
     deadline: Option<Instant>,
-    set_timeout: Option<SetTimeout<S>>,
 ) -> Vec<u8> {
     let want = content_length
         .unwrap_or(MAX_REFUSAL_BODY)
@@ -224,11 +224,8 @@ fn read_body<S: Read>(
     let mut body = already[..already.len().min(want)].to_vec();
     let mut chunk = [0u8; 1024];
     while body.len() < want {
-        if let (Some(deadline), Some(set_timeout)) = (deadline, set_timeout) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || set_timeout(stream, Some(left)).is_err() {
-                break;
-            }
+        if !matches!(time_left(stream, deadline), Ok(true)) {
+            break;
         }
         match stream.read(&mut chunk) {
             Ok(0) | Err(_) => break,

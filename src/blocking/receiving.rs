@@ -287,6 +287,12 @@ impl ReadHalf {
                 });
                 let (consumed, step, owed, end_now) = match outcome {
                     Ok(outcome) => outcome,
+                    // Bytes after the closing handshake: nothing to fail,
+                    // nothing more to read for.
+                    Err(Error::ConnectionClosed) => {
+                        self.start = self.end;
+                        return Err(Error::ConnectionClosed);
+                    }
                     Err(error) => return Err(self.fail(link, error)),
                 };
                 self.start += consumed;
@@ -334,7 +340,7 @@ impl ReadHalf {
                 _ => 0,
             };
             let budget = announced.min(MAX_LINGER_BYTES).max(self.linger_bytes);
-            self.eof = linger(link, self.linger_time, budget);
+            linger(link, self.linger_time, budget);
         }
         link.shutdown(Shutdown::Both);
         self.eof = true;
@@ -399,21 +405,13 @@ impl ReadHalf {
         let result = loop {
             // The wait ends at the operation's deadline, or soon, to try an
             // owed frame again; else at the socket's usual timeout.
-            let wait = match self.deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break Err(Error::Timeout);
-                    }
-                    Some(left)
-                }
-                None => None,
-            };
-            let wait = match (wait, retry) {
-                (Some(w), true) => Some(w.min(RETRY_OWED)),
-                (None, true) => Some(RETRY_OWED),
-                (w, false) => w,
-            };
+            let left = self
+                .deadline
+                .map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|left| left.is_zero()) {
+                break Err(Error::Timeout);
+            }
+            let wait = left.into_iter().chain(retry.then_some(RETRY_OWED)).min();
             if let Some(wait) = wait.filter(|w| self.wake.map_or(true, |usual| *w < usual)) {
                 if let Some(Err(e)) = link.set_read_timeout(Some(wait.max(MIN_WAIT))) {
                     break Err(Error::Io(e));

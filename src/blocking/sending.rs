@@ -10,8 +10,9 @@
 //!   leave in one vectored write; small frames queued by `write` gather in a
 //!   bounded buffer and leave together;
 //! * **a send is bounded as a whole**: its deadline
-//!   ([`Config::write_timeout`]) is computed once, when it first has to wait,
-//!   and holds across every partial write; when it passes, the connection is
+//!   ([`Config::write_timeout`]) is computed once, at its first write (a
+//!   send that only queues reads no clock), and holds across every partial
+//!   write; when it passes, the connection is
 //!   failed ([`Error::WriteTimeout`]), since a frame may be half written;
 //! * **TCP ends in order**: once our last frame is out and the closing
 //!   handshake allows it ([`EndOfTcp::Now`]), our side of TCP is shut (FIN).
@@ -287,13 +288,7 @@ impl WriteHalf {
             return Err(Error::ConnectionClosed);
         }
         let mut deadline = Deadline::after(self.write_timeout);
-        if self.gather_owed(link) {
-            // The connection just failed or closed: the owed Close goes out
-            // and no data follows it.
-            self.write_now(link, &[], &mut deadline)?;
-            self.end_if_due(link);
-            return Err(Error::SendAfterClose);
-        }
+        self.owed_first(link, &mut deadline)?;
         let len = payload.bytes().len();
         let (sender, rng) = (&mut self.sender, &mut self.rng);
         let header = link.shared(|shared| match piece {
@@ -424,10 +419,23 @@ impl WriteHalf {
         if self.broken {
             return Err(Error::ConnectionClosed);
         }
-        self.gather_owed(link);
-        let frame = self.control(link, opcode, payload)?;
         let mut deadline = Deadline::after(self.write_timeout);
+        self.owed_first(link, &mut deadline)?;
+        let frame = self.control(link, opcode, payload)?;
         self.write_now(link, &[frame.as_bytes()], &mut deadline)
+    }
+
+    /// Before a frame of the application's: gathers what the receiving half
+    /// noted as owed, to go out first in the same write. An owed Close (the
+    /// answer to the peer's, or a failure's) goes out at once, and then
+    /// nothing may follow it (§5.5.1): [`Error::SendAfterClose`].
+    fn owed_first<L: WriteLink>(&mut self, link: &mut L, deadline: &mut Deadline) -> Result<()> {
+        if !self.gather_owed(link) {
+            return Ok(());
+        }
+        self.write_now(link, &[], deadline)?;
+        self.end_if_due(link);
+        Err(Error::SendAfterClose)
     }
 
     /// Sends our Close (or the answer to the peer's), if not sent yet, and
@@ -444,35 +452,33 @@ impl WriteHalf {
             // A write failed half-way through a frame: no Close can follow.
             return Err(Error::ConnectionClosed);
         }
-        // Owed pongs go first; an owed echo does not: our own Close takes
-        // its place (the core swaps them).
-        let (sender, rng, auto_pong) = (&mut self.sender, &mut self.rng, self.auto_pong);
-        let frame = link.shared(|shared| {
+        // Owed pongs go first, gathered ahead of the Close; an owed echo
+        // does not: our own Close takes its place (the core swaps them).
+        let (sender, rng, out, auto_pong) = (
+            &mut self.sender,
+            &mut self.rng,
+            &mut self.out,
+            self.auto_pong,
+        );
+        let close = link.shared(|shared| {
             if let Some(pong) = sender.take_pending_pong(shared, rng) {
                 if auto_pong {
-                    return Ok(Some((Some(pong), None)));
+                    out.extend_from_slice(pong.as_bytes());
                 }
             }
             match shared.state() {
-                State::Open | State::CloseReceived => sender
-                    .encode_close(shared, code, reason, rng)
-                    .map(|close| Some((None, Some(close)))),
+                State::Open | State::CloseReceived => {
+                    sender.encode_close(shared, code, reason, rng).map(Some)
+                }
                 // Already sent, or the connection failed: an owed Close (the
                 // failure's) still goes out below.
                 State::CloseSent | State::Closed => Ok(None),
             }
         })?;
         let mut deadline = Deadline::after(self.write_timeout).capped(cap);
-        match frame {
-            Some((Some(pong), _)) => {
-                self.out.extend_from_slice(pong.as_bytes());
-                // The pong is out of the way: now the Close.
-                return self.send_close(link, code, reason, cap);
-            }
-            Some((None, Some(close))) => {
-                self.write_now(link, &[close.as_bytes()], &mut deadline)?;
-            }
-            _ => {
+        match close {
+            Some(close) => self.write_now(link, &[close.as_bytes()], &mut deadline)?,
+            None => {
                 self.gather_owed(link);
                 if !self.out.is_empty() {
                     self.write_now(link, &[], &mut deadline)?;

@@ -31,7 +31,7 @@ use super::accept::{
     server_handshake, write_error, Accept, HttpHandler, HttpResponse, RequestCallback,
 };
 use super::socket::{Io, WebSocket};
-use super::stream::{read_head, SetTimeout, SocketOps};
+use super::stream::{read_head, SocketOps};
 use super::Config;
 use crate::error::{Error, Result};
 use crate::handshake::Request;
@@ -436,23 +436,16 @@ fn refuse_busy(mut stream: TcpStream) {
     // Reading the request first keeps the close from resetting the
     // connection under the answer; it gets 20 ms in all, however slowly the
     // client trickles it in.
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(10)));
     let config = Config::default();
     let mut buf = Vec::new();
     let deadline = Instant::now() + Duration::from_millis(20);
-    let set_timeout: SetTimeout<TcpStream> = TcpStream::set_read_timeout;
-    let _ = read_head(
-        &mut stream,
-        &mut buf,
-        &config,
-        Some(deadline),
-        Some(set_timeout),
-    );
+    let tcp = Some(SocketOps::tcp());
+    let _ = read_head(&mut stream, tcp, &mut buf, &config, Some(deadline));
     let _ = write_error(
         &mut stream,
         &Error::TooManyConnections,
         Some(Instant::now() + Duration::from_millis(10)),
-        Some(SocketOps::tcp()),
+        tcp,
     );
     let _ = stream.shutdown(Shutdown::Write);
 }

@@ -161,8 +161,8 @@ impl<S: Read + Write> ReadLink for Reads<'_, S> {
         self.writing.flush_owed(&mut self.writes, None)
     }
     fn before_wait(&mut self) -> Result<bool> {
+        // What is owed, and what `write` gathered, leave now.
         self.writing.flush_owed(&mut self.writes, None)?;
-        self.writing.flush_out(&mut self.writes)?;
         Ok(false)
     }
     fn keepalive_ping(&mut self, payload: &[u8]) -> Result<bool> {
@@ -401,11 +401,11 @@ impl<S: Read + Write> WebSocket<S> {
                 }
             }
         }
-        // ...then end TCP (§7.1.1): a server has shut its side already and
-        // waits for the client's; a client waits for the server's first.
-        // (A server needs no wait of its own: after a clean handshake the
-        // client sends nothing more, so closing cannot reset anything; a
-        // failed connection has already drained what the peer still sent.)
+        // ...then end TCP (§7.1.1). A client waits for the server's FIN
+        // first. A server has shut its side already and waits for nothing:
+        // after a clean handshake the client sends nothing more, so closing
+        // cannot reset anything, and a failed connection has already
+        // drained what the peer still sent.
         let role = self.writing.sender.role();
         if self.shared.end_of_tcp(role) == EndOfTcp::AfterPeer {
             let (reading, mut link) = self.reads();

@@ -59,10 +59,9 @@ use crate::utf8::Utf8Validator;
 struct Mailbox {
     /// The core's shared state: owed frames, where closing stands.
     shared: Shared,
-    /// The peer's Close, once the reader saw it.
-    peer_close: Option<CloseFrame>,
-    /// The reader has handed the peer's Close out (`peer_close` is final).
-    close_seen: bool,
+    /// The peer's Close, once the reader has handed it out (`Some(None)`:
+    /// a Close without a code).
+    peer_close: Option<Option<CloseFrame>>,
     /// The reader saw the end of the stream.
     eof: bool,
     /// The reader stopped for good (an error, the end, or it was dropped).
@@ -79,8 +78,21 @@ struct Common<S> {
     writer: Mutex<WriteHalf>,
     /// `close` waits for the writers' lock: other writers step aside.
     closing: AtomicBool,
+    /// The reader's last non-blocking write left bytes in the writers'
+    /// buffer (the socket was full): it tries again before each wait.
+    stuck: AtomicBool,
     role: Role,
     close_timeout: Duration,
+}
+
+/// Locks a mutex if nobody holds it (taking the data of a poisoned one, as
+/// [`lock`] does).
+fn try_lock<T>(mutex: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match mutex.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
 }
 
 /// Locks a mutex before `deadline`, or gives up: the writers' lock may be
@@ -91,10 +103,8 @@ struct Common<S> {
 fn lock_within<T>(mutex: &Mutex<T>, deadline: Instant) -> Option<MutexGuard<'_, T>> {
     let mut pause = Duration::from_micros(100);
     loop {
-        match mutex.try_lock() {
-            Ok(guard) => return Some(guard),
-            Err(TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => {}
+        if let Some(guard) = try_lock(mutex) {
+            return Some(guard);
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -133,19 +143,21 @@ impl<S: SharedStream> Common<S> {
     /// stream, and without blocking. Returns whether something owed is
     /// still waiting for room in the socket.
     fn send_owed_without_waiting(&self) -> bool {
-        let mut writer = match self.writer.try_lock() {
-            Ok(writer) => writer,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            // The writer that holds the stream sends it after its frame.
-            Err(TryLockError::WouldBlock) => return false,
+        // The common case, before every read: nothing owed, nothing stuck.
+        if !self.stuck.load(Ordering::SeqCst) && !self.mailbox().shared.has_pending() {
+            return false;
+        }
+        // The writer that holds the stream sends it after its frame.
+        let Some(mut writer) = try_lock(&self.writer) else {
+            return false;
         };
         let stuck = writer.flush_owed_nonblocking(&mut Writes { common: self }, &mut |on| {
             self.stream.set_nonblocking_shared(on)
         });
-        drop(writer);
-        // A writer may have come and gone while we held the lock, leaving
-        // what it found owed to us.
-        self.after_release();
+        // Only the reader notes frames as owed, so none was added while it
+        // held the lock: there is nothing for `after_release` to do here
+        // (and it would write blocking, which the reader must never do).
+        self.stuck.store(stuck, Ordering::SeqCst);
         stuck
     }
 
@@ -160,10 +172,8 @@ impl<S: SharedStream> Common<S> {
             if !self.mailbox().shared.has_pending() {
                 return;
             }
-            let mut writer = match self.writer.try_lock() {
-                Ok(writer) => writer,
-                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-                Err(TryLockError::WouldBlock) => return,
+            let Some(mut writer) = try_lock(&self.writer) else {
+                return;
             };
             let _ = writer.flush_owed(&mut Writes { common: self }, None);
         }
@@ -227,16 +237,15 @@ impl<S: SharedStream> ReadLink for Reads<'_, S> {
     }
     fn keepalive_ping(&mut self, payload: &[u8]) -> Result<bool> {
         let common = self.common;
-        let mut writer = match common.writer.try_lock() {
-            Ok(writer) => writer,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            // A writer is busy: try again at the next wake-up.
-            Err(TryLockError::WouldBlock) => return Ok(false),
+        // A writer is busy: try again at the next wake-up.
+        let Some(mut writer) = try_lock(&common.writer) else {
+            return Ok(false);
         };
         writer.queue_ping(&mut Writes { common }, payload)?;
-        writer.flush_owed_nonblocking(&mut Writes { common }, &mut |on| {
+        let stuck = writer.flush_owed_nonblocking(&mut Writes { common }, &mut |on| {
             common.stream.set_nonblocking_shared(on)
         });
+        common.stuck.store(stuck, Ordering::SeqCst);
         Ok(true)
     }
     fn going_away(&mut self) {
@@ -310,19 +319,21 @@ pub(crate) fn split<S: Read + Write + SharedStream>(
         Io::Owned(stream) => Arc::new(stream),
         Io::Shared { stream, .. } => stream,
     };
+    // Split after the peer's Close was read: it is already handed out.
+    let close_read =
+        matches!(shared.state(), State::CloseReceived | State::Closed) && !shared.is_failed();
     let common = Arc::new(Common {
         stream,
         mailbox: Mutex::new(Mailbox {
-            close_seen: matches!(shared.state(), State::CloseReceived | State::Closed)
-                && !shared.is_failed(),
             shared,
-            peer_close: reading.peer_close.clone(),
+            peer_close: close_read.then(|| reading.peer_close.clone()),
             eof: reading.eof,
             reader_stopped: false,
         }),
         changed: Condvar::new(),
         writer: Mutex::new(writing),
         closing: AtomicBool::new(false),
+        stuck: AtomicBool::new(false),
         role,
         close_timeout: config.close_timeout,
     });
@@ -342,8 +353,7 @@ impl<S: SharedStream> WsReader<S> {
         match &result {
             Ok(Message::Close(frame)) => {
                 let mut mailbox = common.mailbox();
-                mailbox.peer_close = frame.clone();
-                mailbox.close_seen = true;
+                mailbox.peer_close = Some(frame.clone());
                 common.changed.notify_all();
             }
             // Nothing received is lost: the connection goes on.
@@ -355,7 +365,7 @@ impl<S: SharedStream> WsReader<S> {
 
     /// The peer's Close frame, once it has come.
     pub fn peer_close(&self) -> Option<CloseFrame> {
-        self.common.mailbox().peer_close.clone()
+        self.common.mailbox().peer_close.clone().flatten()
     }
 
     /// Where the closing handshake stands.
@@ -501,13 +511,13 @@ impl<S: SharedStream> WsWriter<S> {
                     // Closed, and the reader has recorded the peer's Close
                     // (it changes the state a moment before it returns the
                     // frame), or it stopped, or the connection failed.
-                    let answered = m.shared.state() == State::Closed && m.close_seen;
+                    let answered = m.shared.state() == State::Closed && m.peer_close.is_some();
                     !(answered || m.reader_stopped || m.shared.is_failed())
                 })
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
         }
-        let peer_close = mailbox.peer_close.clone();
+        let peer_close = mailbox.peer_close.clone().flatten();
         let wait_for_fin =
             !mailbox.eof && mailbox.shared.end_of_tcp(common.role) == EndOfTcp::AfterPeer;
         drop(mailbox);

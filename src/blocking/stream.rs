@@ -59,11 +59,7 @@ impl<S> core::fmt::Debug for SocketOps<S> {
 impl SocketOps<TcpStream> {
     /// The operations of a `TcpStream`.
     pub fn tcp() -> Self {
-        SocketOps {
-            set_read_timeout: TcpStream::set_read_timeout,
-            set_write_timeout: TcpStream::set_write_timeout,
-            shutdown: TcpStream::shutdown,
-        }
+        Self::shared()
     }
 }
 
@@ -319,6 +315,24 @@ pub(crate) fn write_head_within<S: Write>(
     Ok(())
 }
 
+/// Before one read of an operation that must end by `deadline`: sets the
+/// stream's read timeout to what is left. `Ok(false)` once the deadline has
+/// passed. Without socket operations the stream keeps its own timeout.
+pub(crate) fn time_left<R: TimedRead + ?Sized>(
+    stream: &mut R,
+    deadline: Option<Instant>,
+) -> io::Result<bool> {
+    let Some(deadline) = deadline else {
+        return Ok(true);
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Ok(false);
+    }
+    stream.set_read_timeout(Some(left)).unwrap_or(Ok(()))?;
+    Ok(true)
+}
+
 /// Reads a handshake head from `stream` into `buf` until the scanner finds
 /// its end, within `deadline` (the whole head, however it trickles in).
 /// Returns the head's length; bytes after it are already in `buf`.
@@ -326,23 +340,20 @@ pub(crate) fn write_head_within<S: Write>(
 #[allow(clippy::indexing_slicing)]
 pub(crate) fn read_head<S: Read>(
     stream: &mut S,
+    ops: Option<SocketOps<S>>,
     buf: &mut Vec<u8>,
     config: &Config,
     deadline: Option<Instant>,
-    set_timeout: Option<SetTimeout<S>>,
 ) -> Result<usize> {
     let limits = config.head_limits();
     let mut scanner = HeadScanner::new();
+    let mut stream = WithOps { stream, ops };
     loop {
         if let Some(len) = scanner.scan(buf, &limits, limits.max_headers)? {
             return Ok(len);
         }
-        if let (Some(deadline), Some(set_timeout)) = (deadline, set_timeout) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::Timeout);
-            }
-            set_timeout(stream, Some(left))?;
+        if !time_left(&mut stream, deadline)? {
+            return Err(Error::Timeout);
         }
         // Read straight into the heap buffer: a connection thread's stack
         // pages stay resident for as long as the connection lives.
@@ -383,15 +394,16 @@ pub(crate) const REFUSAL_LINGER_BYTES: usize = 64 << 10;
 /// Without socket operations to set a read timeout with, it does not
 /// linger. Returns whether the peer ended its side.
 pub(crate) fn linger<R: TimedRead + ?Sized>(stream: &mut R, time: Duration, bytes: usize) -> bool {
-    let deadline = Instant::now() + time;
+    // Unbounded in time without a read timeout: not worth the risk.
+    if stream.set_read_timeout(Some(time.max(MIN_WAIT))).is_none() {
+        return false;
+    }
+    let deadline = Some(Instant::now() + time);
     let mut sink = [0u8; 4096];
     let mut dropped = 0;
     while dropped < bytes {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match stream.set_read_timeout(Some(left)) {
-            _ if left.is_zero() => return false,
-            Some(Ok(())) => {}
-            None | Some(Err(_)) => return false,
+        if !matches!(time_left(stream, deadline), Ok(true)) {
+            return false;
         }
         match stream.read(&mut sink) {
             Ok(0) => return true,
