@@ -127,6 +127,24 @@ fn echo_server(config: Config) -> ServerHandle {
         .expect("spawn")
 }
 
+/// A server whose handler's result, one per connection, comes back to the
+/// test through the receiver.
+fn reporting_server<T: Send + 'static>(
+    config: Config,
+    handler: impl Fn(&mut WebSocket<TcpStream>) -> T + Send + Sync + 'static,
+) -> (ServerHandle, mpsc::Receiver<T>) {
+    let (report_tx, report_rx) = mpsc::channel();
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .config(config)
+        .shutdown_timeout(Duration::from_secs(2))
+        .spawn(move |mut ws| {
+            let _ = report_tx.send(handler(&mut ws));
+        })
+        .unwrap();
+    (server, report_rx)
+}
+
 /// Stops a server and checks that every connection thread ended.
 fn stop(server: ServerHandle) {
     assert_eq!(server.shutdown(), 0, "connection threads left running");
@@ -871,19 +889,13 @@ fn core_a_user_pong_while_the_automatic_one_is_pending_leaves_it_pending() {
 
 #[test]
 fn client_closes_first() {
-    let (report_tx, report_rx) = mpsc::channel();
-    let server = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .config(config())
-        .shutdown_timeout(Duration::from_secs(2))
-        .spawn(move |mut ws| {
-            let first = ws.read().map_err(|e| format!("{e:?}"));
-            let state = ws.state();
-            let second = ws.read().map_err(|e| format!("{e:?}"));
-            let third = ws.read().map_err(|e| format!("{e:?}"));
-            let _ = report_tx.send((first, state, second, third));
-        })
-        .unwrap();
+    let (server, report_rx) = reporting_server(config(), |ws| {
+        let first = ws.read().map_err(|e| format!("{e:?}"));
+        let state = ws.state();
+        let second = ws.read().map_err(|e| format!("{e:?}"));
+        let third = ws.read().map_err(|e| format!("{e:?}"));
+        (first, state, second, third)
+    });
     let mut ws = client(server.local_addr());
     assert_eq!(ws.state(), State::Open);
     ws.close(CloseCode::NORMAL, "bye").unwrap();
@@ -905,20 +917,14 @@ fn client_closes_first() {
 
 #[test]
 fn server_closes_first() {
-    let (report_tx, report_rx) = mpsc::channel();
-    let server = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .config(config())
-        .shutdown_timeout(Duration::from_secs(2))
-        .spawn(move |mut ws| {
-            let closed = ws
-                .close(CloseCode(4000), "server bye")
-                .map_err(|e| format!("{e:?}"));
-            let state = ws.state();
-            let after = ws.read().map_err(|e| format!("{e:?}"));
-            let _ = report_tx.send((closed, state, after));
-        })
-        .unwrap();
+    let (server, report_rx) = reporting_server(config(), |ws| {
+        let closed = ws
+            .close(CloseCode(4000), "server bye")
+            .map_err(|e| format!("{e:?}"));
+        let state = ws.state();
+        let after = ws.read().map_err(|e| format!("{e:?}"));
+        (closed, state, after)
+    });
     let mut ws = client(server.local_addr());
     expect_close(ws.read().unwrap(), 4000, "server bye");
     // The client echoed the code (§5.5.1) before `read` returned.
@@ -1047,17 +1053,11 @@ fn simultaneous_close_through_split_writers() {
 
 #[test]
 fn a_client_that_drops_mid_frame_is_an_abnormal_closure() {
-    let (report_tx, report_rx) = mpsc::channel();
-    let server = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .config(config())
-        .shutdown_timeout(Duration::from_secs(2))
-        .spawn(move |mut ws| {
-            let first = ws.read().map_err(|e| format!("{e:?}"));
-            let second = ws.read().map_err(|e| format!("{e:?}"));
-            let _ = report_tx.send((first, second));
-        })
-        .unwrap();
+    let (server, report_rx) = reporting_server(config(), |ws| {
+        let first = ws.read().map_err(|e| format!("{e:?}"));
+        let second = ws.read().map_err(|e| format!("{e:?}"));
+        (first, second)
+    });
     for cut in [1usize, 2, 6, 56] {
         // A masked 100-byte binary frame: header 2 + key 4 + payload 100.
         let frame = frame_bytes(true, 0, 0x2, KEY, &[7u8; 100]);
@@ -1099,17 +1099,12 @@ fn a_server_that_drops_mid_frame_is_an_abnormal_closure_for_the_client() {
 fn read_after_the_server_answered_a_close_does_not_wait_for_the_peer() {
     // The closing handshake is complete once the server has answered; its
     // next read must say so at once, even if the peer keeps TCP open.
-    let (report_tx, report_rx) = mpsc::channel();
-    let server = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .config(config().read_timeout(Some(Duration::from_secs(2))))
-        .shutdown_timeout(Duration::from_secs(2))
-        .spawn(move |mut ws| {
+    let (server, report_rx) =
+        reporting_server(config().read_timeout(Some(Duration::from_secs(2))), |ws| {
             let first = ws.read().map_err(|e| format!("{e:?}"));
             let second = ws.read().map_err(|e| format!("{e:?}"));
-            let _ = report_tx.send((first, second));
-        })
-        .unwrap();
+            (first, second)
+        });
     let mut raw = raw_client(server.local_addr());
     raw.write_all(&frame_bytes(true, 0, 0x8, KEY, &1000u16.to_be_bytes()))
         .unwrap();
@@ -1174,18 +1169,12 @@ fn bytes_after_the_closing_handshake_are_dropped_not_treated_as_a_failure() {
     // peer). Once the server has answered, the handshake is complete: what
     // followed is dropped at once, not lingered over as if the connection
     // had failed, even while the peer keeps TCP open.
-    let (report_tx, report_rx) = mpsc::channel();
-    let server = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .config(config())
-        .shutdown_timeout(Duration::from_secs(2))
-        .spawn(move |mut ws| {
-            let first = ws.read().map_err(|e| format!("{e:?}"));
-            let started = Instant::now();
-            let after = ws.read().map_err(|e| format!("{e:?}"));
-            let _ = report_tx.send((first, after, started.elapsed()));
-        })
-        .unwrap();
+    let (server, report_rx) = reporting_server(config(), |ws| {
+        let first = ws.read().map_err(|e| format!("{e:?}"));
+        let started = Instant::now();
+        let after = ws.read().map_err(|e| format!("{e:?}"));
+        (first, after, started.elapsed())
+    });
     let mut raw = raw_client(server.local_addr());
     let mut close = frame_bytes(true, 0, 0x8, KEY, &4000u16.to_be_bytes());
     close.extend_from_slice(&frame_bytes(true, 0, 0x1, KEY, b"after the close"));
@@ -1205,17 +1194,11 @@ fn bytes_after_the_closing_handshake_are_dropped_not_treated_as_a_failure() {
 fn a_server_ends_tcp_first_after_a_close_it_started() {
     // Seen by a raw client: the server's Close, our answer, then the
     // server's FIN while our side is still open.
-    let (report_tx, report_rx) = mpsc::channel();
-    let server = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .config(config())
-        .shutdown_timeout(Duration::from_secs(2))
-        .spawn(move |mut ws| {
-            let started = Instant::now();
-            let closed = ws.close(CloseCode(4000), "server bye");
-            let _ = report_tx.send((closed.map_err(|e| format!("{e:?}")), started.elapsed()));
-        })
-        .unwrap();
+    let (server, report_rx) = reporting_server(config(), |ws| {
+        let started = Instant::now();
+        let closed = ws.close(CloseCode(4000), "server bye");
+        (closed.map_err(|e| format!("{e:?}")), started.elapsed())
+    });
     let mut raw = raw_client(server.local_addr());
     let close = read_frame(&mut raw).unwrap().expect("the server's Close");
     assert_eq!(close.close_code(), Some(4000));
@@ -1335,15 +1318,9 @@ fn fragments_that_add_up_over_the_limit_are_refused_with_1009() {
 
 #[test]
 fn protocol_violations_are_answered_with_a_close_before_tcp_ends() {
-    let (report_tx, report_rx) = mpsc::channel();
-    let server = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .config(config())
-        .shutdown_timeout(Duration::from_secs(2))
-        .spawn(move |mut ws| {
-            let _ = report_tx.send(format!("{:?}", ws.read().map(|m| describe(&m))));
-        })
-        .unwrap();
+    let (server, report_rx) = reporting_server(config(), |ws| {
+        format!("{:?}", ws.read().map(|m| describe(&m)))
+    });
     let cases: [(&str, Vec<u8>, u16, &str); 6] = [
         (
             "unmasked frame",
