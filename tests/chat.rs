@@ -30,6 +30,9 @@ use std::time::{Duration, Instant};
 
 use wslite::{ClientBuilder, CloseCode, Config, Message, WebSocket};
 
+#[path = "common/example.rs"]
+mod example;
+
 #[path = "common/wire.rs"]
 mod wire;
 
@@ -50,52 +53,9 @@ const HEADER: usize = 12;
 // The chat process.
 // ---------------------------------------------------------------------------
 
-/// `target/<profile>/examples/chat`, next to `target/<profile>/deps/<this
-/// test>`. A plain `cargo test` has built it; a run of this test alone
-/// (`cargo test --test chat`) builds it here if it is missing or older
-/// than its source.
+/// The example program, built if need be.
 fn chat_binary() -> PathBuf {
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("chat{}", std::env::consts::EXE_SUFFIX));
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/chat.rs");
-    let modified = |path: &PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    BUILD.call_once(|| {
-        if modified(&binary) < modified(&source) {
-            let target_dir = profile_dir.parent().expect("target dir");
-            let mut args = vec!["build", "--example", "chat"];
-            if profile_dir.ends_with("release") {
-                args.push("--release");
-            }
-            let mut cargo = Command::new(env!("CARGO"))
-                .args(args)
-                .env("CARGO_TARGET_DIR", target_dir)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .spawn()
-                .expect("run cargo");
-            // Generous (it may wait for another build's lock), but bounded.
-            let deadline = Instant::now() + Duration::from_secs(600);
-            let status = loop {
-                if let Some(status) = cargo.try_wait().unwrap() {
-                    break status;
-                }
-                if Instant::now() >= deadline {
-                    let _ = cargo.kill();
-                    let _ = cargo.wait();
-                    panic!("building the chat example took over 10 minutes");
-                }
-                thread::sleep(Duration::from_millis(50));
-            };
-            assert!(status.success(), "building the chat example failed");
-        }
-    });
-    binary
+    example::example_binary("chat")
 }
 
 /// The running chat; killed when dropped, so a failing test leaves nothing

@@ -14,32 +14,12 @@ use std::time::{Duration, Instant};
 
 use wslite::{CloseCode, Config, Message, Server};
 
-/// `target/<profile>/examples/inspect`, next to `target/<profile>/deps/<this
-/// test>`. A plain `cargo test` has built it; a run of this test alone
-/// (`cargo test --test inspect`) has not, so it is built here then.
+#[path = "common/example.rs"]
+mod example;
+
+/// The example program, built if need be.
 fn inspector_binary() -> PathBuf {
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("inspect{}", std::env::consts::EXE_SUFFIX));
-    BUILD.call_once(|| {
-        if !binary.exists() {
-            let target_dir = profile_dir.parent().expect("target dir");
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--example", "inspect"])
-                .env("CARGO_TARGET_DIR", target_dir)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo");
-            assert!(status.success(), "building the inspector failed");
-        }
-    });
-    binary
+    example::example_binary("inspect")
 }
 
 /// Kills the child when dropped, so a failing test leaves nothing running.
