@@ -33,8 +33,11 @@
 //!   [`State::Closed`]; after sending Close, no more data may be sent.
 //! * **Failing the connection** (§7.1.7): on any violation the connection
 //!   queues a Close frame with the matching code (1002, 1007, 1009) and
-//!   stops; the caller sends it (see [`Connection::take_pending`]) and drops
-//!   the TCP connection.
+//!   stops; the caller sends it (see [`Connection::take_pending`]), then
+//!   ends TCP at once ([`Connection::end_of_tcp`] says `Now`).
+//! * **Who ends TCP** (§7.1.1): after a clean closing handshake the server
+//!   closes first and the client waits for it ([`EndOfTcp`]; the why is in
+//!   [`shared`]).
 //!
 //! Receiving is zero-copy: payload is unmasked in place in the caller's
 //! buffer, and a data [`Event`] borrows it. The connection keeps only a few
