@@ -266,9 +266,11 @@ impl ReadHalf {
                 let outcome = link.shared(|shared| {
                     let received = receiver.receive(shared, &mut buf[start..end]);
                     let owed = shared.has_pending();
-                    let end_now = shared.end_of_tcp(role) == EndOfTcp::Now;
                     received.map(|received| {
                         let consumed = received.consumed;
+                        // Only a Close can end the closing handshake.
+                        let end_now = matches!(received.event, Some(Event::Close(_)))
+                            && shared.end_of_tcp(role) == EndOfTcp::Now;
                         let step = received.event.map(|event| match event {
                             // A data piece is always the last bytes consumed.
                             Event::Data { kind, bytes, fin } => Step::Piece {

@@ -173,6 +173,10 @@ impl WriteHalf {
         );
         link.shared(|shared| {
             let mut close = false;
+            // The common case, before every frame: nothing is owed.
+            if !shared.has_pending() {
+                return close;
+            }
             while let Some(frame) = sender.take_pending(shared, rng) {
                 match frame.opcode() {
                     OpCode::Pong if !auto_pong => continue,
@@ -288,13 +292,25 @@ impl WriteHalf {
             return Err(Error::ConnectionClosed);
         }
         let mut deadline = Deadline::after(self.write_timeout);
-        self.owed_first(link, &mut deadline)?;
-        let len = payload.bytes().len();
+        let len = payload.bytes().len() as u64;
         let (sender, rng) = (&mut self.sender, &mut self.rng);
-        let header = link.shared(|shared| match piece {
-            Piece::Start(kind) => sender.start_message(shared, kind, fin, len as u64, rng),
-            Piece::Continue => sender.continue_message(shared, fin, len as u64, rng),
-        })?;
+        let encode = |sender: &mut Sender, shared: &mut Shared, rng: &mut LazyRandom| match piece {
+            Piece::Start(kind) => sender.start_message(shared, kind, fin, len, rng),
+            Piece::Continue => sender.continue_message(shared, fin, len, rng),
+        };
+        // One look at the shared state in the common case, where nothing is
+        // owed; owed frames, when there are some, go out first.
+        let header =
+            link.shared(|shared| (!shared.has_pending()).then(|| encode(sender, shared, rng)));
+        let header = match header {
+            Some(header) => header?,
+            None => {
+                self.owed_first(link, &mut deadline)?;
+                let (sender, rng) = (&mut self.sender, &mut self.rng);
+                link.shared(|shared| encode(sender, shared, rng))?
+            }
+        };
+        let len = len as usize;
         let small = self.out.len() + header.as_bytes().len() + len <= self.write_buffer_size;
         if small {
             // Copied next to the frames before it (and masked there by a

@@ -87,8 +87,12 @@ impl Sender {
         shared: &mut Shared,
         rng: &mut R,
     ) -> Option<ControlFrame> {
-        let payload = shared.pong.take()?;
-        Some(self.control_frame(OpCode::Pong, payload.as_slice(), b"", rng))
+        // Built from the stored payload where it lies, then cleared: taking
+        // the payload out first would copy its 125 bytes.
+        let payload = shared.pong.as_ref()?;
+        let frame = self.control_frame(OpCode::Pong, payload.as_slice(), b"", rng);
+        shared.pong = None;
+        Some(frame)
     }
 
     /// Encodes the header of the first frame of a new message, with a payload
@@ -277,8 +281,9 @@ impl Sender {
 /// Data and user control frames may be sent until we send Close (§5.5.1),
 /// and never after the connection failed.
 fn check_can_send(shared: &Shared) -> Result<()> {
-    match shared.state() {
-        State::Open | State::CloseReceived => Ok(()),
-        State::CloseSent | State::Closed => Err(Error::SendAfterClose),
+    // Open or CloseReceived: our Close has not gone out, nothing failed.
+    if shared.close_sent || shared.failed {
+        return Err(Error::SendAfterClose);
     }
+    Ok(())
 }
