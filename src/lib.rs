@@ -283,8 +283,8 @@ pub use random::RandomSource;
 #[cfg(feature = "std")]
 pub use blocking::{
     accept, accept_with, client_handshake, connect, Accept, ClientBuilder, CloseFrame, Config,
-    HttpResponse, Message, MessageReader, MessageWriter, Server, ServerHandle, WebSocket, WsReader,
-    WsWriter,
+    HttpRequest, HttpResponse, Message, MessageReader, MessageWriter, Server, ServerHandle,
+    WebSocket, WsReader, WsWriter,
 };
 #[cfg(feature = "std")]
 pub use protocol::{DataKind, Role, State};

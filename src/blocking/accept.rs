@@ -10,13 +10,15 @@
 //! client that trickles its request one byte at a time (slowloris) is cut
 //! off at the deadline, however often it makes progress.
 
+use std::boxed::Box;
 use std::io::{Read, Write};
 use std::string::String;
 use std::time::Instant;
 use std::vec::Vec;
 
+use super::request::HttpRequest;
 use super::socket::WebSocket;
-use super::stream::{close_after_answer, read_head, write_head_within, SocketOps};
+use super::stream::{after, close_after_answer, read_head, write_head_within, SocketOps};
 use super::Config;
 use crate::error::{Error, Result};
 use crate::handshake::{self, Header, Request, RequestParser};
@@ -118,8 +120,9 @@ pub(crate) type RequestCallback =
 pub(crate) struct Upgraded {
     /// Bytes the client sent after its request: already frames.
     pub(crate) leftover: Vec<u8>,
-    /// The subprotocol agreed on.
-    pub(crate) protocol: Option<String>,
+    /// The request, kept for the handler (its addresses are the caller's
+    /// to add).
+    pub(crate) request: Box<HttpRequest>,
 }
 
 /// The server side of the handshake over `stream`, with everything optional
@@ -133,7 +136,7 @@ pub(crate) fn server_handshake<S: Read + Write>(
     on_request: &mut dyn FnMut(&Request<'_, '_>) -> core::result::Result<Accept, HttpResponse>,
     http: Option<&HttpHandler>,
 ) -> Result<Option<Upgraded>> {
-    let deadline = config.handshake_timeout.map(|t| Instant::now() + t);
+    let deadline = config.handshake_timeout.map(after);
     let mut buf = Vec::new();
     let len = match read_head(stream, ops, &mut buf, config, deadline) {
         Ok(len) => len,
@@ -197,9 +200,10 @@ pub(crate) fn server_handshake<S: Read + Write>(
         }
     };
     write_head_within(stream, &out[..n], deadline, ops)?;
+    let request = HttpRequest::new(&request, None, None, accept.protocol);
     Ok(Some(Upgraded {
         leftover: buf[len..].to_vec(),
-        protocol: accept.protocol,
+        request: Box::new(request),
     }))
 }
 
@@ -274,6 +278,6 @@ pub fn accept_with<S: Read + Write>(
     let upgraded = server_handshake(&mut stream, &config, None, &mut on_request, None)?
         .ok_or(Error::MalformedHttp("not a WebSocket request"))?;
     let mut ws = WebSocket::from_raw_socket(stream, Role::Server, config, &upgraded.leftover);
-    ws.protocol = upgraded.protocol;
+    ws.set_request(upgraded.request);
     Ok(ws)
 }

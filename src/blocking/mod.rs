@@ -13,8 +13,11 @@
 //! | `sending` | the sending half: the core's `Sender` over a stream's writing side |
 //! | [`socket`] | `WebSocket<S>`: both halves on one thread; read, send, close, streaming |
 //! | [`split`] | the halves on two threads: a reader and a cloneable writer, one socket |
+//! | [`request`] | the opening request, owned, for the server's handler |
 //! | [`accept`](mod@accept) | the server side of the handshake over any stream |
 //! | [`server`] | a thread-per-connection `Server` |
+//! | `refusal` | 503 and 429 answered from the accepting thread in microseconds; the reserve descriptor |
+//! | `os_limits` | the descriptor limit, and what else bounds the connection count on Linux |
 //! | [`client`] | `connect("ws://…")`, the client side of the handshake |
 //! | [`url`] | `ws://` URLs (RFC 6455 §3) |
 //! | [`random`] | masking keys and handshake keys from the OS (RFC 6455 §10.3) |
@@ -23,8 +26,11 @@ pub mod accept;
 pub mod client;
 pub mod config;
 pub mod message;
+mod os_limits;
 pub mod random;
 mod receiving;
+mod refusal;
+pub mod request;
 mod sending;
 pub mod server;
 pub mod socket;
@@ -36,6 +42,7 @@ pub use accept::{accept, accept_with, Accept, HttpResponse};
 pub use client::{client_handshake, connect, ClientBuilder};
 pub use config::Config;
 pub use message::{CloseFrame, Message};
+pub use request::HttpRequest;
 pub use server::{Server, ServerHandle};
 pub use socket::{MessageReader, MessageWriter, WebSocket};
 pub use split::{WsMessageWriter, WsReader, WsWriter};

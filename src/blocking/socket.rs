@@ -10,16 +10,18 @@
 //! an `io::Write`, in fragments (§5.4). [`split`](WebSocket::split) parts the
 //! two halves for two threads.
 
+use std::boxed::Box;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::string::String;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::message::{CloseFrame, Message};
 use super::receiving::{ReadHalf, ReadLink, Step};
+use super::request::HttpRequest;
 use super::sending::{finish_stream, write_stream, Payload, WriteHalf, WriteLink};
-use super::stream::{SharedStream, SocketOps, TimedRead, TimedWrite};
+use super::stream::{after, SharedStream, SocketOps, TimedRead, TimedWrite};
 use super::Config;
 use crate::close::CloseCode;
 use crate::error::{Error, Result};
@@ -91,6 +93,8 @@ pub struct WebSocket<S> {
     shared: Shared,
     config: Config,
     pub(crate) protocol: Option<String>,
+    /// The opening request, on a connection a server accepted.
+    request: Option<Box<HttpRequest>>,
 }
 
 impl<S> core::fmt::Debug for WebSocket<S> {
@@ -168,13 +172,10 @@ impl<S: Read + Write> ReadLink for Reads<'_, S> {
     fn keepalive_ping(&mut self, payload: &[u8]) -> Result<bool> {
         self.writing.ping(&mut self.writes, payload).map(|()| true)
     }
-    fn going_away(&mut self) {
-        let _ = self.writing.send_close(
-            &mut self.writes,
-            CloseCode::GOING_AWAY,
-            "server shutting down",
-            None,
-        );
+    fn going_away(&mut self, reason: &str) {
+        let _ = self
+            .writing
+            .send_close(&mut self.writes, CloseCode::GOING_AWAY, reason, None);
         self.writes.shutdown(Shutdown::Write);
     }
     fn shutdown(&mut self, how: Shutdown) {
@@ -201,7 +202,14 @@ impl<S: Read + Write> WebSocket<S> {
             shared,
             config,
             protocol: None,
+            request: None,
         }
+    }
+
+    /// Keeps the opening request a server accepted (and its subprotocol).
+    pub(crate) fn set_request(&mut self, request: Box<HttpRequest>) {
+        self.protocol = request.protocol().map(String::from);
+        self.request = Some(request);
     }
 
     /// Gives the connection the socket operations (timeouts, shutdown) of a
@@ -382,7 +390,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// `TcpStream`, or [`set_socket_ops`](Self::set_socket_ops)); otherwise it
     /// lasts until the peer answers, closes, or the stream times out.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<Option<CloseFrame>> {
-        let deadline = Instant::now() + self.config.close_timeout;
+        let deadline = after(self.config.close_timeout);
         {
             let (writing, mut link) = self.writes();
             writing.send_close(&mut link, code, reason, Some(deadline))?;
@@ -436,6 +444,14 @@ impl<S: Read + Write> WebSocket<S> {
     /// The subprotocol agreed in the handshake, if any.
     pub fn protocol(&self) -> Option<&str> {
         self.protocol.as_deref()
+    }
+
+    /// On a connection a server accepted ([`Server`](super::Server),
+    /// [`accept`](super::accept())), the request that opened it: method,
+    /// path, query, headers, the peer's and the server's address, the chosen
+    /// subprotocol. `None` on a client's connection.
+    pub fn request(&self) -> Option<&HttpRequest> {
+        self.request.as_deref()
     }
 
     /// The configuration.
