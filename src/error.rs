@@ -187,6 +187,11 @@ pub enum Error {
     /// The keepalive ping was not answered by a pong in time.
     #[cfg(feature = "std")]
     KeepaliveTimeout,
+    /// No data message came from the peer within the idle timeout
+    /// ([`Config::idle_timeout`](crate::Config::idle_timeout)); the
+    /// connection was closed with 1001 (going away).
+    #[cfg(feature = "std")]
+    IdleTimeout,
     /// The peer closed the TCP connection without the closing handshake
     /// (what RFC 6455 §7.1.5 reports as code 1006).
     #[cfg(feature = "std")]
@@ -210,6 +215,10 @@ pub enum Error {
     /// The server is at its connection limit.
     #[cfg(feature = "std")]
     TooManyConnections,
+    /// The server already holds as many connections from this client's
+    /// address as it allows one address.
+    #[cfg(feature = "std")]
+    TooManyConnectionsFromPeer,
 }
 
 impl Error {
@@ -250,6 +259,8 @@ impl Error {
             UnsupportedHttpVersion => Some(505),
             #[cfg(feature = "std")]
             TooManyConnections => Some(503),
+            #[cfg(feature = "std")]
+            TooManyConnectionsFromPeer => Some(429),
             _ => None,
         }
     }
@@ -386,6 +397,10 @@ impl fmt::Display for Error {
                 "the peer did not answer the keepalive ping in time; the connection is considered dead",
             ),
             #[cfg(feature = "std")]
+            IdleTimeout => f.write_str(
+                "no message came from the peer within the idle timeout; the connection was closed with 1001 (going away)",
+            ),
+            #[cfg(feature = "std")]
             AbnormalClosure => f.write_str(
                 "the peer closed the TCP connection without a closing handshake (1006, RFC 6455 §7.1.5)",
             ),
@@ -403,6 +418,10 @@ impl fmt::Display for Error {
             ),
             #[cfg(feature = "std")]
             TooManyConnections => f.write_str("the server is at its connection limit (HTTP 503)"),
+            #[cfg(feature = "std")]
+            TooManyConnectionsFromPeer => f.write_str(
+                "the server holds as many connections from this address as it allows one address (HTTP 429); close one first",
+            ),
         }
     }
 }

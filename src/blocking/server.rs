@@ -18,22 +18,23 @@
 //! half as many.
 
 use std::collections::HashMap;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::io;
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use std::vec::Vec;
 
-use super::accept::{
-    server_handshake, write_error, Accept, HttpHandler, HttpResponse, RequestCallback,
-};
+use super::accept::{server_handshake, Accept, HttpHandler, HttpResponse, RequestCallback};
+use super::os_limits::{is_out_of_descriptors, open_files, open_files_limit};
+use super::refusal::{Refusal, Refusals, MAX_LINGERING};
 use super::socket::{Io, WebSocket};
-use super::stream::{read_head, SocketOps};
+use super::stream::SocketOps;
 use super::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::handshake::Request;
 use crate::protocol::Role;
 
@@ -50,6 +51,9 @@ struct Registry {
     /// Parked threads waiting for their next connection, newest last.
     idle: Vec<(u64, SyncSender<Job>)>,
     next_worker: u64,
+    /// Connections open from each peer address, for
+    /// `Server::max_connections_per_ip`.
+    per_ip: HashMap<IpAddr, usize>,
 }
 
 /// One connection's work, handed to a new or a parked thread. When it is
@@ -59,6 +63,8 @@ struct Registry {
 struct Job {
     /// The connection's key in `Registry::sockets`.
     id: u64,
+    /// The peer's address, counted in `Registry::per_ip`.
+    ip: Option<IpAddr>,
     /// The handshake and the user's handler.
     run: Box<dyn FnOnce() + Send>,
 }
@@ -74,6 +80,9 @@ struct ServerShared {
     /// Set before connections are woken at shutdown: their `read` then
     /// sends 1001 instead of reporting a lost connection.
     going_away: Arc<AtomicBool>,
+    /// The connection limit in force: `max_connections`, or less where the
+    /// descriptor limit would not allow it.
+    limit: AtomicUsize,
 }
 
 impl ServerShared {
@@ -100,9 +109,13 @@ pub struct Server {
     listener: TcpListener,
     config: Config,
     max_connections: usize,
+    max_per_ip: Option<usize>,
     stack_size: usize,
     reuse_threads: usize,
     shutdown_timeout: Duration,
+    /// Set by `Server::handshake_timeout`; wins over `config`'s whatever
+    /// the order of the calls.
+    handshake_timeout: Option<Option<Duration>>,
     on_request: Arc<RequestCallback>,
     http: Option<Arc<HttpHandler>>,
     shared: Arc<ServerShared>,
@@ -131,9 +144,11 @@ impl Server {
             listener,
             config: Config::default(),
             max_connections: 1024,
+            max_per_ip: None,
             stack_size: 128 << 10,
             reuse_threads: 0,
             shutdown_timeout: Duration::from_secs(5),
+            handshake_timeout: None,
             on_request: Arc::new(|_| Ok(Accept::new())),
             http: None,
             shared: Arc::new(ServerShared {
@@ -144,10 +159,12 @@ impl Server {
                     workers: 0,
                     idle: Vec::new(),
                     next_worker: 0,
+                    per_ip: HashMap::new(),
                 }),
                 changed: Condvar::new(),
                 stopping: AtomicBool::new(false),
                 going_away: Arc::new(AtomicBool::new(false)),
+                limit: AtomicUsize::new(1024),
             }),
         }
     }
@@ -158,6 +175,8 @@ impl Server {
     }
 
     /// The configuration of every connection (limits, timeouts, buffers).
+    /// A [`handshake_timeout`](Self::handshake_timeout) set on the server
+    /// wins over the one in `config`, before or after this call.
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
@@ -166,8 +185,26 @@ impl Server {
     /// The most connections open at once, handshakes included (default
     /// 1024). Past it a new client gets HTTP 503 and is closed, and no thread
     /// is spawned for it.
+    ///
+    /// On Linux the server checks at start that the process may open enough
+    /// descriptors (`ulimit -n`): one per connection, plus those already
+    /// open and a small reserve. If it may not, it says so once on stderr
+    /// and refuses at the limit it can keep
+    /// ([`ServerHandle::connection_limit`]), so that every client gets an
+    /// answer, 101 or 503, and none waits unanswered.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max;
+        self
+    }
+
+    /// The most connections open at once from one IP address (default: no
+    /// limit of its own, only [`max_connections`](Self::max_connections)).
+    /// Past it a new client from that address gets HTTP 429, so one address
+    /// cannot take every slot. IPv4 clients reaching an IPv6 socket
+    /// (`::ffff:a.b.c.d`) count as their IPv4 address. Clients behind one
+    /// proxy or NAT share an address: set it with that in mind.
+    pub fn max_connections_per_ip(mut self, max: usize) -> Self {
+        self.max_per_ip = Some(max);
         self
     }
 
@@ -191,9 +228,10 @@ impl Server {
         self
     }
 
-    /// The longest the opening handshake may take (default 10 s).
+    /// The longest the opening handshake may take (default 10 s). Wins over
+    /// the one in [`config`](Self::config), whichever is called first.
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.handshake_timeout = timeout;
+        self.handshake_timeout = Some(timeout);
         self
     }
 
@@ -246,27 +284,69 @@ impl Server {
     /// closing handshake, and the connection's slot under
     /// [`Server::max_connections`] is freed. (Built with `panic = "abort"`,
     /// a panic ends the process instead, as everywhere.)
-    pub fn run<F>(self, handler: F) -> Result<()>
+    pub fn run<F>(mut self, handler: F) -> Result<()>
     where
         F: Fn(WebSocket<TcpStream>) + Send + Sync + 'static,
     {
-        let handler = Arc::new(handler);
-        for stream in self.listener.incoming() {
-            if self.shared.stopping.load(Ordering::SeqCst) {
-                break;
-            }
-            let stream = match stream {
-                Ok(stream) => stream,
-                // A client that vanished between connect and accept, or a
-                // passing shortage of descriptors: keep serving the others.
-                Err(_) => {
-                    thread::sleep(Duration::from_millis(1));
-                    continue;
-                }
-            };
-            self.serve(stream, &handler);
+        if let Some(timeout) = self.handshake_timeout {
+            self.config.handshake_timeout = timeout;
         }
+        let handler = Arc::new(handler);
+        let mut refusals = Refusals::new();
+        let limit = self.connection_limit();
+        self.shared.limit.store(limit, Ordering::SeqCst);
+        let mut reported = false;
+        while !self.shared.stopping.load(Ordering::SeqCst) {
+            match self.listener.accept() {
+                // The wake-up connection of `ServerHandle::shutdown`.
+                Ok(_) if self.shared.stopping.load(Ordering::SeqCst) => break,
+                Ok((stream, peer)) => self.serve(stream, peer.ip(), &handler, &mut refusals),
+                // The process is out of descriptors (the handlers opened
+                // files, say): answer one waiting client with the reserve
+                // descriptor rather than leave it in the backlog; if even
+                // that fails, pause briefly, as nginx does.
+                Err(e) if is_out_of_descriptors(&e) => {
+                    if !refusals.shed(&self.listener) {
+                        thread::sleep(ACCEPT_PAUSE);
+                    }
+                }
+                // A client that left before it was accepted: nothing to do.
+                Err(e) if is_passing(&e) => {}
+                // Anything else (no memory for socket buffers, say): keep
+                // serving the others, said once, and pause so as not to spin.
+                Err(e) => {
+                    if !reported {
+                        eprintln!("wslite: accepting a connection failed: {e}; retrying");
+                        reported = true;
+                    }
+                    thread::sleep(ACCEPT_PAUSE);
+                }
+            }
+        }
+        refusals.stop();
         Ok(())
+    }
+
+    /// `max_connections`, or less when the process's descriptor limit would
+    /// not allow that many (said once on stderr).
+    fn connection_limit(&self) -> usize {
+        let (Some(allowed), Some(open)) = (open_files_limit(), open_files()) else {
+            return self.max_connections;
+        };
+        // Kept free: the refused sockets being drained, the reserve, and a
+        // few for the application's own files.
+        let kept = MAX_LINGERING + 1 + FREE_DESCRIPTORS;
+        let fits = allowed.saturating_sub(open + kept);
+        if fits >= self.max_connections {
+            return self.max_connections;
+        }
+        eprintln!(
+            "wslite: max_connections is {} but this process may open only {allowed} descriptors \
+             ({open} open, {kept} kept free): serving at most {fits} connections at once. \
+             Raise the limit (`ulimit -n`) or lower max_connections to silence this.",
+            self.max_connections
+        );
+        fits
     }
 
     /// Runs the server on a background thread and returns its handle.
@@ -282,24 +362,36 @@ impl Server {
         Ok(handle)
     }
 
-    /// Starts one connection's thread, or refuses it with 503.
-    fn serve<F>(&self, stream: TcpStream, handler: &Arc<F>)
+    /// Starts one connection's thread, or refuses it (503, or 429 for an
+    /// address at its own limit) without one.
+    fn serve<F>(&self, stream: TcpStream, ip: IpAddr, handler: &Arc<F>, refusals: &mut Refusals)
     where
         F: Fn(WebSocket<TcpStream>) + Send + Sync + 'static,
     {
+        let ip = canonical(ip);
+        let limit = self.shared.limit.load(Ordering::Relaxed);
         let stream = Arc::new(stream);
         let id = {
             let mut registry = self.shared.registry();
-            if registry.threads >= self.max_connections {
+            let from_ip = registry.per_ip.get(&ip).copied().unwrap_or(0);
+            let refusal = if registry.threads >= limit {
+                Some(Refusal::Busy)
+            } else if self.max_per_ip.is_some_and(|max| from_ip >= max) {
+                Some(Refusal::PeerLimit)
+            } else {
+                None
+            };
+            if let Some(refusal) = refusal {
                 drop(registry);
                 if let Ok(stream) = Arc::try_unwrap(stream) {
-                    refuse_busy(stream);
+                    refusals.refuse(stream, refusal);
                 }
                 return;
             }
             let id = registry.next_id;
             registry.next_id += 1;
             registry.threads += 1;
+            *registry.per_ip.entry(ip).or_insert(0) += 1;
             registry.sockets.insert(id, Arc::clone(&stream));
             id
         };
@@ -308,14 +400,19 @@ impl Server {
         let http = self.http.clone();
         let handler = Arc::clone(handler);
         let shared = Arc::clone(&self.shared);
+        let conn = Arc::clone(&stream);
         let run = Box::new(move || {
-            if let Some(ws) = handshake(stream, config, &*on_request, http.as_deref()) {
+            if let Some(ws) = handshake(conn, config, &*on_request, http.as_deref()) {
                 let mut ws = ws;
                 ws.reading.going_away = Some(Arc::clone(&shared.going_away));
                 handler(ws);
             }
         });
-        let job = Job { id, run };
+        let job = Job {
+            id,
+            ip: Some(ip),
+            run,
+        };
         // A parked thread takes it if one waits; otherwise a new thread.
         let Some(job) = self.give_to_parked(job) else {
             return;
@@ -328,10 +425,18 @@ impl Server {
             .stack_size(self.stack_size)
             .spawn(move || worker(&shared, job, max_idle));
         if spawned.is_err() {
-            let mut registry = self.shared.registry();
-            registry.sockets.remove(&id);
-            registry.threads -= 1;
-            registry.workers -= 1;
+            // No thread to be had (a process or memory-map limit): the
+            // client still gets its answer.
+            {
+                let mut registry = self.shared.registry();
+                registry.sockets.remove(&id);
+                registry.threads -= 1;
+                registry.workers -= 1;
+                release_ip(&mut registry, Some(ip));
+            }
+            if let Ok(stream) = Arc::try_unwrap(stream) {
+                refusals.refuse(stream, Refusal::Busy);
+            }
         }
     }
 
@@ -368,9 +473,11 @@ fn handshake(
     let mut handle: &TcpStream = &stream;
     let upgraded =
         server_handshake(&mut handle, &config, Some(by_ref), &mut decide, http).ok()??;
+    let mut request = upgraded.request;
+    request.set_addrs(stream.peer_addr().ok(), stream.local_addr().ok());
     let mut ws = WebSocket::from_io(Io::shared(stream), Role::Server, config, &upgraded.leftover);
     ws.set_socket_ops(SocketOps::tcp()).ok()?;
-    ws.protocol = upgraded.protocol;
+    ws.set_request(request);
     Some(ws)
 }
 
@@ -388,6 +495,7 @@ fn worker(shared: &ServerShared, first: Job, max_idle: usize) {
             // The connection is over: free its slot.
             registry.sockets.remove(&job.id);
             registry.threads -= 1;
+            release_ip(&mut registry, job.ip);
             shared.changed.notify_all();
             // Park for the next one, in the same critical section.
             let reuse = finished
@@ -427,27 +535,43 @@ fn worker(shared: &ServerShared, first: Job, max_idle: usize) {
     shared.changed.notify_all();
 }
 
-/// Answers a client past the connection limit with 503, from the accepting
-/// thread, without spawning one. The request is read first (briefly), so
-/// closing does not reset the connection under the answer.
-fn refuse_busy(mut stream: TcpStream) {
-    // Short waits: this runs on the accepting thread, which must not be
-    // held up by clients it refuses.
-    // Reading the request first keeps the close from resetting the
-    // connection under the answer; it gets 20 ms in all, however slowly the
-    // client trickles it in.
-    let config = Config::default();
-    let mut buf = Vec::new();
-    let deadline = Instant::now() + Duration::from_millis(20);
-    let tcp = Some(SocketOps::tcp());
-    let _ = read_head(&mut stream, tcp, &mut buf, &config, Some(deadline));
-    let _ = write_error(
-        &mut stream,
-        &Error::TooManyConnections,
-        Some(Instant::now() + Duration::from_millis(10)),
-        tcp,
-    );
-    let _ = stream.shutdown(Shutdown::Write);
+/// How long the accepting thread pauses after an `accept` error that is not
+/// the client's doing.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
+
+/// Descriptors the connection limit leaves for the application's own use
+/// (files, a database socket, a log) on top of the server's reserve.
+const FREE_DESCRIPTORS: usize = 8;
+
+/// Whether an `accept` error concerns only the client it would have been.
+fn is_passing(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::WouldBlock
+    )
+}
+
+/// An IPv4 client reaching an IPv6 socket is seen as `::ffff:a.b.c.d`; it
+/// is the same client as `a.b.c.d`.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Forgets one connection of `ip` in the per-address count.
+fn release_ip(registry: &mut Registry, ip: Option<IpAddr>) {
+    let Some(ip) = ip else { return };
+    if let Some(count) = registry.per_ip.get_mut(&ip) {
+        *count -= 1;
+        if *count == 0 {
+            registry.per_ip.remove(&ip);
+        }
+    }
 }
 
 /// Stops a running [`Server`].
@@ -474,6 +598,14 @@ impl ServerHandle {
     /// How many connection threads are running (handshakes included).
     pub fn connections(&self) -> usize {
         self.shared.registry().threads
+    }
+
+    /// The most connections the server holds at once: its
+    /// [`max_connections`](Server::max_connections), or less when the
+    /// process's descriptor limit does not allow that many (known once the
+    /// server runs).
+    pub fn connection_limit(&self) -> usize {
+        self.shared.limit.load(Ordering::SeqCst)
     }
 
     /// Stops accepting, tells every open connection 1001 (going away), and
