@@ -19,7 +19,9 @@ use std::vec::Vec;
 
 use super::random::OsRandom;
 use super::socket::WebSocket;
-use super::stream::{read_head, time_left, write_head_within, SocketOps, TimedRead, WithOps};
+use super::stream::{
+    after, read_head, time_left, write_head_within, SocketOps, TimedRead, WithOps,
+};
 use super::url::Url;
 use super::Config;
 use crate::error::{Error, Result};
@@ -38,6 +40,8 @@ pub struct ClientBuilder {
     headers: Vec<(String, String)>,
     origin: Option<String>,
     connect_timeout: Option<Duration>,
+    /// Set by `handshake_timeout`; wins over `config`'s whatever the order.
+    handshake_timeout: Option<Option<Duration>>,
 }
 
 impl ClientBuilder {
@@ -50,10 +54,13 @@ impl ClientBuilder {
             headers: Vec::new(),
             origin: None,
             connect_timeout: Some(Duration::from_secs(10)),
+            handshake_timeout: None,
         }
     }
 
-    /// The connection's configuration (limits, buffers, timeouts).
+    /// The connection's configuration (limits, buffers, timeouts). A
+    /// [`handshake_timeout`](Self::handshake_timeout) set on the builder wins
+    /// over the one in `config`, before or after this call.
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
@@ -84,15 +91,27 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest the opening handshake may take (default 10 s).
+    /// The longest the opening handshake may take (default 10 s). Wins over
+    /// the one in [`config`](Self::config), whichever is called first.
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.handshake_timeout = timeout;
+        self.handshake_timeout = Some(timeout);
         self
+    }
+
+    /// The configuration the connection runs with: `config` with the
+    /// builder's own settings applied.
+    fn effective_config(&self) -> Config {
+        let mut config = self.config;
+        if let Some(timeout) = self.handshake_timeout {
+            config.handshake_timeout = timeout;
+        }
+        config
     }
 
     /// Opens TCP to the URL's host and runs the handshake.
     /// `wss://` URLs give [`Error::TlsNotSupported`].
-    pub fn connect(self) -> Result<WebSocket<TcpStream>> {
+    pub fn connect(mut self) -> Result<WebSocket<TcpStream>> {
+        self.config = self.effective_config();
         let url = Url::parse(&self.url)?;
         url.require_plain()?;
         let mut last_error = None;
@@ -127,7 +146,8 @@ impl ClientBuilder {
     /// Runs the client handshake over a stream the caller opened (a TLS
     /// stream for `wss://`, say). Timeouts apply only through the stream's
     /// own settings.
-    pub fn handshake<S: Read + Write>(self, stream: S) -> Result<WebSocket<S>> {
+    pub fn handshake<S: Read + Write>(mut self, stream: S) -> Result<WebSocket<S>> {
+        self.config = self.effective_config();
         self.handshake_with_ops(stream, None)
     }
 
@@ -139,7 +159,7 @@ impl ClientBuilder {
         ops: Option<SocketOps<S>>,
     ) -> Result<WebSocket<S>> {
         let url = Url::parse(&self.url)?;
-        let deadline = self.config.handshake_timeout.map(|t| Instant::now() + t);
+        let deadline = self.config.handshake_timeout.map(after);
         let key = handshake::generate_key(&mut OsRandom::new());
 
         // The request.

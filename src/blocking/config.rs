@@ -16,7 +16,8 @@
 //! | `read_timeout` | none | [`read`](crate::WebSocket::read) waits as long as it takes; with a value, one `read` waits that long in all, however the peer trickles bytes |
 //! | `write_timeout` | 30 s | a peer that stops reading cannot hold a sending thread forever: one send (all its partial writes together) gets this long, then fails with `Error::WriteTimeout` and the connection is failed (a frame may be half written) |
 //! | `close_timeout` | 5 s | the longest [`close`](crate::WebSocket::close) takes in all (our Close, the peer's answer, the end of TCP), and the longest a failed connection drains what the peer still sends |
-//! | `keepalive` | off | ping after this much silence, fail if no pong follows in as long again |
+//! | `keepalive` | 20 s | ping after 20 s of silence, fail if nothing (a pong or anything else) follows in 20 s more: a dead peer or a cut path is found within 40 s, and a quiet connection sends something every 20 s, well inside the 60 s idle cut of common proxies and load balancers (nginx `proxy_read_timeout`, AWS ALB); the values python-websockets uses |
+//! | `idle_timeout` | none | with a value, a connection that receives no data message (pings and pongs do not count) for that long is closed with 1001: one client cannot hold a slot by trickling bytes or answering pings |
 //! | `max_head_bytes`, `max_headers` | 8 KiB, 64 | handshake limits; HTTP 431 past them |
 //! | `nodelay` | on | `TCP_NODELAY`: a frame goes out when written, not 40 ms later |
 
@@ -53,6 +54,11 @@ pub struct Config {
     /// [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) if no pong
     /// (or anything else) arrives within the same time again.
     pub keepalive: Option<Duration>,
+    /// Close a connection with 1001 (going away) and fail the read with
+    /// [`Error::IdleTimeout`](crate::Error::IdleTimeout) when no data message
+    /// arrives from the peer for this long. Checked while the connection is
+    /// reading.
+    pub idle_timeout: Option<Duration>,
     /// The longest handshake head accepted, in bytes.
     pub max_head_bytes: usize,
     /// The most handshake header fields accepted.
@@ -74,7 +80,8 @@ impl Default for Config {
             read_timeout: None,
             write_timeout: Some(Duration::from_secs(30)),
             close_timeout: Duration::from_secs(5),
-            keepalive: None,
+            keepalive: Some(Duration::from_secs(20)),
+            idle_timeout: None,
             max_head_bytes: 8 << 10,
             max_headers: 64,
             nodelay: true,
@@ -119,6 +126,8 @@ setters! {
     close_timeout: Duration;
     /// Sets the keepalive interval (`None`: no keepalive).
     keepalive: Option<Duration>;
+    /// Sets the idle timeout (`None`: a connection may stay idle forever).
+    idle_timeout: Option<Duration>;
     /// Sets the longest handshake head accepted.
     max_head_bytes: usize;
     /// Sets the most handshake header fields accepted.
@@ -147,6 +156,9 @@ impl Config {
     /// Applies the socket settings of this configuration to a socket.
     pub(crate) fn apply_to<S>(&self, stream: &S, ops: &super::SocketOps<S>) -> std::io::Result<()> {
         (ops.set_read_timeout)(stream, super::receiving::ReadHalf::wake_interval(self))?;
-        (ops.set_write_timeout)(stream, self.write_timeout)
+        // A zero timeout is an error to the socket; the shortest wait stands
+        // in for it.
+        let write_timeout = self.write_timeout.map(|t| t.max(super::stream::MIN_WAIT));
+        (ops.set_write_timeout)(stream, write_timeout)
     }
 }

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use super::message::{CloseFrame, Message};
-use super::stream::{is_timeout, linger, TimedRead, MIN_WAIT};
+use super::stream::{after, is_timeout, linger, TimedRead, MIN_WAIT};
 use super::Config;
 use crate::error::{Error, Result};
 use crate::protocol::{DataKind, EndOfTcp, Event, Receiver, Shared, State};
@@ -64,9 +64,10 @@ pub(crate) trait ReadLink: TimedRead {
     /// Sends a keepalive ping, if that can be done without waiting for a
     /// writer; whether it was sent.
     fn keepalive_ping(&mut self, payload: &[u8]) -> Result<bool>;
-    /// The server is shutting down: sends Close 1001 (§7.4.1) and ends our
-    /// side of TCP.
-    fn going_away(&mut self);
+    /// The server is shutting down, or the connection idled too long: sends
+    /// Close 1001 (going away, §7.4.1) with `reason` and ends our side of
+    /// TCP.
+    fn going_away(&mut self, reason: &str);
     /// Shuts down one or both directions, where the stream can.
     fn shutdown(&mut self, how: Shutdown);
     /// The receiving half saw the end of the stream, or stopped for good.
@@ -105,6 +106,10 @@ pub(crate) struct ReadHalf {
     /// message whose reader was dropped early).
     pub(crate) skip_message: bool,
     keepalive: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    /// When the last data message from the peer ended (or the connection
+    /// opened): what the idle timeout counts from.
+    last_message: Instant,
     read_timeout: Option<Duration>,
     /// The socket read timeout in force between operations.
     wake: Option<Duration>,
@@ -141,6 +146,8 @@ impl ReadHalf {
             max_message: config.max_message_size,
             skip_message: false,
             keepalive: config.keepalive,
+            idle_timeout: config.idle_timeout,
+            last_message: Instant::now(),
             read_timeout: config.read_timeout,
             wake: Self::wake_interval(config),
             deadline: None,
@@ -153,21 +160,23 @@ impl ReadHalf {
         }
     }
 
-    /// The socket read timeout this side needs to notice keepalive and read
-    /// timeouts in time.
+    /// The socket read timeout this side needs to notice keepalive, idle
+    /// and read timeouts in time (keepalive and idle within a quarter of
+    /// their interval).
     pub(crate) fn wake_interval(config: &Config) -> Option<Duration> {
         let keepalive = config.keepalive.map(|k| k / 2);
-        match (keepalive, config.read_timeout) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-        .map(|d| d.max(MIN_WAIT))
+        let idle = config.idle_timeout.map(|k| k / 4);
+        [keepalive, idle, config.read_timeout]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|d| d.max(MIN_WAIT))
     }
 
     /// Starts a read operation: it may last `read_timeout` in all.
     pub(crate) fn begin_read(&mut self) {
         if let Some(timeout) = self.read_timeout {
-            let end = Instant::now() + timeout;
+            let end = after(timeout);
             self.deadline = Some(self.deadline.map_or(end, |d| d.min(end)));
         }
     }
@@ -298,8 +307,12 @@ impl ReadHalf {
                     Err(error) => return Err(self.fail(link, error)),
                 };
                 self.start += consumed;
-                if let Some(Step::Control(Message::Close(frame))) = &step {
-                    self.peer_close = frame.clone();
+                match &step {
+                    Some(Step::Control(Message::Close(frame))) => self.peer_close = frame.clone(),
+                    Some(Step::Piece { fin: true, .. }) if self.idle_timeout.is_some() => {
+                        self.last_message = Instant::now();
+                    }
+                    _ => {}
                 }
                 if owed {
                     link.send_owed()?;
@@ -378,7 +391,7 @@ impl ReadHalf {
         if self.eof {
             if self.is_going_away() {
                 // The server woke this connection to shut down (§7.4.1: 1001).
-                link.going_away();
+                link.going_away("server shutting down");
                 return Err(Error::ConnectionClosed);
             }
             let state = link.shared(|shared| shared.state());
@@ -387,6 +400,9 @@ impl ReadHalf {
                 State::CloseSent | State::Closed => Error::ConnectionClosed,
             });
         }
+        // Checked before every wait, so that a peer trickling bytes (which
+        // never lets a read time out) is caught as surely as a silent one.
+        self.check_idle(link)?;
         let mut retry = link.before_wait()?;
         // After the closing handshake nothing more will come that anyone
         // should wait for: answer at once instead of blocking on the socket.
@@ -395,7 +411,7 @@ impl ReadHalf {
         let role = self.receiver.role();
         match link.shared(|shared| (shared.state(), shared.end_of_tcp(role))) {
             (State::Closed, EndOfTcp::AfterPeer) => {
-                self.drain_to_eof(link, Instant::now() + self.linger_time);
+                self.drain_to_eof(link, after(self.linger_time));
                 link.shutdown(Shutdown::Both);
                 return Err(Error::ConnectionClosed);
             }
@@ -494,6 +510,25 @@ impl ReadHalf {
         }
     }
 
+    /// The idle timeout passed with no data message from the peer: tell it
+    /// 1001 (going away, RFC 6455 §7.4.1), wait for its answer and the end
+    /// of TCP within the close timeout, and report [`Error::IdleTimeout`].
+    fn check_idle<L: ReadLink>(&mut self, link: &mut L) -> Result<()> {
+        let Some(idle) = self.idle_timeout else {
+            return Ok(());
+        };
+        if self.last_message.elapsed() < idle || link.shared(|shared| shared.state()) != State::Open
+        {
+            return Ok(());
+        }
+        link.going_away("idle timeout");
+        self.drain_to_eof(link, after(self.linger_time));
+        link.shutdown(Shutdown::Both);
+        self.eof = true;
+        link.reader_stopped(true);
+        Err(Error::IdleTimeout)
+    }
+
     /// The socket's read timed out: time for a keepalive ping, or to give
     /// up. `ours` says we shortened the timeout ourselves.
     fn on_idle<L: ReadLink>(&mut self, link: &mut L, ours: bool) -> Result<()> {
@@ -501,6 +536,7 @@ impl ReadHalf {
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(Error::Timeout);
         }
+        self.check_idle(link)?;
         if let Some(interval) = self.keepalive {
             match self.ping_sent {
                 Some(sent) if now.duration_since(sent) >= interval => {

@@ -48,7 +48,7 @@ use super::message::{CloseFrame, Message};
 use super::receiving::{ReadHalf, ReadLink};
 use super::sending::{finish_stream, write_stream, Payload, WriteHalf, WriteLink};
 use super::socket::{Io, WebSocket};
-use super::stream::{linger, SharedStream, TimedRead, TimedWrite};
+use super::stream::{after, linger, SharedStream, TimedRead, TimedWrite};
 use crate::close::CloseCode;
 use crate::error::{Error, Result};
 use crate::protocol::{DataKind, EndOfTcp, Role, Shared, State};
@@ -248,9 +248,9 @@ impl<S: SharedStream> ReadLink for Reads<'_, S> {
         common.stuck.store(stuck, Ordering::SeqCst);
         Ok(true)
     }
-    fn going_away(&mut self) {
+    fn going_away(&mut self, reason: &str) {
         let common = self.common;
-        let deadline = Instant::now() + common.close_timeout;
+        let deadline = after(common.close_timeout);
         let Some(mut writer) = lock_within(&common.writer, deadline) else {
             common.shutdown(Shutdown::Both);
             return;
@@ -258,7 +258,7 @@ impl<S: SharedStream> ReadLink for Reads<'_, S> {
         let _ = writer.send_close(
             &mut Writes { common },
             CloseCode::GOING_AWAY,
-            "server shutting down",
+            reason,
             Some(deadline),
         );
         common.shutdown(Shutdown::Write);
@@ -485,7 +485,7 @@ impl<S: SharedStream> WsWriter<S> {
     /// [`Error::WriteTimeout`].
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<Option<CloseFrame>> {
         let common = &*self.common;
-        let deadline = Instant::now() + common.close_timeout;
+        let deadline = after(common.close_timeout);
         common.closing.store(true, Ordering::SeqCst);
         let sent = match lock_within(&common.writer, deadline) {
             Some(mut writer) => {

@@ -221,7 +221,7 @@ impl Deadline {
     /// The instant, computing it now if it was not yet.
     pub(crate) fn get(&mut self) -> Option<Instant> {
         if self.at.is_none() {
-            self.at = self.timeout.map(|t| Instant::now() + t);
+            self.at = self.timeout.map(after);
         }
         match (self.at, self.cap) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -295,6 +295,20 @@ pub(crate) fn write_all_within<W: TimedWrite + ?Sized>(
 
 /// The shortest socket timeout set: std refuses a zero duration.
 pub(crate) const MIN_WAIT: Duration = Duration::from_millis(1);
+
+/// A span that stands for "never" where an instant is needed: a hundred
+/// years. Longer timeouts (up to `Duration::MAX`) are cut to it, since
+/// `Instant + Duration::MAX` overflows.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// The instant `timeout` from now; a timeout too long to add (such as
+/// `Duration::MAX`) ends a hundred years from now instead of panicking.
+pub(crate) fn after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout.min(FOREVER))
+        .or_else(|| now.checked_add(Duration::from_secs(3600)))
+        .unwrap_or(now)
+}
 
 /// Writes `bytes` to a stream within `deadline`, through its socket
 /// operations when it has them: a handshake's request or answer.
@@ -398,7 +412,7 @@ pub(crate) fn linger<R: TimedRead + ?Sized>(stream: &mut R, time: Duration, byte
     if stream.set_read_timeout(Some(time.max(MIN_WAIT))).is_none() {
         return false;
     }
-    let deadline = Some(Instant::now() + time);
+    let deadline = Some(after(time));
     let mut sink = [0u8; 4096];
     let mut dropped = 0;
     while dropped < bytes {
