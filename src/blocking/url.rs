@@ -55,7 +55,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::net::{Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 /// Why a string is not a WebSocket URL this crate can connect to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,8 +123,10 @@ impl fmt::Display for Scheme {
     }
 }
 
-/// A parsed WebSocket URL. It borrows the string it was parsed from; every
-/// accessor returns a slice of it, kept exactly as written.
+/// A parsed WebSocket URL. It borrows the string it was parsed from. The
+/// path and query are kept exactly as written; the host is normalised (see
+/// the [module documentation](self)) and borrowed too when it was already
+/// written in normal form.
 ///
 /// ```
 /// # use wslite::blocking::url::{Scheme, Url};
@@ -136,15 +138,15 @@ impl fmt::Display for Scheme {
 /// assert_eq!(url.host_header(), "[::1]:9001");
 /// # Ok::<(), wslite::blocking::url::UrlError>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url<'a> {
     /// The whole input.
     input: &'a str,
     scheme: Scheme,
-    /// The host without IPv6 brackets.
-    host: &'a str,
-    /// Whether `host` was written in brackets (an IPv6 address).
-    ipv6: bool,
+    /// The host as it is dialled: normalised, without IPv6 brackets.
+    host: Cow<'a, str>,
+    /// The address, when the host is an IP address rather than a name.
+    ip: Option<IpAddr>,
     /// The port as written, or the scheme's default.
     port: u16,
     /// Whether the port was written in the URL.
@@ -230,7 +232,7 @@ impl<'a> Url<'a> {
         // refused above).
         let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path_and_query) = rest.split_at(authority_end);
-        let (host, ipv6, port) = parse_authority(authority)?;
+        let (host, ip, port) = parse_authority(authority)?;
         let (port, explicit_port) = match port {
             Some(port) => (port, true),
             None => (scheme.default_port(), false),
@@ -249,7 +251,7 @@ impl<'a> Url<'a> {
             input,
             scheme,
             host,
-            ipv6,
+            ip,
             port,
             explicit_port,
             path,
@@ -268,16 +270,32 @@ impl<'a> Url<'a> {
         self.scheme
     }
 
-    /// The host to connect to, as written: a name (`example.com`), an IPv4
-    /// address, or an IPv6 address *without* its brackets (`::1`), ready for
-    /// DNS or [`std::net::IpAddr`] parsing.
-    pub fn host(&self) -> &'a str {
-        self.host
+    /// The host that is connected to, normalised as browsers do (see the
+    /// [module documentation](self)): a name in lower case (`example.com`),
+    /// an IPv4 address as a dotted quad, or an IPv6 address in canonical
+    /// form *without* its brackets (`::1`). This is the name to check
+    /// against an allow list: it is exactly what is dialled.
+    ///
+    /// ```
+    /// # use wslite::blocking::url::Url;
+    /// assert_eq!(Url::parse("ws://Example.COM/")?.host(), "example.com");
+    /// assert_eq!(Url::parse("ws://0x7f.1/")?.host(), "127.0.0.1");
+    /// assert_eq!(Url::parse("ws://[::0001]/")?.host(), "::1");
+    /// # Ok::<(), wslite::blocking::url::UrlError>(())
+    /// ```
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The host's address, if it is an IPv4 or IPv6 address rather than a
+    /// name. Such a host is connected to without asking a resolver.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip
     }
 
     /// Whether the host is an IPv6 address (written in brackets in the URL).
     pub fn is_ipv6(&self) -> bool {
-        self.ipv6
+        matches!(self.ip, Some(IpAddr::V6(_)))
     }
 
     /// The port to connect to: the one written in the URL, or the scheme's
@@ -343,8 +361,8 @@ impl<'a> Url<'a> {
 
     /// `(host, port)`, the pair [`std::net::ToSocketAddrs`] resolves: an IP
     /// address is used as is, a name is looked up in DNS.
-    pub fn host_port(&self) -> (&'a str, u16) {
-        (self.host, self.port)
+    pub fn host_port(&self) -> (&str, u16) {
+        (&self.host, self.port)
     }
 
     /// Refuses a `wss` URL with [`UrlError::TlsNotSupported`]: the check a
@@ -358,7 +376,7 @@ impl<'a> Url<'a> {
 
     /// The host as it appears in a URI authority: IPv6 in brackets.
     fn bracketed_host(&self) -> String {
-        if self.ipv6 {
+        if self.is_ipv6() {
             format!("[{}]", self.host)
         } else {
             self.host.to_string()
@@ -373,12 +391,17 @@ impl fmt::Display for Url<'_> {
     }
 }
 
-/// `TcpStream::connect(&url)` resolves the URL's host and port.
+/// `TcpStream::connect(&url)` resolves the URL's host and port. An IP
+/// address is the one parsed from the URL, never handed to a resolver; only
+/// a name is looked up.
 impl ToSocketAddrs for Url<'_> {
     type Iter = std::vec::IntoIter<SocketAddr>;
 
     fn to_socket_addrs(&self) -> std::io::Result<Self::Iter> {
-        self.host_port().to_socket_addrs()
+        match self.ip {
+            Some(ip) => Ok(vec![SocketAddr::new(ip, self.port)].into_iter()),
+            None => self.host_port().to_socket_addrs(),
+        }
     }
 }
 
@@ -386,9 +409,14 @@ fn invalid(what: &'static str) -> UrlError {
     UrlError::Invalid(what)
 }
 
+/// What [`parse_authority`] finds: the normalised host, its address if it is
+/// one, and the port if one is written.
+type Authority<'a> = (Cow<'a, str>, Option<IpAddr>, Option<u16>);
+
 /// Splits `host[:port]` or `[ipv6][:port]` (RFC 3986 §3.2.2, §3.2.3) into
-/// the host (without brackets), whether it is IPv6, and the port if written.
-fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlError> {
+/// the host, normalised and without brackets, its address if it is an IP
+/// address, and the port if written.
+fn parse_authority(authority: &str) -> Result<Authority<'_>, UrlError> {
     // RFC 3986 §3.2.1 allows `userinfo@` before the host; RFC 6455 §3 does
     // not. An '@' can only appear here as that separator.
     if authority.contains('@') {
@@ -400,7 +428,7 @@ fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlErro
         return Err(invalid("the host is empty"));
     }
 
-    let (host, ipv6, port_str) = if let Some(bracketed) = authority.strip_prefix('[') {
+    let (host, ip, port_str) = if let Some(bracketed) = authority.strip_prefix('[') {
         // An IP literal: `[` IPv6address `]` (RFC 3986 §3.2.2).
         let (inside, after) = match bracketed.split_once(']') {
             Some(split) => split,
@@ -415,9 +443,10 @@ fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlErro
                 "IPv6 zone identifiers (%25...) are not supported (RFC 6874): they name a local interface, not a host",
             ));
         }
-        if inside.parse::<Ipv6Addr>().is_err() {
-            return Err(invalid("the text in [brackets] is not an IPv6 address"));
-        }
+        let address = match inside.parse::<Ipv6Addr>() {
+            Ok(address) => address,
+            Err(_) => return Err(invalid("the text in [brackets] is not an IPv6 address")),
+        };
         let port_str = if after.is_empty() {
             None
         } else if let Some(port) = after.strip_prefix(':') {
@@ -425,7 +454,9 @@ fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlErro
         } else {
             return Err(invalid("after an IPv6 address's ] only :port may follow"));
         };
-        (inside, true, port_str)
+        // RFC 5952's canonical text, as std writes it: `::0001` is `::1`.
+        let host = normal_form(inside, address.to_string());
+        (host, Some(IpAddr::V6(address)), port_str)
     } else {
         if authority.bytes().filter(|&b| b == b':').count() > 1 {
             return Err(invalid(
@@ -440,14 +471,39 @@ fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlErro
             return Err(invalid("the host is empty"));
         }
         check_host_name(host)?;
-        (host, false, port_str)
+        let (host, ip) = normalise_name(host);
+        (host, ip, port_str)
     };
 
     let port = match port_str {
         None => None,
         Some(port) => Some(parse_port(port)?),
     };
-    Ok((host, ipv6, port))
+    Ok((host, ip, port))
+}
+
+/// A host name or IPv4 address, normalised: a dotted-quad IPv4 address is
+/// parsed, and a name is lowercased (host names are case-insensitive, RFC
+/// 4343 §3; it is what "domain to ASCII" in the WHATWG URL Standard §3.5
+/// makes of an ASCII name).
+fn normalise_name(host: &str) -> (Cow<'_, str>, Option<IpAddr>) {
+    if let Ok(address) = host.parse::<Ipv4Addr>() {
+        (Cow::Borrowed(host), Some(IpAddr::V4(address)))
+    } else if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        (Cow::Owned(host.to_ascii_lowercase()), None)
+    } else {
+        (Cow::Borrowed(host), None)
+    }
+}
+
+/// The host in its normal form `normal`, borrowed from the URL when it was
+/// `written` that way already (the common case), so that nothing is copied.
+fn normal_form(written: &str, normal: String) -> Cow<'_, str> {
+    if written == normal {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(normal)
+    }
 }
 
 /// A host name or IPv4 address: RFC 3986 §3.2.2 `reg-name`, the unreserved
@@ -618,6 +674,56 @@ mod tests {
     }
 
     #[test]
+    fn names_are_lowercased_everywhere_the_host_is_used() {
+        let url = ok("ws://Sub.EXAMPLE.com:9001/Path?Q=A");
+        assert_eq!(url.host(), "sub.example.com");
+        assert_eq!(url.ip(), None);
+        assert_eq!(url.host_header(), "sub.example.com:9001");
+        assert_eq!(url.socket_addr_string(), "sub.example.com:9001");
+        assert_eq!(url.host_port(), ("sub.example.com", 9001));
+        // The path and query are case-sensitive and kept as written, and so
+        // is the URL itself.
+        assert_eq!(url.resource(), "/Path?Q=A");
+        assert_eq!(url.as_str(), "ws://Sub.EXAMPLE.com:9001/Path?Q=A");
+        // A name already in lower case is borrowed, not copied.
+        assert!(matches!(ok("ws://example.com/").host, Cow::Borrowed(_)));
+        assert!(matches!(url.host, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn ipv6_is_written_in_canonical_form() {
+        for (input, host, header) in [
+            ("ws://[::0001]/", "::1", "[::1]"),
+            ("ws://[0:0:0:0:0:0:0:1]:9001/", "::1", "[::1]:9001"),
+            ("ws://[FE80::1]", "fe80::1", "[fe80::1]"),
+            (
+                "ws://[2001:DB8:0:0:1:0:0:1]",
+                "2001:db8::1:0:0:1",
+                "[2001:db8::1:0:0:1]",
+            ),
+            ("ws://[2001:0db8::0042]", "2001:db8::42", "[2001:db8::42]"),
+            // IPv4-mapped addresses keep their dotted tail, as std prints it.
+            (
+                "ws://[::FFFF:7F00:1]",
+                "::ffff:127.0.0.1",
+                "[::ffff:127.0.0.1]",
+            ),
+            (
+                "ws://[::ffff:127.0.0.1]",
+                "::ffff:127.0.0.1",
+                "[::ffff:127.0.0.1]",
+            ),
+        ] {
+            let url = ok(input);
+            assert_eq!(url.host(), host, "{input}");
+            assert_eq!(url.host_header(), header, "{input}");
+            assert_eq!(url.ip(), Some(host.parse().unwrap()), "{input}");
+            assert!(url.is_ipv6(), "{input}");
+        }
+        assert!(matches!(ok("ws://[::1]/").host, Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn default_port_written_explicitly_is_left_out_of_host_header() {
         let url = ok("ws://example.com:80/");
         assert_eq!(url.port(), 80);
@@ -646,8 +752,7 @@ mod tests {
         assert_eq!(ok("WS://example.com").scheme(), Scheme::Ws);
         assert_eq!(ok("Wss://example.com").scheme(), Scheme::Wss);
         assert_eq!(ok("wS://example.com").scheme(), Scheme::Ws);
-        // The host is kept as written.
-        assert_eq!(ok("ws://Example.COM").host(), "Example.COM");
+        assert_eq!(ok("ws://Example.COM").host(), "example.com");
         assert_eq!(Scheme::Ws.to_string(), "ws");
         assert_eq!(Scheme::Wss.as_str(), "wss");
     }
@@ -694,7 +799,7 @@ mod tests {
             ("ws://xn--bcher-kva.example/", "xn--bcher-kva.example", 80),
             ("ws://my_host-1/", "my_host-1", 80),
             ("ws://[::]:1/", "::", 1),
-            ("ws://[FE80::1]", "FE80::1", 80),
+            ("ws://[fe80::1]", "fe80::1", 80),
         ] {
             let url = ok(input);
             assert_eq!((url.host(), url.port()), (host, port), "{input}");
