@@ -20,6 +20,21 @@
 //!   HTTP/1.1` (RFC 6455 §3): the path, `/` if it is empty, then `?` and the
 //!   query if there is one ([`Url::resource`]).
 //!
+//! **The host is normalised as browsers do**, by the host parser of the
+//! WHATWG URL Standard (§3.5, "host parsing"), which is what a browser
+//! connects to for a `ws` or `wss` URL. The reason is safety, not style: an
+//! operating system's resolver still reads the old `inet_aton` forms of an
+//! IPv4 address, so `ws://0x7f.1/`, `ws://2130706433/` and
+//! `ws://0177.0.0.1/` all reach 127.0.0.1. A program that checks the host
+//! against an allow list must check the name that is dialled, so
+//! [`Url::host`] *is* that name: a host that ends in a number is read by the
+//! WHATWG IPv4 parser and becomes a dotted quad (`127.0.0.1`), or is refused
+//! if it is not an address (`1.2.3.4.5`, `256.0.0.1`, `example.1`); an IPv6
+//! address is written in its canonical form (`[::0001]` is `[::1]`); a name
+//! is lowercased. The connection, the `Host` header (RFC 6455 §3, §4.1) and
+//! every accessor use this one normalised host, and an IP address is
+//! connected to as parsed here, without a resolver.
+//!
 //! What a reader learns here is which parts of a general URI a WebSocket
 //! URI may *not* have, and why:
 //!
@@ -163,7 +178,9 @@ impl<'a> Url<'a> {
     /// Parses a `ws://` or `wss://` URL (RFC 6455 §3).
     ///
     /// Accepted: `ws://127.0.0.1:9001`, `ws://localhost/chat?room=1`,
-    /// `WS://Example.com`, `ws://[::1]:9001/a%20b`, `wss://example.com/`.
+    /// `WS://Example.com`, `ws://[::1]:9001/a%20b`, `wss://example.com/`,
+    /// and `ws://0x7f.1/`, whose host is `127.0.0.1` (the host is normalised;
+    /// see the [module documentation](self)).
     ///
     /// Refused, with a message naming the rule:
     /// * a scheme other than `ws`/`wss` (with a hint for `http`/`https`), or
@@ -172,7 +189,10 @@ impl<'a> Url<'a> {
     /// * a fragment (`#`), forbidden by RFC 6455 §3;
     /// * user information (`user@host`);
     /// * an empty host, a host with characters RFC 3986 does not allow in a
-    ///   name, or a percent-encoded host;
+    ///   name (which covers the WHATWG forbidden host code points), or a
+    ///   percent-encoded host;
+    /// * a host that ends in a number (`1.2.3.4.5`, `example.1`,
+    ///   `256.0.0.1`) but is not an IPv4 address by the WHATWG IPv4 parser;
     /// * an IPv6 address without brackets, an invalid one in brackets, or
     ///   one with a zone identifier (`%25eth0`);
     /// * a port that is empty, not all digits, 0, or above 65535;
@@ -471,7 +491,7 @@ fn parse_authority(authority: &str) -> Result<Authority<'_>, UrlError> {
             return Err(invalid("the host is empty"));
         }
         check_host_name(host)?;
-        let (host, ip) = normalise_name(host);
+        let (host, ip) = normalise_name(host)?;
         (host, ip, port_str)
     };
 
@@ -482,18 +502,111 @@ fn parse_authority(authority: &str) -> Result<Authority<'_>, UrlError> {
     Ok((host, ip, port))
 }
 
-/// A host name or IPv4 address, normalised: a dotted-quad IPv4 address is
-/// parsed, and a name is lowercased (host names are case-insensitive, RFC
-/// 4343 §3; it is what "domain to ASCII" in the WHATWG URL Standard §3.5
-/// makes of an ASCII name).
-fn normalise_name(host: &str) -> (Cow<'_, str>, Option<IpAddr>) {
-    if let Ok(address) = host.parse::<Ipv4Addr>() {
-        (Cow::Borrowed(host), Some(IpAddr::V4(address)))
+/// A host that is not in brackets, normalised as the WHATWG URL Standard's
+/// host parser treats the host of a `ws` or `wss` URL (§3.5, steps 7 and 8,
+/// after "domain to ASCII"): if it ends in a number it must be an IPv4
+/// address and is written as a dotted quad; otherwise it is a name, and is
+/// lowercased (host names are case-insensitive, RFC 4343 §3).
+fn normalise_name(host: &str) -> Result<(Cow<'_, str>, Option<IpAddr>), UrlError> {
+    if ends_in_a_number(host) {
+        let address = parse_ipv4(host)?;
+        let host = normal_form(host, address.to_string());
+        Ok((host, Some(IpAddr::V4(address))))
     } else if host.bytes().any(|b| b.is_ascii_uppercase()) {
-        (Cow::Owned(host.to_ascii_lowercase()), None)
+        Ok((Cow::Owned(host.to_ascii_lowercase()), None))
     } else {
-        (Cow::Borrowed(host), None)
+        Ok((Cow::Borrowed(host), None))
     }
+}
+
+/// WHATWG URL §3.5, "ends in a number": whether the last label of `host`
+/// (after one trailing dot, if any) is all decimal digits, or `0x` or `0X`
+/// followed by hex digits or by nothing. Such a host cannot be a name: it
+/// is an IPv4 address or nothing. So `example.1` and `example.0x` end in a
+/// number, `1.example` and `0x1g` do not.
+fn ends_in_a_number(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let decimal = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+    let hex =
+        strip_hex_prefix(last).is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()));
+    decimal || hex
+}
+
+/// The WHATWG IPv4 parser (URL §3.5): one to four parts separated by dots,
+/// with one trailing dot allowed. Each part is a number (see
+/// [`ipv4_number`]); every part but the last is one byte, and the last fills
+/// the bytes that are left. So `127.1` is 127.0.0.1 (the `1` fills three
+/// bytes), `2130706433` is 127.0.0.1 too, and `1.2.3.4.5` or `256.0.0.1` are
+/// not addresses. These are the forms of the BSD `inet_aton` that operating
+/// systems' resolvers still accept, which is why they must be read here.
+fn parse_ipv4(host: &str) -> Result<Ipv4Addr, UrlError> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 4 {
+        return Err(invalid(
+            "the host ends in a number, so it must be an IPv4 address (WHATWG URL §3.5), and an IPv4 address has at most 4 parts",
+        ));
+    }
+    let numbers: Option<Vec<u64>> = parts.into_iter().map(ipv4_number).collect();
+    let Some(numbers) = numbers else {
+        return Err(invalid(
+            "the host ends in a number, so it must be an IPv4 address (WHATWG URL §3.5), and each part a decimal, 0x-hex or 0-octal number",
+        ));
+    };
+    let Some((&last, bytes)) = numbers.split_last() else {
+        return Err(invalid("the host is empty"));
+    };
+    if bytes.iter().any(|&byte| byte > 255) {
+        return Err(invalid(
+            "the host is an IPv4 address (WHATWG URL §3.5) with a part above 255 before its last part",
+        ));
+    }
+    // With n parts the last fills 5 - n bytes: all 4 alone, 1 in a.b.c.d.
+    let n = numbers.len() as u32;
+    if last >= 256u64.pow(5 - n) {
+        return Err(invalid(
+            "the host is an IPv4 address (WHATWG URL §3.5) whose last part is too large for the bytes it fills (at most 255 in a.b.c.d, 65535 in a.b.c, 16777215 in a.b, 4294967295 alone)",
+        ));
+    }
+    let mut address = last;
+    for (i, &byte) in bytes.iter().enumerate() {
+        address += byte * 256u64.pow(3 - i as u32);
+    }
+    match u32::try_from(address) {
+        Ok(address) => Ok(Ipv4Addr::from(address)),
+        // Not reached: each byte is at most 255 and `last` fits its room.
+        Err(_) => Err(invalid("the host is an IPv4 address above 255.255.255.255")),
+    }
+}
+
+/// The WHATWG IPv4 number parser (URL §3.5): `0x` or `0X` then hex digits
+/// (`0x` alone is 0), or `0` then octal digits, or decimal digits; `None`
+/// for anything else, such as an empty part or `08`. Values saturate at
+/// 2^32: anything that large is out of range in every position, so the
+/// answer is the same and nothing overflows.
+fn ipv4_number(part: &str) -> Option<u64> {
+    const TOO_LARGE: u64 = 1 << 32;
+    let (digits, radix) = if let Some(hex) = strip_hex_prefix(part) {
+        (hex, 16)
+    } else if let Some(octal) = part.strip_prefix('0').filter(|rest| !rest.is_empty()) {
+        (octal, 8)
+    } else if !part.is_empty() {
+        (part, 10)
+    } else {
+        return None;
+    };
+    let mut value = 0u64;
+    for c in digits.chars() {
+        let digit = c.to_digit(radix)?;
+        value = (value * u64::from(radix) + u64::from(digit)).min(TOO_LARGE);
+    }
+    Some(value)
+}
+
+/// The hex digits after a `0x` or `0X` prefix, if `part` has one.
+fn strip_hex_prefix(part: &str) -> Option<&str> {
+    part.strip_prefix("0x").or_else(|| part.strip_prefix("0X"))
 }
 
 /// The host in its normal form `normal`, borrowed from the URL when it was
@@ -630,6 +743,7 @@ mod tests {
         assert_eq!(url.host_header(), "127.0.0.1:9001");
         assert_eq!(url.socket_addr_string(), "127.0.0.1:9001");
         assert_eq!(url.host_port(), ("127.0.0.1", 9001));
+        assert_eq!(url.ip(), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
         assert_eq!(url.as_str(), "ws://127.0.0.1:9001");
         assert_eq!(url.to_string(), "ws://127.0.0.1:9001");
         assert_eq!(url.require_plain(), Ok(()));
@@ -688,6 +802,143 @@ mod tests {
         // A name already in lower case is borrowed, not copied.
         assert!(matches!(ok("ws://example.com/").host, Cow::Borrowed(_)));
         assert!(matches!(url.host, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn hosts_that_end_in_a_number_are_read_as_ipv4_addresses() {
+        for (input, host) in [
+            // The forms of the brief's examples.
+            ("ws://0x7f.1/", "127.0.0.1"),
+            ("ws://2130706433/", "127.0.0.1"),
+            ("ws://0177.0.0.1/", "127.0.0.1"),
+            ("ws://127.1/", "127.0.0.1"),
+            ("ws://127.0.0.1./", "127.0.0.1"),
+            // Three parts: the last fills two bytes.
+            ("ws://127.0.1/", "127.0.0.1"),
+            ("ws://1.2.65535/", "1.2.255.255"),
+            // Two parts: the last fills three bytes.
+            ("ws://1.16777215/", "1.255.255.255"),
+            // Hex with either prefix, in either case; `0x` alone is 0.
+            ("ws://0x7F000001/", "127.0.0.1"),
+            ("ws://0X7f.0.0.0x1/", "127.0.0.1"),
+            ("ws://0xc0.0xA8.0x.0x1/", "192.168.0.1"),
+            ("ws://0x/", "0.0.0.0"),
+            ("ws://0x.0x/", "0.0.0.0"),
+            // Octal after a leading 0; 0 alone is decimal 0.
+            ("ws://0300.0250.01.0/", "192.168.1.0"),
+            ("ws://00/", "0.0.0.0"),
+            ("ws://0/", "0.0.0.0"),
+            // Leading zeros never overflow.
+            ("ws://0x00000000000000000000007f.1/", "127.0.0.1"),
+            ("ws://000000000000000000000000177.1/", "127.0.0.1"),
+            // Mixed radixes and the largest values.
+            ("ws://192.168.0x1.017/", "192.168.1.15"),
+            ("ws://4294967295/", "255.255.255.255"),
+            ("ws://0xffffffff./", "255.255.255.255"),
+            ("ws://255.255.255.255/", "255.255.255.255"),
+        ] {
+            let url = ok(input);
+            assert_eq!(url.host(), host, "{input}");
+            assert_eq!(url.ip(), Some(IpAddr::V4(host.parse().unwrap())), "{input}");
+            assert!(!url.is_ipv6(), "{input}");
+        }
+    }
+
+    #[test]
+    fn the_normalised_ipv4_address_is_used_everywhere() {
+        let url = ok("ws://0x7f.1:9001/chat");
+        assert_eq!(url.host(), "127.0.0.1");
+        assert_eq!(url.host_header(), "127.0.0.1:9001");
+        assert_eq!(url.socket_addr_string(), "127.0.0.1:9001");
+        assert_eq!(url.host_port(), ("127.0.0.1", 9001));
+        let addrs: Vec<SocketAddr> = url.to_socket_addrs().unwrap().collect();
+        assert_eq!(addrs, vec!["127.0.0.1:9001".parse().unwrap()]);
+        assert_eq!(ok("ws://2130706433/").host_header(), "127.0.0.1");
+        // The URL itself is still what was written.
+        assert_eq!(url.as_str(), "ws://0x7f.1:9001/chat");
+        assert_eq!(url.resource(), "/chat");
+        // An address written as a dotted quad is borrowed, not copied.
+        assert!(matches!(ok("ws://127.0.0.1/").host, Cow::Borrowed(_)));
+        assert!(matches!(url.host, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn hosts_that_end_in_a_number_but_are_not_addresses_are_refused() {
+        for (input, why) in [
+            // More than four parts.
+            ("ws://1.2.3.4.5/", "at most 4 parts"),
+            ("ws://1.2.3.4.5./", "at most 4 parts"),
+            ("ws://a.b.c.d.1/", "at most 4 parts"),
+            // A part that is not a number: a name whose last label is.
+            ("ws://example.1/", "each part"),
+            ("ws://example.com.42/", "each part"),
+            ("ws://example.0x/", "each part"),
+            ("ws://0x1g.1/", "each part"),
+            // 8 and 9 are not octal digits.
+            ("ws://08/", "each part"),
+            ("ws://1.09/", "each part"),
+            // An empty part.
+            ("ws://1..1/", "each part"),
+            ("ws://.1/", "each part"),
+            // A part before the last above 255.
+            ("ws://256.0.0.1/", "above 255"),
+            ("ws://1.256.0.1/", "above 255"),
+            ("ws://1.2.0x100.1/", "above 255"),
+            ("ws://0400.1/", "above 255"),
+            // A last part larger than the bytes it fills.
+            ("ws://1.2.3.256/", "too large"),
+            ("ws://1.2.65536/", "too large"),
+            ("ws://1.16777216/", "too large"),
+            ("ws://4294967296/", "too large"),
+            ("ws://0x100000000/", "too large"),
+            ("ws://040000000000/", "too large"),
+            ("ws://99999999999999999999999999999/", "too large"),
+        ] {
+            let what = err(input);
+            assert!(what.contains("IPv4"), "{input}: {what}");
+            assert!(what.contains(why), "{input}: {what}");
+        }
+    }
+
+    #[test]
+    fn names_that_do_not_end_in_a_number_stay_names() {
+        for (input, host) in [
+            ("ws://1.example/", "1.example"),
+            ("ws://127.0.0.1.example/", "127.0.0.1.example"),
+            ("ws://0x1g/", "0x1g"),
+            ("ws://1a/", "1a"),
+            ("ws://x0/", "x0"),
+            ("ws://0xZ/", "0xz"),
+        ] {
+            let url = ok(input);
+            assert_eq!(url.host(), host, "{input}");
+            assert_eq!(url.ip(), None, "{input}");
+        }
+    }
+
+    #[test]
+    fn forbidden_host_code_points_never_reach_the_host() {
+        // The WHATWG URL Standard's forbidden host code points and the C0
+        // controls and DEL, before, inside and after a name.
+        let forbidden = (0u8..0x20)
+            .chain([0x7f])
+            .map(char::from)
+            .chain(" #%/:<>?@[\\]^|".chars());
+        for c in forbidden {
+            for input in [
+                format!("ws://{c}a/"),
+                format!("ws://a{c}b/"),
+                format!("ws://a{c}/"),
+            ] {
+                // `/` and `?` end the host: what follows is the path or
+                // query. Anything else is refused.
+                if let Ok(url) = Url::parse(&input) {
+                    assert!(matches!(c, '/' | '?'), "{input:?} parsed as {url:?}");
+                    assert!(!url.host().contains(c), "{input:?} parsed as {url:?}");
+                    assert!(!url.host().is_empty(), "{input:?} parsed as {url:?}");
+                }
+            }
+        }
     }
 
     #[test]
