@@ -33,7 +33,10 @@
 //! address is written in its canonical form (`[::0001]` is `[::1]`); a name
 //! is lowercased. The connection, the `Host` header (RFC 6455 §3, §4.1) and
 //! every accessor use this one normalised host, and an IP address is
-//! connected to as parsed here, without a resolver.
+//! connected to as parsed here, without a resolver. One rule is stricter
+//! than a browser's: a name with an empty label (`a..b`, `127.0.0.1..`) is
+//! refused, since no DNS name has one and resolvers differ on what they
+//! make of it.
 //!
 //! What a reader learns here is which parts of a general URI a WebSocket
 //! URI may *not* have, and why:
@@ -193,6 +196,8 @@ impl<'a> Url<'a> {
     ///   percent-encoded host;
     /// * a host that ends in a number (`1.2.3.4.5`, `example.1`,
     ///   `256.0.0.1`) but is not an IPv4 address by the WHATWG IPv4 parser;
+    /// * a host name with an empty label (`a..b`, `.a`; stricter than
+    ///   WHATWG, see the module documentation);
     /// * an IPv6 address without brackets, an invalid one in brackets, or
     ///   one with a zone identifier (`%25eth0`);
     /// * a port that is empty, not all digits, 0, or above 65535;
@@ -507,12 +512,24 @@ fn parse_authority(authority: &str) -> Result<Authority<'_>, UrlError> {
 /// after "domain to ASCII"): if it ends in a number it must be an IPv4
 /// address and is written as a dotted quad; otherwise it is a name, and is
 /// lowercased (host names are case-insensitive, RFC 4343 §3).
+///
+/// One rule is stricter than WHATWG's: a name may not have an empty label
+/// (`a..b`, `.a`, `a..`; one trailing dot, `example.com.`, is the root and
+/// fine). No DNS name has one (RFC 1035 §3.1), and resolvers differ in what
+/// they make of it, so a deny list could not know what `127.0.0.1..` dials.
 fn normalise_name(host: &str) -> Result<(Cow<'_, str>, Option<IpAddr>), UrlError> {
     if ends_in_a_number(host) {
         let address = parse_ipv4(host)?;
         let host = normal_form(host, address.to_string());
-        Ok((host, Some(IpAddr::V4(address))))
-    } else if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Ok((host, Some(IpAddr::V4(address))));
+    }
+    let labels = host.strip_suffix('.').unwrap_or(host);
+    if labels.split('.').any(str::is_empty) {
+        return Err(invalid(
+            "the host name has an empty label (two dots in a row, or a dot first); no DNS name has one (RFC 1035 §3.1)",
+        ));
+    }
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
         Ok((Cow::Owned(host.to_ascii_lowercase()), None))
     } else {
         Ok((Cow::Borrowed(host), None))
@@ -914,6 +931,24 @@ mod tests {
             assert_eq!(url.host(), host, "{input}");
             assert_eq!(url.ip(), None, "{input}");
         }
+    }
+
+    #[test]
+    fn names_with_an_empty_label_are_refused() {
+        for input in [
+            "ws://a..b/",
+            "ws://.a/",
+            "ws://a../",
+            "ws://./",
+            "ws://../",
+            "ws://127.0.0.1../",
+            "ws://example.com..:80/",
+        ] {
+            assert!(err(input).contains("empty label"), "{input}");
+        }
+        // One trailing dot is the DNS root, and is kept in a name.
+        assert_eq!(ok("ws://example.com./").host(), "example.com.");
+        assert_eq!(ok("ws://a.:9001/").host_header(), "a.:9001");
     }
 
     #[test]
