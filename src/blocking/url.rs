@@ -730,6 +730,7 @@ fn is_sub_delim(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
     fn ok(s: &str) -> Url<'_> {
         match Url::parse(s) {
@@ -915,6 +916,73 @@ mod tests {
             assert!(what.contains("IPv4"), "{input}: {what}");
             assert!(what.contains(why), "{input}: {what}");
         }
+    }
+
+    /// An IPv4 address and one of the many ways to write it that the WHATWG
+    /// IPv4 parser reads: 1 to 4 parts, each in decimal, hex (`0x` or `0X`,
+    /// either case of digits) or octal, hex and octal with extra leading
+    /// zeros, and perhaps a trailing dot.
+    #[derive(Clone, Debug)]
+    struct Ipv4Spelling {
+        address: u32,
+        text: String,
+    }
+
+    impl Arbitrary for Ipv4Spelling {
+        fn arbitrary(g: &mut Gen) -> Self {
+            let address = u32::arbitrary(g);
+            // With n parts the first n - 1 are the top bytes and the last
+            // is the rest: 1.2.3.4, 1.2.772, 1.131844, 16909060.
+            let n = 1 + usize::arbitrary(g) % 4;
+            let bytes = (0..n - 1).map(|i| (address >> (24 - 8 * i)) & 0xff);
+            let rest = u64::from(address) & ((1u64 << (32 - 8 * (n - 1))) - 1);
+            let parts: Vec<u64> = bytes.map(u64::from).chain([rest]).collect();
+            let mut text = parts
+                .iter()
+                .map(|&part| spell_number(g, part))
+                .collect::<Vec<_>>()
+                .join(".");
+            if bool::arbitrary(g) {
+                text.push('.');
+            }
+            Ipv4Spelling { address, text }
+        }
+    }
+
+    /// `value` in decimal, hex or octal, as the IPv4 number parser reads it.
+    fn spell_number(g: &mut Gen, value: u64) -> String {
+        let zeros = "0".repeat(usize::arbitrary(g) % 3);
+        match u8::arbitrary(g) % 4 {
+            0 => value.to_string(),
+            1 => format!("0x{zeros}{value:x}"),
+            2 => format!("0X{zeros}{value:X}"),
+            _ => format!("0{zeros}{value:o}"),
+        }
+    }
+
+    fn prop_every_spelling_of_an_ipv4_address_is_its_dotted_quad(
+        spelling: Ipv4Spelling,
+    ) -> TestResult {
+        let expected = Ipv4Addr::from(spelling.address);
+        let input = format!("ws://{}:9001/", spelling.text);
+        match Url::parse(&input) {
+            Ok(url)
+                if url.host() == expected.to_string()
+                    && url.ip() == Some(IpAddr::V4(expected))
+                    && url.host_header() == format!("{expected}:9001") =>
+            {
+                TestResult::passed()
+            }
+            other => TestResult::error(format!("{input}: expected {expected}, got {other:?}")),
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_an_ipv4_address_is_its_dotted_quad() {
+        QuickCheck::new().tests(5_000).quickcheck(
+            prop_every_spelling_of_an_ipv4_address_is_its_dotted_quad
+                as fn(Ipv4Spelling) -> TestResult,
+        );
     }
 
     #[test]
