@@ -555,8 +555,8 @@ fn ends_in_a_number(host: &str) -> bool {
 /// [`ipv4_number`]); every part but the last is one byte, and the last fills
 /// the bytes that are left. So `127.1` is 127.0.0.1 (the `1` fills three
 /// bytes), `2130706433` is 127.0.0.1 too, and `1.2.3.4.5` or `256.0.0.1` are
-/// not addresses. These are the forms of the BSD `inet_aton` that operating
-/// systems' resolvers still accept, which is why they must be read here.
+/// not addresses. These are, nearly, the forms BSD's `inet_aton` reads and
+/// resolvers still accept; that is why they are read here, not passed on.
 fn parse_ipv4(host: &str) -> Result<Ipv4Addr, UrlError> {
     let host = host.strip_suffix('.').unwrap_or(host);
     let parts: Vec<&str> = host.split('.').collect();
@@ -571,6 +571,7 @@ fn parse_ipv4(host: &str) -> Result<Ipv4Addr, UrlError> {
             "the host ends in a number, so it must be an IPv4 address (WHATWG URL §3.5), and each part a decimal, 0x-hex or 0-octal number",
         ));
     };
+    // Not reached: splitting a string gives at least one part.
     let Some((&last, bytes)) = numbers.split_last() else {
         return Err(invalid("the host is empty"));
     };
