@@ -1,7 +1,8 @@
 //! Integration tests of the blocking server and client over real loopback
 //! sockets: many concurrent clients, handshake refusals, the request
 //! callback and subprotocols, the connection limit, graceful shutdown, the
-//! plain-HTTP handler, slowloris, client-side failures, and `TCP_NODELAY`.
+//! plain-HTTP handler, slowloris, client-side failures, numeric hosts
+//! dialled and sent as their normal form, and `TCP_NODELAY`.
 //!
 //! Every wait is bounded: sockets carry read/write timeouts, loops have a
 //! deadline, and threads are joined through channels with a timeout. Nothing
@@ -13,6 +14,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use wslite::blocking::url::Url;
 use wslite::handshake::accept_key;
 use wslite::{
     client_handshake, connect, Accept, ClientBuilder, CloseCode, Config, Error, HttpResponse,
@@ -184,9 +186,9 @@ fn upgrade_request(path: &str, extra: &str) -> String {
     )
 }
 
-/// A one-connection fake server: accepts once, reads the request head, and
-/// runs `answer` with the stream and the request's `Sec-WebSocket-Key`.
-fn fake_server(
+/// A one-connection fake server on 127.0.0.1: accepts once, reads the
+/// request head, and runs `answer` with the stream and the head.
+fn fake_server_seeing_head(
     answer: impl FnOnce(TcpStream, String) + Send + 'static,
 ) -> (SocketAddr, thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -196,17 +198,30 @@ fn fake_server(
         stream.set_read_timeout(Some(WAIT)).unwrap();
         stream.set_write_timeout(Some(WAIT)).unwrap();
         let head = read_head(&mut stream);
-        let key = head
-            .split("\r\n")
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("Sec-WebSocket-Key")
-                    .then(|| value.trim().to_string())
-            })
-            .expect("the client sent no key");
-        answer(stream, key);
+        answer(stream, head);
     });
     (addr, thread)
+}
+
+/// A one-connection fake server, as [`fake_server_seeing_head`], that runs
+/// `answer` with the stream and the request's `Sec-WebSocket-Key`.
+fn fake_server(
+    answer: impl FnOnce(TcpStream, String) + Send + 'static,
+) -> (SocketAddr, thread::JoinHandle<()>) {
+    fake_server_seeing_head(|stream, head| {
+        let key = request_header(&head, "Sec-WebSocket-Key").expect("the client sent no key");
+        answer(stream, key);
+    })
+}
+
+/// The value of the first `name` header in a request head, trimmed.
+fn request_header(head: &str, name: &str) -> Option<String> {
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (line_name, value) = line.split_once(':')?;
+        line_name
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
+    })
 }
 
 fn accept_value(key: &str) -> String {
@@ -849,6 +864,8 @@ fn bad_urls_are_invalid() {
         "ws://127.0.0.1/\r\nX-Injected: 1",
         "ws://::1/",
         "ws://[::1%25lo]/",
+        "ws://1.2.3.4.5/",
+        "ws://256.0.0.1/",
     ] {
         match connect(bad) {
             Err(Error::InvalidUrl(_)) => {}
@@ -1016,6 +1033,44 @@ fn server_read_after_close_handshake_returns_connection_closed() {
         "{outcome}"
     );
     assert_eq!(bounded(WAIT, move || handle.shutdown()), 0);
+}
+
+#[test]
+fn a_hex_ipv4_host_reaches_127_0_0_1() {
+    // `0x7f.1` is 127.0.0.1 by the WHATWG IPv4 parser, as in a browser.
+    let handle = echo_server();
+    let port = handle.local_addr().port();
+    let url = format!("ws://0x7f.1:{port}/hex");
+    assert_eq!(Url::parse(&url).unwrap().host(), "127.0.0.1");
+    let mut ws = ws_connect(&url).unwrap();
+    assert_eq!(ws.get_ref().peer_addr().unwrap(), handle.local_addr());
+    ws.send_text("via 0x7f.1").unwrap();
+    assert_eq!(ws.read().unwrap(), Message::text("via 0x7f.1"));
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
+}
+
+#[test]
+fn the_host_header_carries_the_normalised_host() {
+    // The name a server's allow list sees is the one `Url::host` reports.
+    assert_eq!(Url::parse("ws://2130706433/").unwrap().host(), "127.0.0.1");
+    let (host_tx, host_rx) = mpsc::channel();
+    let (addr, server) = fake_server_seeing_head(move |mut stream, head| {
+        host_tx.send(request_header(&head, "Host")).unwrap();
+        stream
+            .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+    });
+    let url = format!("ws://2130706433:{}/", addr.port());
+    // The listener is on 127.0.0.1, so being answered proves the dialling.
+    match ws_connect(&url) {
+        Err(Error::HandshakeRefused { status: 403, .. }) => {}
+        other => panic!("expected the fake server's 403, got {other:?}"),
+    }
+    let host = host_rx.recv_timeout(WAIT).unwrap();
+    assert_eq!(host, Some(format!("127.0.0.1:{}", addr.port())));
+    assert_eq!(host, Some(Url::parse(&url).unwrap().host_header()));
+    bounded(WAIT * 2, move || server.join().unwrap());
 }
 
 #[test]

@@ -20,6 +20,24 @@
 //!   HTTP/1.1` (RFC 6455 §3): the path, `/` if it is empty, then `?` and the
 //!   query if there is one ([`Url::resource`]).
 //!
+//! **The host is normalised as browsers do**, by the host parser of the
+//! WHATWG URL Standard (§3.5, "host parsing"), which is what a browser
+//! connects to for a `ws` or `wss` URL. The reason is safety, not style: an
+//! operating system's resolver still reads the old `inet_aton` forms of an
+//! IPv4 address, so `ws://0x7f.1/`, `ws://2130706433/` and
+//! `ws://0177.0.0.1/` all reach 127.0.0.1. A program that checks the host
+//! against an allow list must check the name that is dialled, so
+//! [`Url::host`] *is* that name: a host that ends in a number is read by the
+//! WHATWG IPv4 parser and becomes a dotted quad (`127.0.0.1`), or is refused
+//! if it is not an address (`1.2.3.4.5`, `256.0.0.1`, `example.1`); an IPv6
+//! address is written in its canonical form (`[::0001]` is `[::1]`); a name
+//! is lowercased. The connection, the `Host` header (RFC 6455 §3, §4.1) and
+//! every accessor use this one normalised host, and an IP address is
+//! connected to as parsed here, without a resolver. One rule is stricter
+//! than a browser's: a name with an empty label (`a..b`, `127.0.0.1..`) is
+//! refused, since no DNS name has one and resolvers differ on what they
+//! make of it.
+//!
 //! What a reader learns here is which parts of a general URI a WebSocket
 //! URI may *not* have, and why:
 //!
@@ -55,7 +73,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::net::{Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 /// Why a string is not a WebSocket URL this crate can connect to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,8 +141,10 @@ impl fmt::Display for Scheme {
     }
 }
 
-/// A parsed WebSocket URL. It borrows the string it was parsed from; every
-/// accessor returns a slice of it, kept exactly as written.
+/// A parsed WebSocket URL. It borrows the string it was parsed from. The
+/// path and query are kept exactly as written; the host is normalised (see
+/// the [module documentation](self)) and borrowed too when it was already
+/// written in normal form.
 ///
 /// ```
 /// # use wslite::blocking::url::{Scheme, Url};
@@ -136,15 +156,15 @@ impl fmt::Display for Scheme {
 /// assert_eq!(url.host_header(), "[::1]:9001");
 /// # Ok::<(), wslite::blocking::url::UrlError>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url<'a> {
     /// The whole input.
     input: &'a str,
     scheme: Scheme,
-    /// The host without IPv6 brackets.
-    host: &'a str,
-    /// Whether `host` was written in brackets (an IPv6 address).
-    ipv6: bool,
+    /// The host as it is dialled: normalised, without IPv6 brackets.
+    host: Cow<'a, str>,
+    /// The address, when the host is an IP address rather than a name.
+    ip: Option<IpAddr>,
     /// The port as written, or the scheme's default.
     port: u16,
     /// Whether the port was written in the URL.
@@ -161,7 +181,9 @@ impl<'a> Url<'a> {
     /// Parses a `ws://` or `wss://` URL (RFC 6455 §3).
     ///
     /// Accepted: `ws://127.0.0.1:9001`, `ws://localhost/chat?room=1`,
-    /// `WS://Example.com`, `ws://[::1]:9001/a%20b`, `wss://example.com/`.
+    /// `WS://Example.com`, `ws://[::1]:9001/a%20b`, `wss://example.com/`,
+    /// and `ws://0x7f.1/`, whose host is `127.0.0.1` (the host is normalised;
+    /// see the [module documentation](self)).
     ///
     /// Refused, with a message naming the rule:
     /// * a scheme other than `ws`/`wss` (with a hint for `http`/`https`), or
@@ -170,7 +192,12 @@ impl<'a> Url<'a> {
     /// * a fragment (`#`), forbidden by RFC 6455 §3;
     /// * user information (`user@host`);
     /// * an empty host, a host with characters RFC 3986 does not allow in a
-    ///   name, or a percent-encoded host;
+    ///   name (which covers the WHATWG forbidden host code points), or a
+    ///   percent-encoded host;
+    /// * a host that ends in a number (`1.2.3.4.5`, `example.1`,
+    ///   `256.0.0.1`) but is not an IPv4 address by the WHATWG IPv4 parser;
+    /// * a host name with an empty label (`a..b`, `.a`; stricter than
+    ///   WHATWG, see the module documentation);
     /// * an IPv6 address without brackets, an invalid one in brackets, or
     ///   one with a zone identifier (`%25eth0`);
     /// * a port that is empty, not all digits, 0, or above 65535;
@@ -230,7 +257,7 @@ impl<'a> Url<'a> {
         // refused above).
         let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path_and_query) = rest.split_at(authority_end);
-        let (host, ipv6, port) = parse_authority(authority)?;
+        let (host, ip, port) = parse_authority(authority)?;
         let (port, explicit_port) = match port {
             Some(port) => (port, true),
             None => (scheme.default_port(), false),
@@ -249,7 +276,7 @@ impl<'a> Url<'a> {
             input,
             scheme,
             host,
-            ipv6,
+            ip,
             port,
             explicit_port,
             path,
@@ -268,16 +295,32 @@ impl<'a> Url<'a> {
         self.scheme
     }
 
-    /// The host to connect to, as written: a name (`example.com`), an IPv4
-    /// address, or an IPv6 address *without* its brackets (`::1`), ready for
-    /// DNS or [`std::net::IpAddr`] parsing.
-    pub fn host(&self) -> &'a str {
-        self.host
+    /// The host that is connected to, normalised as browsers do (see the
+    /// [module documentation](self)): a name in lower case (`example.com`),
+    /// an IPv4 address as a dotted quad, or an IPv6 address in canonical
+    /// form *without* its brackets (`::1`). This is the name to check
+    /// against an allow list: it is exactly what is dialled.
+    ///
+    /// ```
+    /// # use wslite::blocking::url::Url;
+    /// assert_eq!(Url::parse("ws://Example.COM/")?.host(), "example.com");
+    /// assert_eq!(Url::parse("ws://0x7f.1/")?.host(), "127.0.0.1");
+    /// assert_eq!(Url::parse("ws://[::0001]/")?.host(), "::1");
+    /// # Ok::<(), wslite::blocking::url::UrlError>(())
+    /// ```
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The host's address, if it is an IPv4 or IPv6 address rather than a
+    /// name. Such a host is connected to without asking a resolver.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip
     }
 
     /// Whether the host is an IPv6 address (written in brackets in the URL).
     pub fn is_ipv6(&self) -> bool {
-        self.ipv6
+        matches!(self.ip, Some(IpAddr::V6(_)))
     }
 
     /// The port to connect to: the one written in the URL, or the scheme's
@@ -343,8 +386,8 @@ impl<'a> Url<'a> {
 
     /// `(host, port)`, the pair [`std::net::ToSocketAddrs`] resolves: an IP
     /// address is used as is, a name is looked up in DNS.
-    pub fn host_port(&self) -> (&'a str, u16) {
-        (self.host, self.port)
+    pub fn host_port(&self) -> (&str, u16) {
+        (&self.host, self.port)
     }
 
     /// Refuses a `wss` URL with [`UrlError::TlsNotSupported`]: the check a
@@ -358,7 +401,7 @@ impl<'a> Url<'a> {
 
     /// The host as it appears in a URI authority: IPv6 in brackets.
     fn bracketed_host(&self) -> String {
-        if self.ipv6 {
+        if self.is_ipv6() {
             format!("[{}]", self.host)
         } else {
             self.host.to_string()
@@ -373,12 +416,17 @@ impl fmt::Display for Url<'_> {
     }
 }
 
-/// `TcpStream::connect(&url)` resolves the URL's host and port.
+/// `TcpStream::connect(&url)` resolves the URL's host and port. An IP
+/// address is the one parsed from the URL, never handed to a resolver; only
+/// a name is looked up.
 impl ToSocketAddrs for Url<'_> {
     type Iter = std::vec::IntoIter<SocketAddr>;
 
     fn to_socket_addrs(&self) -> std::io::Result<Self::Iter> {
-        self.host_port().to_socket_addrs()
+        match self.ip {
+            Some(ip) => Ok(vec![SocketAddr::new(ip, self.port)].into_iter()),
+            None => self.host_port().to_socket_addrs(),
+        }
     }
 }
 
@@ -386,9 +434,14 @@ fn invalid(what: &'static str) -> UrlError {
     UrlError::Invalid(what)
 }
 
+/// What [`parse_authority`] finds: the normalised host, its address if it is
+/// one, and the port if one is written.
+type Authority<'a> = (Cow<'a, str>, Option<IpAddr>, Option<u16>);
+
 /// Splits `host[:port]` or `[ipv6][:port]` (RFC 3986 §3.2.2, §3.2.3) into
-/// the host (without brackets), whether it is IPv6, and the port if written.
-fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlError> {
+/// the host, normalised and without brackets, its address if it is an IP
+/// address, and the port if written.
+fn parse_authority(authority: &str) -> Result<Authority<'_>, UrlError> {
     // RFC 3986 §3.2.1 allows `userinfo@` before the host; RFC 6455 §3 does
     // not. An '@' can only appear here as that separator.
     if authority.contains('@') {
@@ -400,7 +453,7 @@ fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlErro
         return Err(invalid("the host is empty"));
     }
 
-    let (host, ipv6, port_str) = if let Some(bracketed) = authority.strip_prefix('[') {
+    let (host, ip, port_str) = if let Some(bracketed) = authority.strip_prefix('[') {
         // An IP literal: `[` IPv6address `]` (RFC 3986 §3.2.2).
         let (inside, after) = match bracketed.split_once(']') {
             Some(split) => split,
@@ -415,9 +468,10 @@ fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlErro
                 "IPv6 zone identifiers (%25...) are not supported (RFC 6874): they name a local interface, not a host",
             ));
         }
-        if inside.parse::<Ipv6Addr>().is_err() {
-            return Err(invalid("the text in [brackets] is not an IPv6 address"));
-        }
+        let address = match inside.parse::<Ipv6Addr>() {
+            Ok(address) => address,
+            Err(_) => return Err(invalid("the text in [brackets] is not an IPv6 address")),
+        };
         let port_str = if after.is_empty() {
             None
         } else if let Some(port) = after.strip_prefix(':') {
@@ -425,7 +479,9 @@ fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlErro
         } else {
             return Err(invalid("after an IPv6 address's ] only :port may follow"));
         };
-        (inside, true, port_str)
+        // RFC 5952's canonical text, as std writes it: `::0001` is `::1`.
+        let host = normal_form(inside, address.to_string());
+        (host, Some(IpAddr::V6(address)), port_str)
     } else {
         if authority.bytes().filter(|&b| b == b':').count() > 1 {
             return Err(invalid(
@@ -440,14 +496,145 @@ fn parse_authority(authority: &str) -> Result<(&str, bool, Option<u16>), UrlErro
             return Err(invalid("the host is empty"));
         }
         check_host_name(host)?;
-        (host, false, port_str)
+        let (host, ip) = normalise_name(host)?;
+        (host, ip, port_str)
     };
 
     let port = match port_str {
         None => None,
         Some(port) => Some(parse_port(port)?),
     };
-    Ok((host, ipv6, port))
+    Ok((host, ip, port))
+}
+
+/// A host that is not in brackets, normalised as the WHATWG URL Standard's
+/// host parser treats the host of a `ws` or `wss` URL (§3.5, steps 7 and 8,
+/// after "domain to ASCII"): if it ends in a number it must be an IPv4
+/// address and is written as a dotted quad; otherwise it is a name, and is
+/// lowercased (host names are case-insensitive, RFC 4343 §3).
+///
+/// One rule is stricter than WHATWG's: a name may not have an empty label
+/// (`a..b`, `.a`, `a..`; one trailing dot, `example.com.`, is the root and
+/// fine). No DNS name has one (RFC 1035 §3.1), and resolvers differ in what
+/// they make of it, so a deny list could not know what `127.0.0.1..` dials.
+fn normalise_name(host: &str) -> Result<(Cow<'_, str>, Option<IpAddr>), UrlError> {
+    if ends_in_a_number(host) {
+        let address = parse_ipv4(host)?;
+        let host = normal_form(host, address.to_string());
+        return Ok((host, Some(IpAddr::V4(address))));
+    }
+    let labels = host.strip_suffix('.').unwrap_or(host);
+    if labels.split('.').any(str::is_empty) {
+        return Err(invalid(
+            "the host name has an empty label (two dots in a row, or a dot first); no DNS name has one (RFC 1035 §3.1)",
+        ));
+    }
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Ok((Cow::Owned(host.to_ascii_lowercase()), None))
+    } else {
+        Ok((Cow::Borrowed(host), None))
+    }
+}
+
+/// WHATWG URL §3.5, "ends in a number": whether the last label of `host`
+/// (after one trailing dot, if any) is all decimal digits, or `0x` or `0X`
+/// followed by hex digits or by nothing. Such a host cannot be a name: it
+/// is an IPv4 address or nothing. So `example.1` and `example.0x` end in a
+/// number, `1.example` and `0x1g` do not.
+fn ends_in_a_number(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let decimal = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+    let hex =
+        strip_hex_prefix(last).is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()));
+    decimal || hex
+}
+
+/// The WHATWG IPv4 parser (URL §3.5): one to four parts separated by dots,
+/// with one trailing dot allowed. Each part is a number (see
+/// [`ipv4_number`]); every part but the last is one byte, and the last fills
+/// the bytes that are left. So `127.1` is 127.0.0.1 (the `1` fills three
+/// bytes), `2130706433` is 127.0.0.1 too, and `1.2.3.4.5` or `256.0.0.1` are
+/// not addresses. These are, nearly, the forms BSD's `inet_aton` reads and
+/// resolvers still accept; that is why they are read here, not passed on.
+fn parse_ipv4(host: &str) -> Result<Ipv4Addr, UrlError> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 4 {
+        return Err(invalid(
+            "the host ends in a number, so it must be an IPv4 address (WHATWG URL §3.5), and an IPv4 address has at most 4 parts",
+        ));
+    }
+    let numbers: Option<Vec<u64>> = parts.into_iter().map(ipv4_number).collect();
+    let Some(numbers) = numbers else {
+        return Err(invalid(
+            "the host ends in a number, so it must be an IPv4 address (WHATWG URL §3.5), and each part a decimal, 0x-hex or 0-octal number",
+        ));
+    };
+    // Not reached: splitting a string gives at least one part.
+    let Some((&last, bytes)) = numbers.split_last() else {
+        return Err(invalid("the host is empty"));
+    };
+    if bytes.iter().any(|&byte| byte > 255) {
+        return Err(invalid(
+            "the host is an IPv4 address (WHATWG URL §3.5) with a part above 255 before its last part",
+        ));
+    }
+    // With n parts the last fills 5 - n bytes: all 4 alone, 1 in a.b.c.d.
+    let n = numbers.len() as u32;
+    if last >= 256u64.pow(5 - n) {
+        return Err(invalid(
+            "the host is an IPv4 address (WHATWG URL §3.5) whose last part is too large for the bytes it fills (at most 255 in a.b.c.d, 65535 in a.b.c, 16777215 in a.b, 4294967295 alone)",
+        ));
+    }
+    let mut address = last;
+    for (i, &byte) in bytes.iter().enumerate() {
+        address += byte * 256u64.pow(3 - i as u32);
+    }
+    match u32::try_from(address) {
+        Ok(address) => Ok(Ipv4Addr::from(address)),
+        // Not reached: each byte is at most 255 and `last` fits its room.
+        Err(_) => Err(invalid("the host is an IPv4 address above 255.255.255.255")),
+    }
+}
+
+/// The WHATWG IPv4 number parser (URL §3.5): `0x` or `0X` then hex digits
+/// (`0x` alone is 0), or `0` then octal digits, or decimal digits; `None`
+/// for anything else, such as an empty part or `08`. Values saturate at
+/// 2^32: anything that large is out of range in every position, so the
+/// answer is the same and nothing overflows.
+fn ipv4_number(part: &str) -> Option<u64> {
+    const TOO_LARGE: u64 = 1 << 32;
+    let (digits, radix) = if let Some(hex) = strip_hex_prefix(part) {
+        (hex, 16)
+    } else if let Some(octal) = part.strip_prefix('0').filter(|rest| !rest.is_empty()) {
+        (octal, 8)
+    } else if !part.is_empty() {
+        (part, 10)
+    } else {
+        return None;
+    };
+    let mut value = 0u64;
+    for c in digits.chars() {
+        let digit = c.to_digit(radix)?;
+        value = (value * u64::from(radix) + u64::from(digit)).min(TOO_LARGE);
+    }
+    Some(value)
+}
+
+/// The hex digits after a `0x` or `0X` prefix, if `part` has one.
+fn strip_hex_prefix(part: &str) -> Option<&str> {
+    part.strip_prefix("0x").or_else(|| part.strip_prefix("0X"))
+}
+
+/// The host in its normal form `normal`, borrowed from the URL when it was
+/// `written` that way already (the common case), so that nothing is copied.
+fn normal_form(written: &str, normal: String) -> Cow<'_, str> {
+    if written == normal {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(normal)
+    }
 }
 
 /// A host name or IPv4 address: RFC 3986 §3.2.2 `reg-name`, the unreserved
@@ -544,6 +731,7 @@ fn is_sub_delim(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
     fn ok(s: &str) -> Url<'_> {
         match Url::parse(s) {
@@ -574,6 +762,7 @@ mod tests {
         assert_eq!(url.host_header(), "127.0.0.1:9001");
         assert_eq!(url.socket_addr_string(), "127.0.0.1:9001");
         assert_eq!(url.host_port(), ("127.0.0.1", 9001));
+        assert_eq!(url.ip(), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
         assert_eq!(url.as_str(), "ws://127.0.0.1:9001");
         assert_eq!(url.to_string(), "ws://127.0.0.1:9001");
         assert_eq!(url.require_plain(), Ok(()));
@@ -618,6 +807,278 @@ mod tests {
     }
 
     #[test]
+    fn names_are_lowercased_everywhere_the_host_is_used() {
+        let url = ok("ws://Sub.EXAMPLE.com:9001/Path?Q=A");
+        assert_eq!(url.host(), "sub.example.com");
+        assert_eq!(url.ip(), None);
+        assert_eq!(url.host_header(), "sub.example.com:9001");
+        assert_eq!(url.socket_addr_string(), "sub.example.com:9001");
+        assert_eq!(url.host_port(), ("sub.example.com", 9001));
+        // The path and query are case-sensitive and kept as written, and so
+        // is the URL itself.
+        assert_eq!(url.resource(), "/Path?Q=A");
+        assert_eq!(url.as_str(), "ws://Sub.EXAMPLE.com:9001/Path?Q=A");
+        // A name already in lower case is borrowed, not copied.
+        assert!(matches!(ok("ws://example.com/").host, Cow::Borrowed(_)));
+        assert!(matches!(url.host, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn hosts_that_end_in_a_number_are_read_as_ipv4_addresses() {
+        for (input, host) in [
+            // The forms of the brief's examples.
+            ("ws://0x7f.1/", "127.0.0.1"),
+            ("ws://2130706433/", "127.0.0.1"),
+            ("ws://0177.0.0.1/", "127.0.0.1"),
+            ("ws://127.1/", "127.0.0.1"),
+            ("ws://127.0.0.1./", "127.0.0.1"),
+            // Three parts: the last fills two bytes.
+            ("ws://127.0.1/", "127.0.0.1"),
+            ("ws://1.2.65535/", "1.2.255.255"),
+            // Two parts: the last fills three bytes.
+            ("ws://1.16777215/", "1.255.255.255"),
+            // Hex with either prefix, in either case; `0x` alone is 0.
+            ("ws://0x7F000001/", "127.0.0.1"),
+            ("ws://0X7f.0.0.0x1/", "127.0.0.1"),
+            ("ws://0xc0.0xA8.0x.0x1/", "192.168.0.1"),
+            ("ws://0x/", "0.0.0.0"),
+            ("ws://0x.0x/", "0.0.0.0"),
+            // Octal after a leading 0; 0 alone is decimal 0.
+            ("ws://0300.0250.01.0/", "192.168.1.0"),
+            ("ws://00/", "0.0.0.0"),
+            ("ws://0/", "0.0.0.0"),
+            // Leading zeros never overflow.
+            ("ws://0x00000000000000000000007f.1/", "127.0.0.1"),
+            ("ws://000000000000000000000000177.1/", "127.0.0.1"),
+            // Mixed radixes and the largest values.
+            ("ws://192.168.0x1.017/", "192.168.1.15"),
+            ("ws://4294967295/", "255.255.255.255"),
+            ("ws://0xffffffff./", "255.255.255.255"),
+            ("ws://255.255.255.255/", "255.255.255.255"),
+        ] {
+            let url = ok(input);
+            assert_eq!(url.host(), host, "{input}");
+            assert_eq!(url.ip(), Some(IpAddr::V4(host.parse().unwrap())), "{input}");
+            assert!(!url.is_ipv6(), "{input}");
+        }
+    }
+
+    #[test]
+    fn the_normalised_ipv4_address_is_used_everywhere() {
+        let url = ok("ws://0x7f.1:9001/chat");
+        assert_eq!(url.host(), "127.0.0.1");
+        assert_eq!(url.host_header(), "127.0.0.1:9001");
+        assert_eq!(url.socket_addr_string(), "127.0.0.1:9001");
+        assert_eq!(url.host_port(), ("127.0.0.1", 9001));
+        let addrs: Vec<SocketAddr> = url.to_socket_addrs().unwrap().collect();
+        assert_eq!(addrs, vec!["127.0.0.1:9001".parse().unwrap()]);
+        assert_eq!(ok("ws://2130706433/").host_header(), "127.0.0.1");
+        // The URL itself is still what was written.
+        assert_eq!(url.as_str(), "ws://0x7f.1:9001/chat");
+        assert_eq!(url.resource(), "/chat");
+        // An address written as a dotted quad is borrowed, not copied.
+        assert!(matches!(ok("ws://127.0.0.1/").host, Cow::Borrowed(_)));
+        assert!(matches!(url.host, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn hosts_that_end_in_a_number_but_are_not_addresses_are_refused() {
+        for (input, why) in [
+            // More than four parts.
+            ("ws://1.2.3.4.5/", "at most 4 parts"),
+            ("ws://1.2.3.4.5./", "at most 4 parts"),
+            ("ws://a.b.c.d.1/", "at most 4 parts"),
+            // A part that is not a number: a name whose last label is.
+            ("ws://example.1/", "each part"),
+            ("ws://example.com.42/", "each part"),
+            ("ws://example.0x/", "each part"),
+            ("ws://0x1g.1/", "each part"),
+            // 8 and 9 are not octal digits.
+            ("ws://08/", "each part"),
+            ("ws://1.09/", "each part"),
+            // An empty part.
+            ("ws://1..1/", "each part"),
+            ("ws://.1/", "each part"),
+            // A part before the last above 255.
+            ("ws://256.0.0.1/", "above 255"),
+            ("ws://1.256.0.1/", "above 255"),
+            ("ws://1.2.0x100.1/", "above 255"),
+            ("ws://0400.1/", "above 255"),
+            // A last part larger than the bytes it fills.
+            ("ws://1.2.3.256/", "too large"),
+            ("ws://1.2.65536/", "too large"),
+            ("ws://1.16777216/", "too large"),
+            ("ws://4294967296/", "too large"),
+            ("ws://0x100000000/", "too large"),
+            ("ws://040000000000/", "too large"),
+            ("ws://99999999999999999999999999999/", "too large"),
+        ] {
+            let what = err(input);
+            assert!(what.contains("IPv4"), "{input}: {what}");
+            assert!(what.contains(why), "{input}: {what}");
+        }
+    }
+
+    /// An IPv4 address and one of the many ways to write it that the WHATWG
+    /// IPv4 parser reads: 1 to 4 parts, each in decimal, hex (`0x` or `0X`,
+    /// either case of digits) or octal, hex and octal with extra leading
+    /// zeros, and perhaps a trailing dot.
+    #[derive(Clone, Debug)]
+    struct Ipv4Spelling {
+        address: u32,
+        text: String,
+    }
+
+    impl Arbitrary for Ipv4Spelling {
+        fn arbitrary(g: &mut Gen) -> Self {
+            let address = u32::arbitrary(g);
+            // With n parts the first n - 1 are the top bytes and the last
+            // is the rest: 1.2.3.4, 1.2.772, 1.131844, 16909060.
+            let n = 1 + usize::arbitrary(g) % 4;
+            let bytes = (0..n - 1).map(|i| (address >> (24 - 8 * i)) & 0xff);
+            let rest = u64::from(address) & ((1u64 << (32 - 8 * (n - 1))) - 1);
+            let parts: Vec<u64> = bytes.map(u64::from).chain([rest]).collect();
+            let mut text = parts
+                .iter()
+                .map(|&part| spell_number(g, part))
+                .collect::<Vec<_>>()
+                .join(".");
+            if bool::arbitrary(g) {
+                text.push('.');
+            }
+            Ipv4Spelling { address, text }
+        }
+    }
+
+    /// `value` in decimal, hex or octal, as the IPv4 number parser reads it.
+    fn spell_number(g: &mut Gen, value: u64) -> String {
+        let zeros = "0".repeat(usize::arbitrary(g) % 3);
+        match u8::arbitrary(g) % 4 {
+            0 => value.to_string(),
+            1 => format!("0x{zeros}{value:x}"),
+            2 => format!("0X{zeros}{value:X}"),
+            _ => format!("0{zeros}{value:o}"),
+        }
+    }
+
+    fn prop_every_spelling_of_an_ipv4_address_is_its_dotted_quad(
+        spelling: Ipv4Spelling,
+    ) -> TestResult {
+        let expected = Ipv4Addr::from(spelling.address);
+        let input = format!("ws://{}:9001/", spelling.text);
+        match Url::parse(&input) {
+            Ok(url)
+                if url.host() == expected.to_string()
+                    && url.ip() == Some(IpAddr::V4(expected))
+                    && url.host_header() == format!("{expected}:9001") =>
+            {
+                TestResult::passed()
+            }
+            other => TestResult::error(format!("{input}: expected {expected}, got {other:?}")),
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_an_ipv4_address_is_its_dotted_quad() {
+        QuickCheck::new().tests(5_000).quickcheck(
+            prop_every_spelling_of_an_ipv4_address_is_its_dotted_quad
+                as fn(Ipv4Spelling) -> TestResult,
+        );
+    }
+
+    #[test]
+    fn names_that_do_not_end_in_a_number_stay_names() {
+        for (input, host) in [
+            ("ws://1.example/", "1.example"),
+            ("ws://127.0.0.1.example/", "127.0.0.1.example"),
+            ("ws://0x1g/", "0x1g"),
+            ("ws://1a/", "1a"),
+            ("ws://x0/", "x0"),
+            ("ws://0xZ/", "0xz"),
+        ] {
+            let url = ok(input);
+            assert_eq!(url.host(), host, "{input}");
+            assert_eq!(url.ip(), None, "{input}");
+        }
+    }
+
+    #[test]
+    fn names_with_an_empty_label_are_refused() {
+        for input in [
+            "ws://a..b/",
+            "ws://.a/",
+            "ws://a../",
+            "ws://./",
+            "ws://../",
+            "ws://127.0.0.1../",
+            "ws://example.com..:80/",
+        ] {
+            assert!(err(input).contains("empty label"), "{input}");
+        }
+        // One trailing dot is the DNS root, and is kept in a name.
+        assert_eq!(ok("ws://example.com./").host(), "example.com.");
+        assert_eq!(ok("ws://a.:9001/").host_header(), "a.:9001");
+    }
+
+    #[test]
+    fn forbidden_host_code_points_never_reach_the_host() {
+        // The WHATWG URL Standard's forbidden host code points and the C0
+        // controls and DEL, before, inside and after a name.
+        let forbidden = (0u8..0x20)
+            .chain([0x7f])
+            .map(char::from)
+            .chain(" #%/:<>?@[\\]^|".chars());
+        for c in forbidden {
+            for input in [
+                format!("ws://{c}a/"),
+                format!("ws://a{c}b/"),
+                format!("ws://a{c}/"),
+            ] {
+                // `/` and `?` end the host: what follows is the path or
+                // query. Anything else is refused.
+                if let Ok(url) = Url::parse(&input) {
+                    assert!(matches!(c, '/' | '?'), "{input:?} parsed as {url:?}");
+                    assert!(!url.host().contains(c), "{input:?} parsed as {url:?}");
+                    assert!(!url.host().is_empty(), "{input:?} parsed as {url:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ipv6_is_written_in_canonical_form() {
+        for (input, host, header) in [
+            ("ws://[::0001]/", "::1", "[::1]"),
+            ("ws://[0:0:0:0:0:0:0:1]:9001/", "::1", "[::1]:9001"),
+            ("ws://[FE80::1]", "fe80::1", "[fe80::1]"),
+            (
+                "ws://[2001:DB8:0:0:1:0:0:1]",
+                "2001:db8::1:0:0:1",
+                "[2001:db8::1:0:0:1]",
+            ),
+            ("ws://[2001:0db8::0042]", "2001:db8::42", "[2001:db8::42]"),
+            // IPv4-mapped addresses keep their dotted tail, as std prints it.
+            (
+                "ws://[::FFFF:7F00:1]",
+                "::ffff:127.0.0.1",
+                "[::ffff:127.0.0.1]",
+            ),
+            (
+                "ws://[::ffff:127.0.0.1]",
+                "::ffff:127.0.0.1",
+                "[::ffff:127.0.0.1]",
+            ),
+        ] {
+            let url = ok(input);
+            assert_eq!(url.host(), host, "{input}");
+            assert_eq!(url.host_header(), header, "{input}");
+            assert_eq!(url.ip(), Some(host.parse().unwrap()), "{input}");
+            assert!(url.is_ipv6(), "{input}");
+        }
+        assert!(matches!(ok("ws://[::1]/").host, Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn default_port_written_explicitly_is_left_out_of_host_header() {
         let url = ok("ws://example.com:80/");
         assert_eq!(url.port(), 80);
@@ -646,8 +1107,7 @@ mod tests {
         assert_eq!(ok("WS://example.com").scheme(), Scheme::Ws);
         assert_eq!(ok("Wss://example.com").scheme(), Scheme::Wss);
         assert_eq!(ok("wS://example.com").scheme(), Scheme::Ws);
-        // The host is kept as written.
-        assert_eq!(ok("ws://Example.COM").host(), "Example.COM");
+        assert_eq!(ok("ws://Example.COM").host(), "example.com");
         assert_eq!(Scheme::Ws.to_string(), "ws");
         assert_eq!(Scheme::Wss.as_str(), "wss");
     }
@@ -694,7 +1154,7 @@ mod tests {
             ("ws://xn--bcher-kva.example/", "xn--bcher-kva.example", 80),
             ("ws://my_host-1/", "my_host-1", 80),
             ("ws://[::]:1/", "::", 1),
-            ("ws://[FE80::1]", "FE80::1", 80),
+            ("ws://[fe80::1]", "fe80::1", 80),
         ] {
             let url = ok(input);
             assert_eq!((url.host(), url.port()), (host, port), "{input}");
