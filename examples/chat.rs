@@ -1,6 +1,8 @@
-//! A chat room in the browser: open http://127.0.0.1:8080 in two tabs and
+//! Chat rooms in the browser: open http://127.0.0.1:8080 in two tabs and
 //! type. The server serves the page at `/` and the WebSocket at `/ws` on the
-//! same port, and broadcasts every message to every tab.
+//! same port, and broadcasts every message to every tab in the same room.
+//! The room is the query's `room` (`http://127.0.0.1:8080/?room=blue`, which
+//! connects to `/ws?room=blue`); without one it is `lobby`.
 //!
 //! ```sh
 //! cargo run --release --example chat            # http://127.0.0.1:8080
@@ -8,7 +10,9 @@
 //! ```
 //!
 //! It shows the pieces a real service uses: a plain-HTTP handler beside the
-//! WebSocket, a request callback that checks the path, and `split`: each
+//! WebSocket, a request callback that checks the path and the room's name,
+//! the request in the handler (`ws.request()`: the room from the query, the
+//! peer's address for the log), and `split`: each
 //! connection's reader half blocks in `read` on the connection's thread,
 //! while its writer half belongs to a sending thread of its own, fed by a
 //! small bounded queue. Broadcasting only puts the message in every queue
@@ -26,7 +30,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use wslite::{Accept, CloseCode, Config, HttpResponse, Message, Server, State, WsWriter};
+use wslite::{
+    Accept, CloseCode, Config, HttpRequest, HttpResponse, Message, Server, State, WsWriter,
+};
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="en">
@@ -51,7 +57,9 @@ const PAGE: &str = r#"<!doctype html>
 <script>
   const log = document.getElementById("log");
   const status = document.getElementById("status");
-  const ws = new WebSocket(`ws://${location.host}/ws`);
+  const room = new URLSearchParams(location.search).get("room") || "lobby";
+  document.querySelector("h1").textContent = `wslite chat: ${room}`;
+  const ws = new WebSocket(`ws://${location.host}/ws?room=${encodeURIComponent(room)}`);
   ws.binaryType = "arraybuffer";
   window.chat = { ws, received: [], closeCode: null };
   function show(text) {
@@ -85,7 +93,14 @@ const PAGE: &str = r#"<!doctype html>
 "#;
 
 /// Every member's outgoing queue, by member id.
-type Room = Arc<Mutex<HashMap<u64, SyncSender<Message>>>>;
+type Room = HashMap<u64, SyncSender<Message>>;
+/// The rooms, by name. A room is made by its first member and goes with its
+/// last.
+type Rooms = Arc<Mutex<HashMap<String, Room>>>;
+
+/// The longest query accepted, and so the longest room name (a name is the
+/// client's text: bounded).
+const MAX_QUERY: usize = 200;
 
 /// How many messages may wait for a member before it counts as too slow.
 /// (Memory stays bounded too: at most this many per member.)
@@ -95,7 +110,7 @@ fn main() -> wslite::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let room: Room = Arc::default();
+    let rooms: Rooms = Arc::default();
     let next_id = Arc::new(AtomicU64::new(0));
 
     // A tab that takes nothing for 5 s fails the send in progress.
@@ -109,33 +124,41 @@ fn main() -> wslite::Result<()> {
             _ => HttpResponse::new(404).body("not found"),
         })
         .on_request(|request| match request.path() {
+            "/ws" if request.query().is_some_and(|q| q.len() > MAX_QUERY) => {
+                Err(HttpResponse::new(400).body("the room's name is too long"))
+            }
             "/ws" => Ok(Accept::new()),
             _ => Err(HttpResponse::new(404).body("the chat is at /ws")),
         });
     println!("chat on http://{}", server.local_addr()?);
 
-    let handle = {
-        let room = Arc::clone(&room);
-        server.spawn(move |ws| {
-            let id = next_id.fetch_add(1, Ordering::Relaxed);
-            let Ok((mut reader, writer)) = ws.split() else {
-                return;
-            };
-            // This member's queue, and the thread that sends what it holds.
-            let (queue, outgoing) = sync_channel(QUEUE);
-            let sending = thread::spawn(move || send_queued(writer, outgoing));
-            room.lock().unwrap().insert(id, queue);
-            while let Ok(message) = reader.read() {
-                if let Message::Text(_) | Message::Binary(_) = message {
-                    broadcast(&room, message);
-                }
+    let handle = server.spawn(move |ws| {
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        // What the client asked for, kept from the handshake.
+        let (room, peer) = match ws.request() {
+            Some(request) => (room_name(request), request.peer_addr()),
+            None => ("lobby".to_owned(), None),
+        };
+        let peer = peer.map_or_else(|| "?".to_owned(), |p| p.to_string());
+        let Ok((mut reader, writer)) = ws.split() else {
+            return;
+        };
+        // This member's queue, and the thread that sends what it holds.
+        let (queue, outgoing) = sync_channel(QUEUE);
+        let sending = thread::spawn(move || send_queued(writer, outgoing));
+        let members = join(&rooms, &room, id, queue);
+        println!("{peer} joined #{room} ({members} there)");
+        while let Ok(message) = reader.read() {
+            if let Message::Text(_) | Message::Binary(_) = message {
+                broadcast(&rooms, &room, message);
             }
-            // Leaving the room drops our queue, which ends our sending
-            // thread; wait for it, so that shutdown waits for it too.
-            room.lock().unwrap().remove(&id);
-            let _ = sending.join();
-        })?
-    };
+        }
+        // Leaving the room drops our queue, which ends our sending
+        // thread; wait for it, so that shutdown waits for it too.
+        let members = leave(&rooms, &room, id);
+        println!("{peer} left #{room} ({members} there)");
+        let _ = sending.join();
+    })?;
 
     // Shut down gracefully when `quit` is typed, or at Ctrl-D on a terminal.
     // (Without a terminal, say under `nohup`, the server runs until killed.)
@@ -159,14 +182,46 @@ fn main() -> wslite::Result<()> {
     Ok(())
 }
 
-/// Puts `message` in every member's queue, without ever waiting. A member
-/// whose queue is full has fallen too far behind (or is stalled): it is
-/// dropped from the room, which ends its sending thread. (So is a member
-/// whose sending thread has ended already.)
-fn broadcast(room: &Room, message: Message) {
-    room.lock()
-        .unwrap()
-        .retain(|_, queue| queue.try_send(message.clone()).is_ok());
+/// The room the request's query names (`room=NAME`, percent-decoded), or
+/// `lobby`.
+fn room_name(request: &HttpRequest) -> String {
+    match request.query_param("room") {
+        Some(name) if !name.is_empty() => name,
+        _ => "lobby".to_owned(),
+    }
+}
+
+/// Adds a member to a room (made if new); how many are in it now.
+fn join(rooms: &Rooms, room: &str, id: u64, queue: SyncSender<Message>) -> usize {
+    let mut rooms = rooms.lock().unwrap();
+    let members = rooms.entry(room.to_owned()).or_default();
+    members.insert(id, queue);
+    members.len()
+}
+
+/// Takes a member out of its room (gone with its last member); how many
+/// are left.
+fn leave(rooms: &Rooms, room: &str, id: u64) -> usize {
+    let mut rooms = rooms.lock().unwrap();
+    let Some(members) = rooms.get_mut(room) else {
+        return 0;
+    };
+    members.remove(&id);
+    let left = members.len();
+    if left == 0 {
+        rooms.remove(room);
+    }
+    left
+}
+
+/// Puts `message` in the queue of every member of `room`, without ever
+/// waiting. A member whose queue is full has fallen too far behind (or is
+/// stalled): it is dropped from the room, which ends its sending thread.
+/// (So is a member whose sending thread has ended already.)
+fn broadcast(rooms: &Rooms, room: &str, message: Message) {
+    if let Some(members) = rooms.lock().unwrap().get_mut(room) {
+        members.retain(|_, queue| queue.try_send(message.clone()).is_ok());
+    }
 }
 
 /// A member's sending thread: sends what its queue brings until the room

@@ -519,3 +519,67 @@ fn a_slow_tab_does_not_delay_the_nine_others_and_is_dropped() {
     );
     drop(writer);
 }
+
+/// Rooms by query string: a message reaches the members of its own room
+/// only, and the chat's log names each member's address and room (what the
+/// handler reads from `ws.request()`).
+#[test]
+fn rooms_keep_their_messages_apart_and_the_log_names_the_peer() {
+    let chat = Chat::start();
+    let addr = chat.addr;
+    let join = |path: &str| {
+        let config = Config::default()
+            .read_timeout(Some(LONG))
+            .handshake_timeout(Some(LONG));
+        ClientBuilder::new(format!("ws://{addr}{path}"))
+            .config(config)
+            .connect()
+            .expect("a client joins the chat")
+    };
+    let mut blue_1 = join("/ws?room=blue%20sky");
+    let mut blue_2 = join("/ws?room=blue+sky&x=1");
+    let mut lobby = join("/ws");
+    let peer = |ws: &WebSocket<TcpStream>| ws.get_ref().local_addr().unwrap().to_string();
+    let (blue_1_addr, lobby_addr) = (peer(&blue_1), peer(&lobby));
+
+    // Each room hears its own first message (which also shows every
+    // member is in: the sender's echo comes after the others' queues).
+    blue_1.send_text("hello blue").unwrap();
+    assert_eq!(blue_1.read().unwrap(), Message::text("hello blue"));
+    assert_eq!(blue_2.read().unwrap(), Message::text("hello blue"));
+    lobby.send_text("hello lobby").unwrap();
+    assert_eq!(lobby.read().unwrap(), Message::text("hello lobby"));
+    // Had "hello lobby" leaked into the blue room, it would sit in blue_2's
+    // queue before this end marker.
+    blue_1.send_text("end blue").unwrap();
+    assert_eq!(blue_2.read().unwrap(), Message::text("end blue"));
+    assert_eq!(blue_1.read().unwrap(), Message::text("end blue"));
+    lobby.send_text("end lobby").unwrap();
+    assert_eq!(lobby.read().unwrap(), Message::text("end lobby"));
+    for ws in [&mut blue_1, &mut blue_2, &mut lobby] {
+        ws.close(CloseCode::NORMAL, "").unwrap();
+    }
+    drop((blue_1, blue_2, lobby));
+
+    let (status, printed) = chat.quit();
+    assert!(
+        status.success(),
+        "the chat exited with {status}:\n{printed}"
+    );
+    for line in [
+        format!("{blue_1_addr} joined #blue sky (1 there)"),
+        format!("{lobby_addr} joined #lobby (1 there)"),
+        format!("{lobby_addr} left #lobby (0 there)"),
+    ] {
+        assert!(
+            printed.lines().any(|l| l == line),
+            "no `{line}` in:\n{printed}"
+        );
+    }
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.ends_with("joined #blue sky (2 there)")),
+        "{printed}"
+    );
+}
