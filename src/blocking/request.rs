@@ -13,6 +13,7 @@
 //! [`Config::max_headers`]: super::Config::max_headers
 
 use std::borrow::Cow;
+use std::boxed::Box;
 use std::net::SocketAddr;
 use std::string::String;
 use std::vec::Vec;
@@ -36,17 +37,43 @@ use crate::handshake::Request;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
-    method: String,
-    target: String,
+    /// Every part of the request, one after another, in one allocation:
+    /// what an idle connection keeps of its handshake is about the size of
+    /// the head, not a dozen small strings.
+    bytes: Box<[u8]>,
+    method: Span,
+    target: Span,
     /// The path of `target` (also of an absolute-form target, RFC 9112
     /// §3.2.2).
-    path: String,
-    query: Option<String>,
+    path: Span,
+    query: Option<Span>,
+    /// Each header field's name and value.
+    headers: Box<[(Span, Span)]>,
     version: (u8, u8),
-    headers: Vec<(String, Vec<u8>)>,
     peer_addr: Option<SocketAddr>,
     local_addr: Option<SocketAddr>,
     protocol: Option<String>,
+}
+
+/// Where one part lies in `HttpRequest::bytes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    len: usize,
+}
+
+/// Gathers the parts of a request into one buffer.
+struct Gather(Vec<u8>);
+
+impl Gather {
+    fn put(&mut self, part: &[u8]) -> Span {
+        let start = self.0.len();
+        self.0.extend_from_slice(part);
+        Span {
+            start,
+            len: part.len(),
+        }
+    }
 }
 
 impl HttpRequest {
@@ -58,21 +85,55 @@ impl HttpRequest {
         local_addr: Option<SocketAddr>,
         protocol: Option<String>,
     ) -> Self {
-        HttpRequest {
-            method: request.method().into(),
-            target: request.target().into(),
-            path: request.path().into(),
-            query: request.query().map(String::from),
-            version: request.version(),
-            headers: request
+        let (method, target, path, query) = (
+            request.method(),
+            request.target(),
+            request.path(),
+            request.query(),
+        );
+        let size = method.len()
+            + target.len()
+            + path.len()
+            + query.map_or(0, str::len)
+            + request
                 .headers()
                 .iter()
-                .map(|h| (String::from(h.name), h.value.to_vec()))
-                .collect(),
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>();
+        let mut gather = Gather(Vec::with_capacity(size));
+        let method = gather.put(method.as_bytes());
+        let target = gather.put(target.as_bytes());
+        let path = gather.put(path.as_bytes());
+        let query = query.map(|q| gather.put(q.as_bytes()));
+        let headers = request
+            .headers()
+            .iter()
+            .map(|h| (gather.put(h.name.as_bytes()), gather.put(h.value)))
+            .collect();
+        HttpRequest {
+            bytes: gather.0.into_boxed_slice(),
+            method,
+            target,
+            path,
+            query,
+            headers,
+            version: request.version(),
             peer_addr,
             local_addr,
             protocol,
         }
+    }
+
+    /// The bytes of one part.
+    fn bytes(&self, span: Span) -> &[u8] {
+        self.bytes
+            .get(span.start..span.start + span.len)
+            .unwrap_or_default()
+    }
+
+    /// One part that the parser checked to be ASCII (method, target, names).
+    fn text(&self, span: Span) -> &str {
+        core::str::from_utf8(self.bytes(span)).unwrap_or_default()
     }
 
     /// Adds the addresses of the socket the request came on.
@@ -83,22 +144,22 @@ impl HttpRequest {
 
     /// The method: always `GET` for an accepted upgrade.
     pub fn method(&self) -> &str {
-        &self.method
+        self.text(self.method)
     }
 
     /// The request target as sent, e.g. `/chat?room=3`.
     pub fn target(&self) -> &str {
-        &self.target
+        self.text(self.target)
     }
 
     /// The path, e.g. `/chat`, still percent-encoded as sent.
     pub fn path(&self) -> &str {
-        &self.path
+        self.text(self.path)
     }
 
     /// The query after `?`, e.g. `room=3`, as sent.
     pub fn query(&self) -> Option<&str> {
-        self.query.as_deref()
+        self.query.map(|q| self.text(q))
     }
 
     /// The value of the first `name=value` pair of the query named `name`,
@@ -114,8 +175,7 @@ impl HttpRequest {
     /// Every `name=value` pair of the query, in order, decoded as
     /// [`query_param`](Self::query_param) decodes them.
     pub fn query_pairs(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
-        self.query
-            .as_deref()
+        self.query()
             .unwrap_or("")
             .split('&')
             .filter(|pair| !pair.is_empty())
@@ -133,7 +193,9 @@ impl HttpRequest {
     /// Every header field as (name, value), in the order received. Values
     /// are bytes: HTTP allows bytes that are not UTF-8 (RFC 9110 §5.5).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+        self.headers
+            .iter()
+            .map(|&(name, value)| (self.text(name), self.bytes(value)))
     }
 
     /// The value of the first header field named `name` (case-insensitive),
@@ -146,10 +208,9 @@ impl HttpRequest {
 
     /// The bytes of the first header field named `name` (case-insensitive).
     pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
+        self.headers()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+            .map(|(_, value)| value)
     }
 
     /// The `Origin` the browser sent: the site whose page opened the
