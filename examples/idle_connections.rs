@@ -68,8 +68,8 @@ fn server(count: usize) -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(200));
     let base = Memory::now();
     println!(
-        "server on ws://{addr}: {} KiB resident, no connection",
-        base.rss_kib
+        "server on ws://{addr}: {} KiB resident, {} memory maps, no connection",
+        base.rss_kib, base.maps
     );
 
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -100,11 +100,13 @@ fn server(count: usize) -> Result<(), String> {
         let held = handle.connections();
         println!(
             "{held} connections open after {:.1} s: {} KiB resident (+{:.1} KiB each), \
-             {} threads; kernel TCP buffers {} KiB in all (idle sockets hold none)",
+             {} threads, {} memory maps (+{:.1} each); kernel TCP buffers {} KiB in all",
             start.elapsed().as_secs_f64(),
             now.rss_kib,
             per_connection(now.rss_kib, base.rss_kib, held),
             threads(),
+            now.maps,
+            per_connection(now.maps, base.maps, held),
             now.tcp_kib,
         );
         writeln!(to_child, "go").map_err(|e| e.to_string())?;
@@ -134,8 +136,11 @@ fn clients(addr: SocketAddr, count: usize) {
         match handshake(addr) {
             Ok(stream) => held.push(stream),
             Err(error) => {
+                // Where the server's limit is: measure there, then stop.
                 println!("connection {n} failed: {error}");
-                break;
+                println!("open {}", n - 1);
+                let _ = go.next();
+                return;
             }
         }
         if n == count || n == 1_000 {
@@ -159,7 +164,7 @@ fn handshake(addr: SocketAddr) -> std::io::Result<TcpStream> {
     stream.write_all(request.as_bytes())?;
     let mut head = Vec::new();
     let mut byte = [0u8; 256];
-    while !head.ends_with(b"\r\n\r\n") {
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         let n = stream.read(&mut byte)?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
@@ -177,6 +182,8 @@ fn handshake(addr: SocketAddr) -> std::io::Result<TcpStream> {
 struct Memory {
     /// This process's resident set.
     rss_kib: u64,
+    /// This process's memory mappings (`vm.max_map_count` bounds them).
+    maps: u64,
     /// The kernel's memory for the buffers of all TCP sockets (both sides
     /// here, and the rest of the machine).
     tcp_kib: u64,
@@ -197,8 +204,10 @@ impl Memory {
                 words.get(at + 1)?.parse::<u64>().ok()
             })
             .unwrap_or(0);
+        let maps = std::fs::read_to_string("/proc/self/maps").map_or(0, |m| m.lines().count());
         Memory {
             rss_kib,
+            maps: maps as u64,
             tcp_kib: pages * 4,
         }
     }

@@ -13,10 +13,17 @@
 //! | `vm.max_map_count` | `/proc/sys/vm/` | memory mappings of the process: each thread's stack and its guard page are two |
 //! | memory | RAM | the touched stack of each thread and the connection's buffers |
 //!
-//! Only the descriptor limit is checked up front: it is the one that is
-//! commonly low (1024 on many systems), and the only one whose failure would
-//! otherwise be silent (`accept` fails, and the client waits in the backlog).
-//! A thread that cannot be created is answered with 503 when it happens.
+//! Two are checked up front, because their failure would be silent or fatal:
+//!
+//! * the descriptor limit, commonly low (1024 on many systems): past it
+//!   `accept` fails, and the client waits in the backlog unanswered;
+//! * the memory-map limit: std gives every thread an alternate signal stack,
+//!   and a thread that cannot map one aborts the whole process. With four
+//!   mappings per thread, the default limit of 65,530 allows about 16,300
+//!   threads, fewer than the other limits on most machines.
+//!
+//! A thread that cannot be created for another reason (the process limit,
+//! memory) is answered with 503 when it happens.
 
 use std::fs;
 
@@ -40,6 +47,26 @@ pub(crate) fn open_files() -> Option<usize> {
     let entries = fs::read_dir("/proc/self/fd").ok()?;
     Some(entries.count().saturating_sub(1))
 }
+
+/// The most memory mappings a process may have (Linux:
+/// `/proc/sys/vm/max_map_count`, 65,530 by default).
+pub(crate) fn map_count_limit() -> Option<usize> {
+    let limit = fs::read_to_string("/proc/sys/vm/max_map_count").ok()?;
+    limit.trim().parse().ok()
+}
+
+/// How many memory mappings the process has now (Linux: the lines of
+/// `/proc/self/maps`).
+pub(crate) fn map_count() -> Option<usize> {
+    let maps = fs::read_to_string("/proc/self/maps").ok()?;
+    Some(maps.lines().count())
+}
+
+/// The mappings one thread of std adds: its stack and the stack's guard
+/// page, and the alternate signal stack and its guard page (the one std
+/// needs to report a stack overflow). Measured on Linux (glibc and musl):
+/// `examples/idle_connections` prints it.
+pub(crate) const MAPS_PER_THREAD: usize = 4;
 
 /// Whether `accept` failed because the process (`EMFILE`) or the system
 /// (`ENFILE`) is out of descriptors. The client stays in the backlog then;
@@ -72,6 +99,14 @@ mod tests {
         let open = open_files().expect("Linux shows /proc/self/fd");
         // stdin, stdout and stderr at least; never more than allowed.
         assert!(open >= 3 && open <= limit, "{open} open of {limit}");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn this_process_maps_and_their_limit_are_read() {
+        let limit = map_count_limit().expect("Linux shows vm.max_map_count");
+        let maps = map_count().expect("Linux shows /proc/self/maps");
+        assert!(maps > 0 && maps < limit, "{maps} maps of {limit}");
     }
 
     #[test]

@@ -29,7 +29,10 @@ use std::time::Duration;
 use std::vec::Vec;
 
 use super::accept::{server_handshake, Accept, HttpHandler, HttpResponse, RequestCallback};
-use super::os_limits::{is_out_of_descriptors, open_files, open_files_limit};
+use super::os_limits::{
+    is_out_of_descriptors, map_count, map_count_limit, open_files, open_files_limit,
+    MAPS_PER_THREAD,
+};
 use super::refusal::{Refusal, Refusals, MAX_LINGERING};
 use super::socket::{Io, WebSocket};
 use super::stream::SocketOps;
@@ -327,26 +330,47 @@ impl Server {
         Ok(())
     }
 
-    /// `max_connections`, or less when the process's descriptor limit would
-    /// not allow that many (said once on stderr).
+    /// `max_connections`, or less when the process's descriptor or memory-map
+    /// limit would not allow that many (said once on stderr).
     fn connection_limit(&self) -> usize {
-        let (Some(allowed), Some(open)) = (open_files_limit(), open_files()) else {
-            return self.max_connections;
-        };
-        // Kept free: the refused sockets being drained, the reserve, and a
-        // few for the application's own files.
-        let kept = MAX_LINGERING + 1 + FREE_DESCRIPTORS;
-        let fits = allowed.saturating_sub(open + kept);
-        if fits >= self.max_connections {
-            return self.max_connections;
+        let mut limit = self.max_connections;
+        let mut binding = None;
+        if let (Some(allowed), Some(open)) = (open_files_limit(), open_files()) {
+            // Kept free: the refused sockets being drained, the reserve,
+            // and a few for the application's own files.
+            let kept = MAX_LINGERING + 1 + FREE_DESCRIPTORS;
+            let fits = allowed.saturating_sub(open + kept);
+            if fits < limit {
+                limit = fits;
+                binding = Some(format!(
+                    "this process may open only {allowed} descriptors ({open} open, \
+                     {kept} kept free; raise it with `ulimit -n`)"
+                ));
+            }
         }
-        eprintln!(
-            "wslite: max_connections is {} but this process may open only {allowed} descriptors \
-             ({open} open, {kept} kept free): serving at most {fits} connections at once. \
-             Raise the limit (`ulimit -n`) or lower max_connections to silence this.",
-            self.max_connections
-        );
-        fits
+        if let (Some(allowed), Some(mapped)) = (map_count_limit(), map_count()) {
+            // Kept free: mappings for the allocator's arenas, libraries and
+            // the application; parked threads count as threads.
+            let kept = FREE_MAPS + self.reuse_threads * MAPS_PER_THREAD;
+            let fits = allowed.saturating_sub(mapped + kept) / MAPS_PER_THREAD;
+            if fits < limit {
+                limit = fits;
+                binding = Some(format!(
+                    "vm.max_map_count is {allowed} and each connection's thread takes \
+                     {MAPS_PER_THREAD} memory maps ({mapped} in use; raise it with \
+                     `sysctl vm.max_map_count=262144`)"
+                ));
+            }
+        }
+        if let Some(why) = binding {
+            eprintln!(
+                "wslite: max_connections is {} but {why}: serving at most {limit} \
+                 connections at once. Raise the limit or lower max_connections to \
+                 silence this.",
+                self.max_connections
+            );
+        }
+        limit
     }
 
     /// Runs the server on a background thread and returns its handle.
@@ -542,6 +566,10 @@ const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
 /// Descriptors the connection limit leaves for the application's own use
 /// (files, a database socket, a log) on top of the server's reserve.
 const FREE_DESCRIPTORS: usize = 8;
+
+/// Memory maps the connection limit leaves for the allocator's arenas,
+/// libraries, and the application's own threads and mappings.
+const FREE_MAPS: usize = 1024;
 
 /// Whether an `accept` error concerns only the client it would have been.
 fn is_passing(error: &io::Error) -> bool {
