@@ -1,20 +1,38 @@
 //! A thread-per-connection WebSocket [`Server`] over `std::net::TcpListener`.
 //!
 //! Each connection runs the handshake of [`accept`](super::accept()) and then
-//! the application's handler on a thread of its own. Around that the server
-//! adds what a real service needs: a connection limit (HTTP 503 past it,
-//! with no thread spawned), small per-connection thread stacks, a handshake
-//! timeout against clients that stall (slowloris), a request callback that
-//! can accept with a subprotocol and headers or refuse with any status, an
-//! optional plain-HTTP handler so one port can serve a page and its
-//! WebSocket, optional thread reuse, and a graceful shutdown that tells every
-//! open connection 1001 (going away, §7.4.1) and waits for its thread.
+//! the application's handler on a thread of its own; the handler finds the
+//! request that opened the connection (path, query, headers, the peer's
+//! address) in [`WebSocket::request`]. Around that the server adds what a
+//! deployed service needs:
+//!
+//! * **Limits that hold at the machine's limits.** A connection limit (HTTP
+//!   503 past it, with no thread spawned) and an optional limit per client
+//!   address (HTTP 429). At start, on Linux, the server reads how many
+//!   descriptors and memory maps the process may have (see `os_limits`)
+//!   and, if `max_connections` would not fit, says so once and refuses at
+//!   the limit it can keep: every client gets an answer, none waits in the
+//!   backlog. If descriptors still run out, a reserve descriptor answers
+//!   the waiting client with 503.
+//! * **Refusals that cost the accepting thread microseconds**: the answer
+//!   is written without waiting and the polite close finishes elsewhere
+//!   (see `refusal`), so a burst of over-limit clients cannot slow the
+//!   accepting of the others.
+//! * **Liveness**: the connection defaults ping a silent peer (keepalive)
+//!   and can close idle ones (`Config::idle_timeout`), so quiet or
+//!   trickling clients cannot hold slots forever.
+//! * Small per-connection thread stacks, a handshake timeout against
+//!   clients that stall (slowloris), a request callback that can accept
+//!   with a subprotocol and headers or refuse with any status, an optional
+//!   plain-HTTP handler so one port can serve a page and its WebSocket,
+//!   optional thread reuse, and a graceful shutdown that tells every open
+//!   connection 1001 (going away, §7.4.1) and waits for its thread.
 //!
 //! **One descriptor per connection.** To wake a connection's thread at
 //! shutdown, the server must reach its socket from another thread. It keeps
 //! a second *reference* to the one socket (`Arc<TcpStream>`; `&TcpStream`
 //! reads, writes and shuts down), never a duplicated descriptor: a server
-//! with a limit of 1,024 descriptors can hold about 1,000 connections, not
+//! with a limit of 1,024 descriptors can hold about 980 connections, not
 //! half as many.
 
 use std::collections::HashMap;
@@ -100,6 +118,9 @@ impl ServerShared {
 /// use wslite::{Message, Server};
 ///
 /// Server::bind("127.0.0.1:9001")?.run(|mut ws| {
+///     if let Some(request) = ws.request() {
+///         println!("{:?} opened {}", request.peer_addr(), request.target());
+///     }
 ///     while let Ok(message) = ws.read() {
 ///         if message.is_data() && ws.send(message).is_err() {
 ///             break;
