@@ -3,7 +3,7 @@
 //! an `Authorization` header), checks (`Origin`, RFC 6455 §10.2) and logs
 //! (the peer's address).
 //!
-//! The core's [`Request`](crate::handshake::Request) borrows the bytes it
+//! The core's [`Request`] borrows the bytes it
 //! was parsed from and lives only as long as the handshake. [`HttpRequest`]
 //! is its owned copy, made once the request is accepted. It is bounded like
 //! the head it comes from: at most [`Config::max_head_bytes`] of text and

@@ -484,6 +484,11 @@ impl<S: Read + Write> WebSocket<S> {
             self.config,
         )
     }
+
+    /// Takes the opening request out, for the reader of a split.
+    pub(crate) fn take_request(&mut self) -> Option<Box<HttpRequest>> {
+        self.request.take()
+    }
 }
 
 impl WebSocket<TcpStream> {

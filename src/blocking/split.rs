@@ -38,6 +38,7 @@
 //! close timeout), and shuts the socket down, which also ends a `read` still
 //! blocked in the reader.
 
+use std::boxed::Box;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use super::message::{CloseFrame, Message};
 use super::receiving::{ReadHalf, ReadLink};
+use super::request::HttpRequest;
 use super::sending::{finish_stream, write_stream, Payload, WriteHalf, WriteLink};
 use super::socket::{Io, WebSocket};
 use super::stream::{after, linger, SharedStream, TimedRead, TimedWrite};
@@ -278,6 +280,7 @@ impl<S: SharedStream> ReadLink for Reads<'_, S> {
 pub struct WsReader<S: SharedStream> {
     common: Arc<Common<S>>,
     reading: ReadHalf,
+    request: Option<Box<HttpRequest>>,
 }
 
 /// The writing half; clone it for every thread that sends.
@@ -311,9 +314,10 @@ impl<S: SharedStream> core::fmt::Debug for WsReader<S> {
 
 /// Parts a connection into its halves (see [`WebSocket::split`]).
 pub(crate) fn split<S: Read + Write + SharedStream>(
-    ws: WebSocket<S>,
+    mut ws: WebSocket<S>,
 ) -> (WsReader<S>, WsWriter<S>) {
     let role = ws.role();
+    let request = ws.take_request();
     let (io, reading, writing, shared, config) = ws.into_halves();
     let stream = match io {
         Io::Owned(stream) => Arc::new(stream),
@@ -340,11 +344,18 @@ pub(crate) fn split<S: Read + Write + SharedStream>(
     let reader = WsReader {
         common: Arc::clone(&common),
         reading,
+        request,
     };
     (reader, WsWriter { common })
 }
 
 impl<S: SharedStream> WsReader<S> {
+    /// The request that opened a connection a server accepted, as
+    /// [`WebSocket::request`] gives it (kept by the reader after a split).
+    pub fn request(&self) -> Option<&HttpRequest> {
+        self.request.as_deref()
+    }
+
     /// Reads the next message, as [`WebSocket::read`] does. It never waits
     /// for a writer: see the [module documentation](self).
     pub fn read(&mut self) -> Result<Message> {
