@@ -13,7 +13,7 @@
 //! | `write_buffer_size` | 16 KiB | the most bytes buffered to send at once (a client masks large payloads through it in pieces) |
 //! | `auto_pong` | on | answer pings (RFC 6455 §5.5.2) |
 //! | `handshake_timeout` | 10 s | a peer that stalls the handshake (slowloris) is dropped |
-//! | `read_timeout` | none | [`read`](crate::WebSocket::read) waits as long as it takes; with a value, one `read` waits that long in all, however the peer trickles bytes |
+//! | `read_timeout` | none | [`read`](crate::WebSocket::read) waits as long as it takes; with a value, one `read` waits that long in all, however the peer trickles bytes; zero means do not wait (the shortest wait, 1 ms, so what has arrived is still returned) |
 //! | `write_timeout` | 30 s | a peer that stops reading cannot hold a sending thread forever: one send (all its partial writes together) gets this long, then fails with `Error::WriteTimeout` and the connection is failed (a frame may be half written) |
 //! | `close_timeout` | 5 s | the longest [`close`](crate::WebSocket::close) takes in all (our Close, the peer's answer, the end of TCP), and the longest a failed connection drains what the peer still sends |
 //! | `keepalive` | 20 s | ping after 20 s of silence, fail if nothing (a pong or anything else) follows in 20 s more: a dead peer or a cut path is found within 40 s, and a quiet connection sends something every 20 s, well inside the 60 s idle cut of common proxies and load balancers (nginx `proxy_read_timeout`, AWS ALB); the values python-websockets uses |

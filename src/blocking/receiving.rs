@@ -173,10 +173,12 @@ impl ReadHalf {
             .map(|d| d.max(MIN_WAIT))
     }
 
-    /// Starts a read operation: it may last `read_timeout` in all.
+    /// Starts a read operation: it may last `read_timeout` in all. A zero
+    /// timeout means "do not wait" and counts as the shortest wait, so that
+    /// what has already arrived is still read and returned.
     pub(crate) fn begin_read(&mut self) {
         if let Some(timeout) = self.read_timeout {
-            let end = after(timeout);
+            let end = after(timeout.max(MIN_WAIT));
             self.deadline = Some(self.deadline.map_or(end, |d| d.min(end)));
         }
     }

@@ -11,9 +11,18 @@
 //!   address (HTTP 429). At start, on Linux, the server reads how many
 //!   descriptors and memory maps the process may have (see `os_limits`)
 //!   and, if `max_connections` would not fit, says so once and refuses at
-//!   the limit it can keep: every client gets an answer, none waits in the
-//!   backlog. If descriptors still run out, a reserve descriptor answers
-//!   the waiting client with 503.
+//!   the limit it can keep: every accepted client gets an answer, 101 or
+//!   503, and none is left unanswered in the kernel's queue of accepted
+//!   connections. If descriptors still run out, a reserve descriptor
+//!   answers the waiting client with 503.
+//!
+//!   One queue is the kernel's own: std's `TcpListener` asks for a listen
+//!   queue of 128 connections. A burst of more clients than that at once,
+//!   arriving faster than they are accepted, overflows it; the kernel drops
+//!   their SYN and their TCP tries again a second later (they are answered
+//!   then). A server that must take larger bursts without that second can
+//!   pass [`Server::from_listener`] a listener made with a longer queue
+//!   (with the `socket2` crate, say).
 //! * **Refusals that cost the accepting thread microseconds**: the answer
 //!   is written without waiting and the polite close finishes elsewhere
 //!   (see `refusal`), so a burst of over-limit clients cannot slow the
