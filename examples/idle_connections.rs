@@ -85,7 +85,10 @@ fn server(count: usize) -> Result<(), String> {
     let mut reached = 0;
     for line in from_child.lines() {
         let line = line.map_err(|e| e.to_string())?;
-        let Some(open) = line.strip_prefix("open ").and_then(|n| n.parse::<usize>().ok()) else {
+        let Some(open) = line
+            .strip_prefix("open ")
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
             println!("clients: {line}");
             continue;
         };
