@@ -23,10 +23,13 @@ use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use wslite::{ClientBuilder, CloseCode, Config, Error, Message, Server, ServerHandle, WebSocket};
+use wslite::{ClientBuilder, CloseCode, Config, Error, Message, Server, ServerHandle};
 
 #[path = "common/alone.rs"]
 mod child;
+#[path = "common/clients.rs"]
+mod clients;
+use clients::{client_config, echo, ws_connect};
 #[path = "common/example.rs"]
 mod example;
 #[path = "common/wait.rs"]
@@ -66,38 +69,6 @@ fn measured(text: &str) {
         println!("measured: {text}");
     } else {
         eprintln!("measured: {text}");
-    }
-}
-
-/// A client configuration whose reads, writes and handshake cannot hang a
-/// test.
-fn client_config() -> Config {
-    Config::default()
-        .read_timeout(Some(WAIT))
-        .write_timeout(Some(WAIT))
-        .handshake_timeout(Some(WAIT))
-}
-
-/// Connects with bounded waits.
-fn ws_connect(url: &str) -> Result<WebSocket<TcpStream>, Error> {
-    ClientBuilder::new(url)
-        .config(client_config())
-        .connect_timeout(Some(WAIT))
-        .connect()
-}
-
-/// The echo handler: data messages go back; it ends with the connection.
-fn echo(mut ws: WebSocket<TcpStream>) {
-    for _ in 0..1_000_000 {
-        match ws.read() {
-            Ok(message) if message.is_data() => {
-                if ws.send(message).is_err() {
-                    break;
-                }
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
     }
 }
 
@@ -941,7 +912,9 @@ fn a_burst_of_2000_clients_at_a_limit_of_10_gets_its_503s() {
         .map(|stream| status_line_by(stream, Instant::now() + Duration::from_secs(2)))
         .collect();
     let elapsed = started.elapsed();
-    let accept_cpu = accept_thread_cpu().zip(accept_cpu_before).map(|(a, b)| a - b);
+    let accept_cpu = accept_thread_cpu()
+        .zip(accept_cpu_before)
+        .map(|(a, b)| a - b);
     let refused = answers
         .iter()
         .filter(|a| matches!(a, Answer::Status(503)))

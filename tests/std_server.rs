@@ -21,6 +21,9 @@ use wslite::{
     Message, Server, ServerHandle, WebSocket,
 };
 
+#[path = "common/clients.rs"]
+mod clients;
+use clients::{client_config, ws_connect};
 #[path = "common/alone.rs"]
 mod child;
 #[path = "common/wait.rs"]
@@ -34,22 +37,6 @@ use wire::read_until_close;
 const WAIT: Duration = Duration::from_secs(10);
 
 // ----- helpers -----
-
-/// A client configuration whose reads and writes cannot hang a test.
-fn client_config() -> Config {
-    Config::default()
-        .read_timeout(Some(WAIT))
-        .write_timeout(Some(WAIT))
-        .handshake_timeout(Some(WAIT))
-}
-
-/// Connects with bounded reads and writes.
-fn ws_connect(url: &str) -> Result<WebSocket<TcpStream>, Error> {
-    ClientBuilder::new(url)
-        .config(client_config())
-        .connect_timeout(Some(WAIT))
-        .connect()
-}
 
 fn url(addr: SocketAddr, path: &str) -> String {
     format!("ws://{addr}{path}")
