@@ -42,8 +42,18 @@ pub enum Error {
     MalformedHttp(&'static str),
     /// The request method is not `GET` (RFC 6455 §4.1, item 2). HTTP 405.
     MethodNotGet,
-    /// The HTTP version is not 1.1 or later (RFC 6455 §4.1, item 2). HTTP 505.
+    /// The HTTP version is not 1.1: HTTP/1.0, which RFC 6455 §4.1 (item 2)
+    /// rules out, or another major version such as `HTTP/2.0`, which an
+    /// HTTP/1.1 request line cannot carry (RFC 9110 §2.5). HTTP 505.
     UnsupportedHttpVersion,
+    /// The opening request announces a body, with `Transfer-Encoding` or a
+    /// `Content-Length` other than `0` — a length, a list, or a value that
+    /// is no number (RFC 9112 §6.3, RFC 9110 §8.6). The handshake's `GET`
+    /// has none (RFC 9110 §9.3.1), and the bytes after the head are read as
+    /// frames, so such a request is refused rather than have its body taken
+    /// for frames (request smuggling, RFC 9112 §11.2). HTTP 400. The text is
+    /// the field that announced it.
+    RequestBody(&'static str),
     /// A header the handshake requires is absent (RFC 6455 §4.2.1). HTTP 400.
     MissingHeader(&'static str),
     /// A header that may appear only once appears more than once. HTTP 400.
@@ -243,8 +253,8 @@ impl Error {
         use Error::*;
         match self {
             HeadTooLarge { .. } | TooManyHeaders { .. } => Some(431),
-            MalformedHttp(_) | MissingHeader(_) | DuplicateHeader(_) | InvalidHeader(_)
-            | InvalidKey => Some(400),
+            MalformedHttp(_) | RequestBody(_) | MissingHeader(_) | DuplicateHeader(_)
+            | InvalidHeader(_) | InvalidKey => Some(400),
             MethodNotGet => Some(405),
             UnsupportedWebSocketVersion => Some(426),
             UnsupportedHttpVersion => Some(505),
@@ -278,7 +288,11 @@ impl fmt::Display for Error {
                 "the opening handshake must be a GET request (RFC 6455 §4.1); answered 405",
             ),
             UnsupportedHttpVersion => f.write_str(
-                "the opening handshake must use HTTP/1.1 or later (RFC 6455 §4.1)",
+                "the opening handshake must use HTTP/1.1 (RFC 6455 §4.1, RFC 9110 §2.5); answered 505",
+            ),
+            RequestBody(field) => write!(
+                f,
+                "the opening GET announces a body with `{field}` (only `Content-Length: 0` is allowed), but a handshake has none (RFC 9110 §9.3.1); refused with 400 so that the body is never read as frames"
             ),
             MissingHeader(name) => write!(
                 f,

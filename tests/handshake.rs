@@ -342,6 +342,75 @@ fn post_is_405_and_http_1_0_is_505() {
 }
 
 #[test]
+fn only_http_1_1_is_upgraded_and_other_majors_are_505() {
+    let with_version = |version: &str| {
+        String::from_utf8(SAMPLE_REQUEST.to_vec())
+            .unwrap()
+            .replacen("HTTP/1.1", version, 1)
+    };
+    for version in ["HTTP/2.0", "HTTP/3.0", "HTTP/0.9", "HTTP/1.0", "HTTP/9.9"] {
+        let err = validate(with_version(version).as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, Error::UnsupportedHttpVersion),
+            "{version}: {err:?}"
+        );
+        assert_eq!(status_of(&err), 505);
+        assert!(written_error(&err).starts_with("HTTP/1.1 505 HTTP Version Not Supported\r\n"));
+    }
+    // A later minor version of HTTP/1 is read as 1.1 (RFC 9110 §2.5).
+    assert!(validate(with_version("HTTP/1.2").as_bytes()).is_ok());
+}
+
+/// The sample request with these header lines added at the end.
+fn request_plus(lines: &str) -> Vec<u8> {
+    let mut buf = SAMPLE_REQUEST[..SAMPLE_REQUEST.len() - 2].to_vec();
+    buf.extend_from_slice(lines.as_bytes());
+    buf.extend_from_slice(b"\r\n");
+    buf
+}
+
+#[test]
+fn a_get_that_announces_a_body_is_400() {
+    for (lines, field) in [
+        ("Content-Length: 6\r\n", "Content-Length"),
+        ("Content-Length: 06\r\n", "Content-Length"),
+        ("Content-Length: 0, 0\r\n", "Content-Length"),
+        ("Content-Length: 0,6\r\n", "Content-Length"),
+        ("Content-Length: -0\r\n", "Content-Length"),
+        ("Content-Length: \r\n", "Content-Length"),
+        ("Content-Length: zero\r\n", "Content-Length"),
+        (
+            "Content-Length: 0\r\ncontent-length: 6\r\n",
+            "Content-Length",
+        ),
+        ("Transfer-Encoding: chunked\r\n", "Transfer-Encoding"),
+        ("transfer-encoding: identity\r\n", "Transfer-Encoding"),
+        ("Transfer-Encoding: \r\n", "Transfer-Encoding"),
+        (
+            "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n",
+            "Transfer-Encoding",
+        ),
+    ] {
+        let err = validate(&request_plus(lines)).unwrap_err();
+        assert!(
+            matches!(err, Error::RequestBody(f) if f == field),
+            "{lines:?}: {err:?}"
+        );
+        assert_eq!(status_of(&err), 400);
+        assert!(written_error(&err).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        assert!(err.to_string().contains(field), "{err}");
+    }
+    // A length of 0, however written and however often, is no body.
+    for lines in [
+        "Content-Length: 0\r\n",
+        "Content-Length: 000\r\n",
+        "Content-Length: 0\r\nCONTENT-LENGTH: 0\r\n",
+    ] {
+        assert!(validate(&request_plus(lines)).is_ok(), "{lines:?}");
+    }
+}
+
+#[test]
 fn head_over_8_kib_is_431_before_it_ends() {
     let mut buf = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
     buf.resize(8192, b'a');

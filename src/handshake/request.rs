@@ -1,6 +1,8 @@
 //! The client's opening request and the server's answers to it: RFC 6455
 //! §4.1 (what a client sends), §4.2.1 (what a server checks), §4.2.2 (how a
-//! server accepts) and §4.4 (how it refuses a version it does not speak).
+//! server accepts) and §4.4 (how it refuses a version it does not speak),
+//! with the HTTP/1.1 rules a request must also keep: its version (RFC 9110
+//! §2.5) and no body (RFC 9110 §9.3.1).
 //!
 //! What a reader learns here, in order:
 //!
@@ -211,20 +213,36 @@ impl<'h, 'b> Request<'h, 'b> {
     /// Checks the request against RFC 6455 §4.2.1 and returns the client's
     /// key, ready for [`write_accept_response`].
     ///
-    /// The checks, in order: the method is `GET` ([`Error::MethodNotGet`]);
-    /// the version is HTTP/1.1 or later ([`Error::UnsupportedHttpVersion`]);
-    /// `Host` appears exactly once, with a plausible value; `Upgrade` lists
-    /// `websocket`; `Connection` lists `Upgrade`; `Sec-WebSocket-Version` is
-    /// `13` ([`Error::UnsupportedWebSocketVersion`], also when it is
-    /// missing, since 426 tells the client which version to use);
-    /// `Origin` appears at most once; `Sec-WebSocket-Key` appears once and
-    /// decodes to 16 bytes ([`Error::InvalidKey`]).
+    /// The checks, in order:
+    ///
+    /// 1. the method is `GET` ([`Error::MethodNotGet`], 405);
+    /// 2. the version is HTTP/1.1 ([`Error::UnsupportedHttpVersion`], 505).
+    ///    HTTP/1.0 is too old for RFC 6455 §4.1, and an HTTP/1.1 request line
+    ///    cannot carry another major version (`HTTP/2.0`): 505 is the answer
+    ///    for a major version a server does not speak (RFC 9110 §15.6.6). A
+    ///    later 1.x is read as 1.1, as RFC 9110 §2.5 asks;
+    /// 3. `Host` appears exactly once, with a plausible value (400);
+    /// 4. no body is announced ([`Error::RequestBody`], 400): no
+    ///    `Transfer-Encoding`, and each `Content-Length` is a number that is
+    ///    0 (only the digit `0`; a list such as `0, 0` and a value that is no
+    ///    number are refused as well). The bytes after the head are frames,
+    ///    so a body would be read as frames: refusing it keeps us from
+    ///    seeing frames where a proxy saw a body (RFC 9110 §9.3.1, RFC 9112
+    ///    §11.2);
+    /// 5. `Upgrade` lists `websocket`; `Connection` lists `Upgrade` (400);
+    /// 6. `Sec-WebSocket-Version` is `13` ([`Error::UnsupportedWebSocketVersion`],
+    ///    426, also when it is missing, since 426 tells the client which
+    ///    version to use);
+    /// 7. `Origin` appears at most once (400);
+    /// 8. `Sec-WebSocket-Key` appears once and decodes to 16 bytes
+    ///    ([`Error::InvalidKey`], 400).
     pub fn validate_upgrade(&self) -> Result<ClientKey, Error> {
         // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
         if self.method.as_bytes() != b"GET" {
             return Err(Error::MethodNotGet);
         }
-        if self.version < (1, 1) {
+        let (major, minor) = self.version;
+        if major != 1 || minor < 1 {
             return Err(Error::UnsupportedHttpVersion);
         }
         // Item 2, and RFC 9112 §3.2: exactly one Host, or 400.
@@ -233,6 +251,21 @@ impl<'h, 'b> Request<'h, 'b> {
             return Err(Error::InvalidHeader(
                 "Host is empty or holds a space or non-ASCII byte",
             ));
+        }
+        // RFC 9110 §9.3.1: no body; RFC 9112 §6.3 says how one is announced.
+        for field in self.headers {
+            if field.name.eq_ignore_ascii_case("Transfer-Encoding") {
+                return Err(Error::RequestBody("Transfer-Encoding"));
+            }
+            // `Content-Length = 1*DIGIT` (RFC 9110 §8.6): any value but a
+            // number that is 0 is refused — a length, a list such as `0, 0`
+            // (as §8.6 allows), or no number at all. Fields that differ
+            // cannot all be 0.
+            if field.name.eq_ignore_ascii_case("Content-Length")
+                && (field.value.is_empty() || field.value.iter().any(|&digit| digit != b'0'))
+            {
+                return Err(Error::RequestBody("Content-Length"));
+            }
         }
         // Items 3 and 4: the words every HTTP hop understands as "switch".
         if self.header("Upgrade").is_none() {
