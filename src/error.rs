@@ -46,6 +46,11 @@ pub enum Error {
     /// rules out, or another major version such as `HTTP/2.0`, which an
     /// HTTP/1.1 request line cannot carry (RFC 9110 §2.5). HTTP 505.
     UnsupportedHttpVersion,
+    /// The request target is not one a WebSocket request may have (RFC 9112
+    /// §3.2): neither a path (origin-form) nor an absolute `http`, `https`,
+    /// `ws` or `wss` URI (absolute-form), or such a URI with userinfo.
+    /// HTTP 400. The text says which.
+    InvalidTarget(&'static str),
     /// The opening request announces a body, with `Transfer-Encoding` or a
     /// `Content-Length` other than `0` — a length, a list, or a value that
     /// is no number (RFC 9112 §6.3, RFC 9110 §8.6). The handshake's `GET`
@@ -253,8 +258,8 @@ impl Error {
         use Error::*;
         match self {
             HeadTooLarge { .. } | TooManyHeaders { .. } => Some(431),
-            MalformedHttp(_) | RequestBody(_) | MissingHeader(_) | DuplicateHeader(_)
-            | InvalidHeader(_) | InvalidKey => Some(400),
+            MalformedHttp(_) | InvalidTarget(_) | RequestBody(_) | MissingHeader(_)
+            | DuplicateHeader(_) | InvalidHeader(_) | InvalidKey => Some(400),
             MethodNotGet => Some(405),
             UnsupportedWebSocketVersion => Some(426),
             UnsupportedHttpVersion => Some(505),
@@ -289,6 +294,10 @@ impl fmt::Display for Error {
             ),
             UnsupportedHttpVersion => f.write_str(
                 "the opening handshake must use HTTP/1.1 (RFC 6455 §4.1, RFC 9110 §2.5); answered 505",
+            ),
+            InvalidTarget(what) => write!(
+                f,
+                "the request target {what}; a WebSocket request names a path or an absolute ws, wss, http or https URI (RFC 9112 §3.2); answered 400"
             ),
             RequestBody(field) => write!(
                 f,

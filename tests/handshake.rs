@@ -410,6 +410,74 @@ fn a_get_that_announces_a_body_is_400() {
     }
 }
 
+/// The sample request with this target (and the sample's Host).
+fn request_for(target: &str) -> Vec<u8> {
+    let mut buf = format!("GET {target} HTTP/1.1").into_bytes();
+    buf.extend_from_slice(&SAMPLE_REQUEST["GET /chat HTTP/1.1".len()..]);
+    buf
+}
+
+#[test]
+fn an_absolute_form_target_is_reduced_to_its_path_and_query() {
+    for (target, path, query) in [
+        ("http://server.example.com/chat?x=1", "/chat", Some("x=1")),
+        ("ws://server.example.com/chat", "/chat", None),
+        ("HTTPS://Server.Example.COM/a/b?c?d", "/a/b", Some("c?d")),
+        ("WsS://server.example.com", "/", None),
+        ("http://server.example.com?x", "/", Some("x")),
+    ] {
+        with_request(&request_for(target), |_, r| {
+            assert_eq!(r.target(), target);
+            assert_eq!((r.path(), r.query()), (path, query), "{target}");
+            let key = r.validate_upgrade().unwrap();
+            assert_eq!(key.as_bytes(), KEY);
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn an_absolute_form_target_must_name_the_host() {
+    for target in [
+        "http://evil.example/chat",
+        "http://server.example.com:80/chat",
+        "ws://server.example.com.evil.example/chat",
+        "ws:///chat",
+    ] {
+        let err = validate(&request_for(target)).unwrap_err();
+        assert!(matches!(err, Error::InvalidHeader(_)), "{target}: {err:?}");
+        assert!(err.to_string().contains("RFC 9112 §3.2"), "{err}");
+        assert_eq!(status_of(&err), 400);
+    }
+}
+
+#[test]
+fn other_target_forms_are_400() {
+    for target in [
+        "*",
+        "server.example.com:80",
+        "server.example.com",
+        "chat",
+        "ftp://server.example.com/chat",
+        "httpss://server.example.com/chat",
+        "s://server.example.com/chat",
+        "http:/chat",
+        "http:server.example.com/chat",
+        "http://user@server.example.com/chat",
+        "http://user:pw@server.example.com/chat",
+    ] {
+        let err = validate(&request_for(target)).unwrap_err();
+        assert!(matches!(err, Error::InvalidTarget(_)), "{target}: {err:?}");
+        assert_eq!(status_of(&err), 400);
+        assert!(written_error(&err).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+    }
+    // Outside the checked schemes the path is the target as sent.
+    with_request(&request_for("ftp://h/p?q"), |_, r| {
+        assert_eq!((r.path(), r.query()), ("ftp://h/p", Some("q")));
+    })
+    .unwrap();
+}
+
 #[test]
 fn head_over_8_kib_is_431_before_it_ends() {
     let mut buf = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();

@@ -2,7 +2,7 @@
 //! §4.1 (what a client sends), §4.2.1 (what a server checks), §4.2.2 (how a
 //! server accepts) and §4.4 (how it refuses a version it does not speak),
 //! with the HTTP/1.1 rules a request must also keep: its version (RFC 9110
-//! §2.5) and no body (RFC 9110 §9.3.1).
+//! §2.5), its target (RFC 9112 §3.2) and no body (RFC 9110 §9.3.1).
 //!
 //! What a reader learns here, in order:
 //!
@@ -129,6 +129,16 @@ fn parse_request_line(line: &[u8]) -> Result<(&str, &str, (u8, u8)), Error> {
 
 /// A parsed request head. It borrows the received bytes (`'b`) and the
 /// header array (`'h`).
+///
+/// The target is usually a path and query, `/chat?room=1` (the
+/// *origin-form*, RFC 9112 §3.2.1). A client talking to a proxy may send the
+/// whole URI instead, `http://example.com/chat?room=1` (the
+/// *absolute-form*, §3.2.2), which a server must accept. For the schemes
+/// `http`, `https`, `ws` and `wss`, [`path`](Self::path) and
+/// [`query`](Self::query) see the path and query of that URI (`/chat`,
+/// `room=1`), so an application handles both forms alike; [`target`](Self::target)
+/// is always the target as sent. [`Request::validate_upgrade`] also requires
+/// the URI's authority to be the `Host`.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'h, 'b> {
     method: &'b str,
@@ -143,21 +153,44 @@ impl<'h, 'b> Request<'h, 'b> {
         self.method
     }
 
-    /// The request target as sent, e.g. `/chat?room=1`.
+    /// The request target as sent, e.g. `/chat?room=1` or, in absolute-form,
+    /// `http://example.com/chat?room=1`.
     pub fn target(&self) -> &'b str {
         self.target
     }
 
-    /// The target up to the first `?` (the whole target if there is none).
+    /// The path: the target up to the first `?` (the whole target if there
+    /// is none). Of an absolute-form target with the scheme `http`, `https`,
+    /// `ws` or `wss`, the path of its URI, `/` if that is empty (RFC 9112
+    /// §3.2.1): `/chat` for `http://example.com/chat?room=1`.
     pub fn path(&self) -> &'b str {
-        self.target
-            .split_once('?')
-            .map_or(self.target, |(path, _)| path)
+        self.path_and_query().0
     }
 
-    /// The target after the first `?`, if it has one.
+    /// The query: what follows the first `?` of the path, if anything does:
+    /// `room=1` for `/chat?room=1` and `http://example.com/chat?room=1`.
     pub fn query(&self) -> Option<&'b str> {
-        self.target.split_once('?').map(|(_, query)| query)
+        self.path_and_query().1
+    }
+
+    /// The path and query of [`path`](Self::path) and [`query`](Self::query).
+    fn path_and_query(&self) -> (&'b str, Option<&'b str>) {
+        let target = self.target;
+        let (absolute, rest) = match absolute_form(target.as_bytes()) {
+            // The target is ASCII: every byte starts a character.
+            Some((_, rest)) => (true, target.get(target.len() - rest.len()..)),
+            None => (false, Some(target)),
+        };
+        let rest = rest.unwrap_or_default();
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
+        };
+        if absolute && path.is_empty() {
+            ("/", query)
+        } else {
+            (path, query)
+        }
     }
 
     /// The HTTP version as (major, minor), e.g. (1, 1).
@@ -222,19 +255,30 @@ impl<'h, 'b> Request<'h, 'b> {
     ///    for a major version a server does not speak (RFC 9110 §15.6.6). A
     ///    later 1.x is read as 1.1, as RFC 9110 §2.5 asks;
     /// 3. `Host` appears exactly once, with a plausible value (400);
-    /// 4. no body is announced ([`Error::RequestBody`], 400): no
+    /// 4. the target is a path (origin-form), or an absolute `http`, `https`,
+    ///    `ws` or `wss` URI (absolute-form; RFC 6455 §4.2.1 item 1 names the
+    ///    first two) without userinfo, whose authority is the `Host`,
+    ///    compared ASCII case-insensitively. RFC 9112 §3.2 obliges a client
+    ///    to send the two identical; when they differ we refuse rather than
+    ///    pick one (§3.2.2 would have a server ignore `Host`), since a proxy
+    ///    in front that routed and checked by the other would then disagree
+    ///    with us about which site is asked. Other schemes, the
+    ///    authority-form of `CONNECT` and the asterisk-form of `OPTIONS`
+    ///    are refused too ([`Error::InvalidTarget`], or
+    ///    [`Error::InvalidHeader`] for a `Host` that differs; 400);
+    /// 5. no body is announced ([`Error::RequestBody`], 400): no
     ///    `Transfer-Encoding`, and each `Content-Length` is a number that is
     ///    0 (only the digit `0`; a list such as `0, 0` and a value that is no
     ///    number are refused as well). The bytes after the head are frames,
     ///    so a body would be read as frames: refusing it keeps us from
     ///    seeing frames where a proxy saw a body (RFC 9110 §9.3.1, RFC 9112
     ///    §11.2);
-    /// 5. `Upgrade` lists `websocket`; `Connection` lists `Upgrade` (400);
-    /// 6. `Sec-WebSocket-Version` is `13` ([`Error::UnsupportedWebSocketVersion`],
+    /// 6. `Upgrade` lists `websocket`; `Connection` lists `Upgrade` (400);
+    /// 7. `Sec-WebSocket-Version` is `13` ([`Error::UnsupportedWebSocketVersion`],
     ///    426, also when it is missing, since 426 tells the client which
     ///    version to use);
-    /// 7. `Origin` appears at most once (400);
-    /// 8. `Sec-WebSocket-Key` appears once and decodes to 16 bytes
+    /// 8. `Origin` appears at most once (400);
+    /// 9. `Sec-WebSocket-Key` appears once and decodes to 16 bytes
     ///    ([`Error::InvalidKey`], 400).
     pub fn validate_upgrade(&self) -> Result<ClientKey, Error> {
         // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
@@ -251,6 +295,17 @@ impl<'h, 'b> Request<'h, 'b> {
             return Err(Error::InvalidHeader(
                 "Host is empty or holds a space or non-ASCII byte",
             ));
+        }
+        // RFC 9112 §3.2: a path, or a whole URI naming the same host.
+        if self.target.as_bytes().first() != Some(&b'/') {
+            let (authority, _) = absolute_form(self.target.as_bytes()).ok_or(Error::InvalidTarget(
+                "is neither a path starting with `/` nor an absolute http, https, ws or wss URI without userinfo (`user@`, RFC 9110 §4.2.4)",
+            ))?;
+            if !authority.eq_ignore_ascii_case(host) {
+                return Err(Error::InvalidHeader(
+                    "Host differs from the authority of the absolute-form target; RFC 9112 §3.2 requires them identical",
+                ));
+            }
         }
         // RFC 9110 §9.3.1: no body; RFC 9112 §6.3 says how one is announced.
         for field in self.headers {
@@ -296,6 +351,40 @@ impl<'h, 'b> Request<'h, 'b> {
         let key = head::find_once(self.headers, "Sec-WebSocket-Key")?
             .ok_or(Error::MissingHeader("Sec-WebSocket-Key"))?;
         ClientKey::new(key)
+    }
+}
+
+/// Splits an absolute-form target, `scheme://authority` followed by the path
+/// and query (RFC 9112 §3.2.2, RFC 3986 §3), into the authority and the
+/// rest, which is empty or starts with `/` or `?`; `None` if it holds
+/// userinfo. Only the schemes a
+/// WebSocket is reached by are recognised, in any case (RFC 3986 §3.1):
+/// `http` and `https`, which RFC 6455 §4.1 (item 3) and §4.2.1 (item 1)
+/// name, and `ws` and `wss`, the WebSocket URI itself (§3). Any other
+/// target gives `None`.
+fn absolute_form(target: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = target.iter().position(|&b| b == b':')?;
+    let (scheme, rest) = target.split_at(colon);
+    let [b':', b'/', b'/', rest @ ..] = rest else {
+        return None;
+    };
+    static SCHEMES: [&[u8]; 4] = [b"ws", b"wss", b"http", b"https"];
+    if !SCHEMES
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(scheme))
+    {
+        return None;
+    }
+    // The authority ends at the path or the query. An `@` before them ends
+    // a userinfo, which an http(s) target MUST NOT hold (RFC 9110 §4.2.4).
+    let end = rest
+        .iter()
+        .position(|&b| b == b'/' || b == b'?' || b == b'@')
+        .unwrap_or(rest.len());
+    let (authority, rest) = rest.split_at(end);
+    match rest {
+        [b'@', ..] => None,
+        _ => Some((authority, rest)),
     }
 }
 
