@@ -4,8 +4,9 @@
 
 use quickcheck::{quickcheck, TestResult};
 use wslite::handshake::{
-    accept_key, write_accept_response, write_error_response, write_refusal, write_request,
-    ClientKey, ClientRequest, Header, Limits, Request, RequestParser, ResponseParser, Status,
+    accept_key, accept_response_len, write_accept_response, write_error_response, write_refusal,
+    write_request, ClientKey, ClientRequest, Header, Limits, Request, RequestParser,
+    ResponseParser, Status,
 };
 use wslite::Error;
 
@@ -840,6 +841,57 @@ fn writers_report_buffer_too_small() {
 }
 
 #[test]
+fn accept_response_len_fits_long_protocols_and_headers() {
+    let key = ClientKey::new(KEY).unwrap();
+    let protocol = "p".repeat(300);
+    let value = "v".repeat(2048);
+    let extra = [
+        ("X-A", value.as_str()),
+        ("X-B", value.as_str()),
+        ("X-C", value.as_str()),
+        ("X-D", value.as_str()),
+    ];
+    for (protocol, extra) in [
+        (None, &[][..]),
+        (Some("chat"), &[][..]),
+        (Some(protocol.as_str()), &extra[..]),
+    ] {
+        let len = accept_response_len(protocol, extra);
+        let mut out = vec![0u8; len];
+        assert_eq!(
+            write_accept_response(&mut out, &key, protocol, extra).unwrap(),
+            len
+        );
+        assert!(out.ends_with(b"\r\n\r\n"));
+    }
+    // The RFC's sample answer, counted.
+    assert_eq!(
+        accept_response_len(Some("chat"), &[]),
+        SAMPLE_RESPONSE.len()
+    );
+}
+
+#[test]
+fn a_refusal_fits_256_bytes_beyond_its_body_and_headers() {
+    // The std layer sizes a refusal's buffer as 256 bytes, plus the body,
+    // plus `name: value\r\n` for each extra header. The rest - status line
+    // with the longest standard reason, Content-Length with 20 digits,
+    // Connection: close, the empty line - is at most 105 bytes.
+    let value = "v".repeat(1000);
+    let extra = [("X-A", value.as_str()), ("Content-Type", "text/plain")];
+    let headers: usize = extra.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+    for status in 200..=599 {
+        for (extra, headers) in [(&[][..], 0), (&extra[..], headers)] {
+            for body in [&b""[..], &[b'x'; 4096]] {
+                let mut out = vec![0u8; 105 + body.len() + headers];
+                let len = write_refusal(&mut out, status, None, extra, body).unwrap();
+                assert!(len <= out.len(), "{status}");
+            }
+        }
+    }
+}
+
+#[test]
 fn refusal_has_length_and_close() {
     let mut out = [0u8; 256];
     let len = write_refusal(
@@ -965,6 +1017,41 @@ quickcheck! {
         status.splice(..16, *b"HTTP/1.1 101 OK\r\n");
         feed_in_chunks(&status, &cuts);
         true
+    }
+
+    fn accept_response_len_is_the_length_written(
+        protocol: Option<(String, u8)>,
+        headers: Vec<(String, String, u8)>
+    ) -> TestResult {
+        // Arbitrary text made into tokens and field values (non-ASCII kept,
+        // so multi-byte characters are counted too), repeated up to 40 times
+        // for lengths from nothing to kilobytes.
+        let token = |s: &str, times: u8| -> String {
+            let tchars = b"!#$%&'*+-.^_`|~09azAZ";
+            let t: String = s.chars().map(|c| tchars[c as usize % tchars.len()] as char).collect();
+            format!("t{t}").repeat(usize::from(times % 40) + 1)
+        };
+        let value = |s: &str, times: u8| -> String {
+            s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>()
+                .repeat(usize::from(times % 40))
+        };
+        let protocol = protocol.map(|(p, times)| token(&p, times));
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v, times)| (format!("X-{}", token(n, 1)), value(v, *times)))
+            .collect();
+        let extra: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let key = ClientKey::new(KEY).unwrap();
+        let len = accept_response_len(protocol.as_deref(), &extra);
+        let mut out = vec![0u8; len];
+        let exact = write_accept_response(&mut out, &key, protocol.as_deref(), &extra);
+        let mut short = vec![0u8; len - 1];
+        let one_short = write_accept_response(&mut short, &key, protocol.as_deref(), &extra);
+        TestResult::from_bool(
+            exact.ok() == Some(len)
+                && matches!(one_short, Err(Error::BufferTooSmall { needed }) if needed == len),
+        )
     }
 
     fn a_valid_request_split_anywhere_parses_the_same(split: usize) -> TestResult {

@@ -10,7 +10,8 @@
 //!    [`Request`]) and checks it ([`Request::validate_upgrade`]), rule by
 //!    rule in the order of §4.2.1;
 //! 2. the server's two possible answers: `101 Switching Protocols` with the
-//!    accept key ([`write_accept_response`]), or an ordinary HTTP error
+//!    accept key ([`write_accept_response`], whose length
+//!    [`accept_response_len`] tells in advance), or an ordinary HTTP error
 //!    ([`write_refusal`], [`write_error_response`]);
 //! 3. the same request as a client writes it ([`write_request`]).
 //!
@@ -458,7 +459,8 @@ impl ClientKey {
 /// `protocol` must be a token, and should be one the client offered.
 /// `extra_headers` may not repeat the fields written here; they may hold
 /// e.g. `Sec-WebSocket-Extensions` or `Set-Cookie`. A bad argument gives
-/// [`Error::InvalidInput`], a short `out` [`Error::BufferTooSmall`].
+/// [`Error::InvalidInput`], a short `out` [`Error::BufferTooSmall`];
+/// [`accept_response_len`] says how long `out` must be.
 pub fn write_accept_response(
     out: &mut [u8],
     key: &ClientKey,
@@ -480,14 +482,47 @@ pub fn write_accept_response(
         ],
     )?;
     let mut w = Out::new(out);
+    put_accept_response(&mut w, &key.accept(), protocol, extra_headers);
+    w.finish()
+}
+
+/// The length of what [`write_accept_response`] writes with these
+/// arguments, exactly: the size of the buffer to give it. (Arguments it
+/// refuses are measured as if they were written.)
+///
+/// ```
+/// use wslite::handshake::{accept_response_len, write_accept_response, ClientKey};
+///
+/// let key = ClientKey::new(b"dGhlIHNhbXBsZSBub25jZQ==")?;
+/// let extra = [("Set-Cookie", "id=42")];
+/// let mut out = vec![0u8; accept_response_len(Some("chat"), &extra)];
+/// let len = write_accept_response(&mut out, &key, Some("chat"), &extra)?;
+/// assert_eq!(len, out.len());
+/// # Ok::<(), wslite::Error>(())
+/// ```
+pub fn accept_response_len(protocol: Option<&str>, extra_headers: &[(&str, &str)]) -> usize {
+    // Measured by the code that writes, into a buffer that holds nothing;
+    // every accept value has the same length.
+    let mut counter = Out::new(&mut []);
+    put_accept_response(&mut counter, &[0; ACCEPT_LEN], protocol, extra_headers);
+    counter.len
+}
+
+/// The 101 answer itself, for [`write_accept_response`] (which checked the
+/// arguments) and [`accept_response_len`] (which counts it).
+fn put_accept_response(
+    w: &mut Out<'_>,
+    accept: &[u8; ACCEPT_LEN],
+    protocol: Option<&str>,
+    extra_headers: &[(&str, &str)],
+) {
     w.put(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n");
-    w.header("Sec-WebSocket-Accept", &key.accept());
+    w.header("Sec-WebSocket-Accept", accept);
     if let Some(protocol) = protocol {
         w.header("Sec-WebSocket-Protocol", protocol.as_bytes());
     }
     w.extra(extra_headers);
     w.put(b"\r\n");
-    w.finish()
 }
 
 /// Writes a refusal — any final answer other than 101 — into `out`, and
