@@ -207,7 +207,9 @@ pub enum Error {
     #[cfg(feature = "std")]
     AbnormalClosure,
     /// The server refused the handshake with a non-101 status; the body is
-    /// kept, since it usually says why.
+    /// kept, since it usually says why. `Display` quotes its first 200 bytes
+    /// with control characters escaped (`\n`, `\u{1b}`), so a hostile
+    /// server cannot drive a terminal or forge log lines through it.
     #[cfg(feature = "std")]
     HandshakeRefused {
         /// The HTTP status.
@@ -413,11 +415,17 @@ impl fmt::Display for Error {
                 "the peer closed the TCP connection without a closing handshake (1006, RFC 6455 §7.1.5)",
             ),
             #[cfg(feature = "std")]
-            HandshakeRefused { status, body } => write!(
-                f,
-                "the server refused the WebSocket handshake with HTTP {status}: {}",
-                std::string::String::from_utf8_lossy(body.get(..200).unwrap_or(body))
-            ),
+            HandshakeRefused { status, body } => {
+                write!(
+                    f,
+                    "the server refused the WebSocket handshake with HTTP {status}: {}",
+                    PeerText(body.get(..200).unwrap_or(body))
+                )?;
+                if body.len() > 200 {
+                    write!(f, "… ({} bytes in all)", body.len())?;
+                }
+                Ok(())
+            }
             #[cfg(feature = "std")]
             InvalidUrl(what) => write!(f, "invalid WebSocket URL: {what} (RFC 6455 §3)"),
             #[cfg(feature = "std")]
@@ -427,6 +435,39 @@ impl fmt::Display for Error {
             #[cfg(feature = "std")]
             TooManyConnections => f.write_str("the server is at its connection limit (HTTP 503)"),
         }
+    }
+}
+
+/// Bytes a peer sent, shown as text in a message: what is not UTF-8 becomes
+/// U+FFFD, and every control character is escaped the way Rust writes it
+/// (`\r`, `\n`, `\u{1b}`, `\u{7f}`), so that a hostile peer can neither
+/// drive the reader's terminal (ESC sequences) nor forge log lines (CR,
+/// LF). So are the characters that end a line or reorder text without being
+/// controls (U+2028, U+2029, and the bidirectional embeddings, overrides and
+/// isolates, U+202A–U+202E and U+2066–U+2069). Other text, non-ASCII
+/// included, stays as it is.
+#[cfg(feature = "std")]
+struct PeerText<'a>(&'a [u8]);
+
+#[cfg(feature = "std")]
+impl fmt::Display for PeerText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                let unsafe_to_show = c.is_control()
+                    || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+                if unsafe_to_show {
+                    write!(f, "{}", c.escape_default())?;
+                } else {
+                    f.write_char(c)?;
+                }
+            }
+            if !chunk.invalid().is_empty() {
+                f.write_char(char::REPLACEMENT_CHARACTER)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -449,5 +490,54 @@ impl From<std::io::Error> for Error {
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Error::Timeout,
             _ => Error::Io(e),
         }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    fn refused(body: &[u8]) -> std::string::String {
+        Error::HandshakeRefused {
+            status: 403,
+            body: body.to_vec(),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn a_refusal_body_cannot_drive_the_terminal_or_forge_log_lines() {
+        let shown = refused(b"no\r\n2024-01-01 INFO login ok\x1b[2J\x1b]0;pwned\x07\x7f\x00\t");
+        assert_eq!(
+            shown,
+            "the server refused the WebSocket handshake with HTTP 403: \
+             no\\r\\n2024-01-01 INFO login ok\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{7f}\\u{0}\\t"
+        );
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        // C1 controls, line separators and bidi overrides too.
+        let shown = refused("a\u{85}b\u{9b}c\u{2028}d\u{202e}e\u{2066}f".as_bytes());
+        assert!(
+            shown.ends_with("a\\u{85}b\\u{9b}c\\u{2028}d\\u{202e}e\\u{2066}f"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_body_stays_readable() {
+        let shown = refused("Zugriff verweigert: «Käse» 😀 \"quoted\" back\\slash".as_bytes());
+        assert!(
+            shown.ends_with(": Zugriff verweigert: «Käse» 😀 \"quoted\" back\\slash"),
+            "{shown}"
+        );
+        // Bytes that are not UTF-8 show as U+FFFD.
+        assert!(refused(b"a\xff\xfeb").ends_with(": a\u{fffd}\u{fffd}b"));
+        // At most 200 bytes are quoted, and the rest is counted.
+        let shown = refused(&[b'x'; 300]);
+        assert!(
+            shown.ends_with(&format!("{}… (300 bytes in all)", "x".repeat(200))),
+            "{shown}"
+        );
+        assert!(refused(&[b'x'; 200]).ends_with(&"x".repeat(200)));
     }
 }
