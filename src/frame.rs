@@ -169,7 +169,9 @@ impl FrameHeader {
     /// the connection's state: reserved opcodes, a 64-bit length with its top
     /// bit set, a non-minimal length, control frames over 125 bytes or with
     /// FIN clear. Those rules are judged by [`parse_until_key`](Self::parse_until_key),
-    /// as soon as the length is known.
+    /// so a broken one is reported as soon as the bytes that break it are
+    /// there, before the header is whole, with the error the whole header
+    /// would get.
     pub fn parse(bytes: &[u8]) -> Result<Option<(FrameHeader, usize)>> {
         let Some((mut header, len)) = Self::parse_until_key(bytes)? else {
             return Ok(None);
