@@ -42,8 +42,23 @@ pub enum Error {
     MalformedHttp(&'static str),
     /// The request method is not `GET` (RFC 6455 §4.1, item 2). HTTP 405.
     MethodNotGet,
-    /// The HTTP version is not 1.1 or later (RFC 6455 §4.1, item 2). HTTP 505.
+    /// The HTTP version is not 1.1: HTTP/1.0, which RFC 6455 §4.1 (item 2)
+    /// rules out, or another major version such as `HTTP/2.0`, which an
+    /// HTTP/1.1 request line cannot carry (RFC 9110 §2.5). HTTP 505.
     UnsupportedHttpVersion,
+    /// The request target is not one a WebSocket request may have (RFC 9112
+    /// §3.2): neither a path (origin-form) nor an absolute `http`, `https`,
+    /// `ws` or `wss` URI (absolute-form), or such a URI with userinfo.
+    /// HTTP 400. The text says which.
+    InvalidTarget(&'static str),
+    /// The opening request announces a body, with `Transfer-Encoding` or a
+    /// `Content-Length` other than `0` — a length, a list, or a value that
+    /// is no number (RFC 9112 §6.3, RFC 9110 §8.6). The handshake's `GET`
+    /// has none (RFC 9110 §9.3.1), and the bytes after the head are read as
+    /// frames, so such a request is refused rather than have its body taken
+    /// for frames (request smuggling, RFC 9112 §11.2). HTTP 400. The text is
+    /// the field that announced it.
+    RequestBody(&'static str),
     /// A header the handshake requires is absent (RFC 6455 §4.2.1). HTTP 400.
     MissingHeader(&'static str),
     /// A header that may appear only once appears more than once. HTTP 400.
@@ -197,7 +212,9 @@ pub enum Error {
     #[cfg(feature = "std")]
     AbnormalClosure,
     /// The server refused the handshake with a non-101 status; the body is
-    /// kept, since it usually says why.
+    /// kept, since it usually says why. `Display` quotes its first 200 bytes
+    /// with control characters escaped (`\n`, `\u{1b}`), so a hostile
+    /// server cannot drive a terminal or forge log lines through it.
     #[cfg(feature = "std")]
     HandshakeRefused {
         /// The HTTP status.
@@ -252,8 +269,8 @@ impl Error {
         use Error::*;
         match self {
             HeadTooLarge { .. } | TooManyHeaders { .. } => Some(431),
-            MalformedHttp(_) | MissingHeader(_) | DuplicateHeader(_) | InvalidHeader(_)
-            | InvalidKey => Some(400),
+            MalformedHttp(_) | InvalidTarget(_) | RequestBody(_) | MissingHeader(_)
+            | DuplicateHeader(_) | InvalidHeader(_) | InvalidKey => Some(400),
             MethodNotGet => Some(405),
             UnsupportedWebSocketVersion => Some(426),
             UnsupportedHttpVersion => Some(505),
@@ -289,7 +306,15 @@ impl fmt::Display for Error {
                 "the opening handshake must be a GET request (RFC 6455 §4.1); answered 405",
             ),
             UnsupportedHttpVersion => f.write_str(
-                "the opening handshake must use HTTP/1.1 or later (RFC 6455 §4.1)",
+                "the opening handshake must use HTTP/1.1 (RFC 6455 §4.1, RFC 9110 §2.5); answered 505",
+            ),
+            InvalidTarget(what) => write!(
+                f,
+                "the request target {what}; a WebSocket request names a path or an absolute ws, wss, http or https URI (RFC 9112 §3.2); answered 400"
+            ),
+            RequestBody(field) => write!(
+                f,
+                "the opening GET announces a body with `{field}` (only `Content-Length: 0` is allowed), but a handshake has none (RFC 9110 §9.3.1); refused with 400 so that the body is never read as frames"
             ),
             MissingHeader(name) => write!(
                 f,
@@ -405,11 +430,17 @@ impl fmt::Display for Error {
                 "the peer closed the TCP connection without a closing handshake (1006, RFC 6455 §7.1.5)",
             ),
             #[cfg(feature = "std")]
-            HandshakeRefused { status, body } => write!(
-                f,
-                "the server refused the WebSocket handshake with HTTP {status}: {}",
-                std::string::String::from_utf8_lossy(body.get(..200).unwrap_or(body))
-            ),
+            HandshakeRefused { status, body } => {
+                write!(
+                    f,
+                    "the server refused the WebSocket handshake with HTTP {status}: {}",
+                    PeerText(body.get(..200).unwrap_or(body))
+                )?;
+                if body.len() > 200 {
+                    write!(f, "… ({} bytes in all)", body.len())?;
+                }
+                Ok(())
+            }
             #[cfg(feature = "std")]
             InvalidUrl(what) => write!(f, "invalid WebSocket URL: {what} (RFC 6455 §3)"),
             #[cfg(feature = "std")]
@@ -423,6 +454,39 @@ impl fmt::Display for Error {
                 "the server holds as many connections from this address as it allows one address (HTTP 429); close one first",
             ),
         }
+    }
+}
+
+/// Bytes a peer sent, shown as text in a message: what is not UTF-8 becomes
+/// U+FFFD, and every control character is escaped the way Rust writes it
+/// (`\r`, `\n`, `\u{1b}`, `\u{7f}`), so that a hostile peer can neither
+/// drive the reader's terminal (ESC sequences) nor forge log lines (CR,
+/// LF). So are the characters that end a line or reorder text without being
+/// controls (U+2028, U+2029, and the bidirectional embeddings, overrides and
+/// isolates, U+202A–U+202E and U+2066–U+2069). Other text, non-ASCII
+/// included, stays as it is.
+#[cfg(feature = "std")]
+struct PeerText<'a>(&'a [u8]);
+
+#[cfg(feature = "std")]
+impl fmt::Display for PeerText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                let unsafe_to_show = c.is_control()
+                    || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+                if unsafe_to_show {
+                    write!(f, "{}", c.escape_default())?;
+                } else {
+                    f.write_char(c)?;
+                }
+            }
+            if !chunk.invalid().is_empty() {
+                f.write_char(char::REPLACEMENT_CHARACTER)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -445,5 +509,54 @@ impl From<std::io::Error> for Error {
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Error::Timeout,
             _ => Error::Io(e),
         }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    fn refused(body: &[u8]) -> std::string::String {
+        Error::HandshakeRefused {
+            status: 403,
+            body: body.to_vec(),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn a_refusal_body_cannot_drive_the_terminal_or_forge_log_lines() {
+        let shown = refused(b"no\r\n2024-01-01 INFO login ok\x1b[2J\x1b]0;pwned\x07\x7f\x00\t");
+        assert_eq!(
+            shown,
+            "the server refused the WebSocket handshake with HTTP 403: \
+             no\\r\\n2024-01-01 INFO login ok\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{7f}\\u{0}\\t"
+        );
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        // C1 controls, line separators and bidi overrides too.
+        let shown = refused("a\u{85}b\u{9b}c\u{2028}d\u{202e}e\u{2066}f".as_bytes());
+        assert!(
+            shown.ends_with("a\\u{85}b\\u{9b}c\\u{2028}d\\u{202e}e\\u{2066}f"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_body_stays_readable() {
+        let shown = refused("Zugriff verweigert: «Käse» 😀 \"quoted\" back\\slash".as_bytes());
+        assert!(
+            shown.ends_with(": Zugriff verweigert: «Käse» 😀 \"quoted\" back\\slash"),
+            "{shown}"
+        );
+        // Bytes that are not UTF-8 show as U+FFFD.
+        assert!(refused(b"a\xff\xfeb").ends_with(": a\u{fffd}\u{fffd}b"));
+        // At most 200 bytes are quoted, and the rest is counted.
+        let shown = refused(&[b'x'; 300]);
+        assert!(
+            shown.ends_with(&format!("{}… (300 bytes in all)", "x".repeat(200))),
+            "{shown}"
+        );
+        assert!(refused(&[b'x'; 200]).ends_with(&"x".repeat(200)));
     }
 }

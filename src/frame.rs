@@ -38,6 +38,14 @@
 //! ([`Error::NonMinimalLength`]): a sender that gets lengths wrong is broken
 //! or hostile, and accepting two encodings of one header helps neither.
 //!
+//! ## The length comes before the key
+//!
+//! The masking key follows the length, so a receiver knows how long a frame
+//! claims to be four bytes before its header ends.
+//! [`FrameHeader::parse_until_key`] stops there, so that a frame announcing,
+//! say, 2^40 bytes is refused by the limits (§10.4) at its length;
+//! [`FrameHeader::parse`] goes on to read the key.
+//!
 //! ## Masking (§5.3)
 //!
 //! Masking XORs payload byte `i` with key byte `i % 4`. It exists to protect
@@ -160,13 +168,36 @@ impl FrameHeader {
     /// with its length otherwise. Rejects what no frame may carry, whatever
     /// the connection's state: reserved opcodes, a 64-bit length with its top
     /// bit set, a non-minimal length, control frames over 125 bytes or with
-    /// FIN clear.
+    /// FIN clear. Those rules are judged by [`parse_until_key`](Self::parse_until_key),
+    /// so a broken one is reported as soon as the bytes that break it are
+    /// there, before the header is whole, with the error the whole header
+    /// would get.
     pub fn parse(bytes: &[u8]) -> Result<Option<(FrameHeader, usize)>> {
-        let [b0, b1, ..] = *bytes else {
+        let Some((mut header, len)) = Self::parse_until_key(bytes)? else {
             return Ok(None);
         };
-        let len = header_len([b0, b1]);
-        let Some(header) = bytes.get(..len) else {
+        if bytes.get(1).is_some_and(|&b1| b1 & MASK != 0) {
+            let Some(&[a, b, c, d]) = bytes.get(len..len + 4) else {
+                return Ok(None);
+            };
+            header.mask = Some([a, b, c, d]);
+            return Ok(Some((header, len + 4)));
+        }
+        Ok(Some((header, len)))
+    }
+
+    /// Parses a header up to the end of its length field, without the
+    /// masking key, and returns it with the number of bytes read (2, 4 or
+    /// 10), or `Ok(None)` while the length is incomplete.
+    ///
+    /// The header's `mask` is `None` here even when a key follows (the MASK
+    /// bit, `bytes[1] & MASK`, says whether one does). It exists so that a
+    /// receiver can judge a frame — above all its length against its limits
+    /// (§10.4) — the moment the length is known, without waiting for four
+    /// more bytes from a peer that announced, say, 2^40 bytes of payload.
+    /// It applies the same rules as [`parse`](Self::parse).
+    pub fn parse_until_key(bytes: &[u8]) -> Result<Option<(FrameHeader, usize)>> {
+        let [b0, b1, ..] = *bytes else {
             return Ok(None);
         };
         let fin = b0 & FIN != 0;
@@ -174,11 +205,16 @@ impl FrameHeader {
         let rsv = (b0 & (RSV1 | RSV2 | RSV3)) >> 4;
         let opcode = OpCode::from_bits(b0 & OPCODE)?;
 
-        // After the first two bytes: the extended length, if any, then the
-        // masking key, if any.
-        let rest = header.get(2..).unwrap_or(&[]);
-        let key_len = if b1 & MASK != 0 { 4 } else { 0 };
-        let (extended, key) = rest.split_at(rest.len().saturating_sub(key_len));
+        // After the first two bytes: the extended length, if any.
+        let extended_len = match b1 & LEN7 {
+            LEN7_16BIT => 2,
+            LEN7_64BIT => 8,
+            _ => 0,
+        };
+        let len = 2 + extended_len;
+        let Some(extended) = bytes.get(2..len) else {
+            return Ok(None);
+        };
         let payload_len = match b1 & LEN7 {
             LEN7_16BIT => {
                 let n = big_endian(extended);
@@ -199,10 +235,6 @@ impl FrameHeader {
             }
             n => u64::from(n),
         };
-        let mask = match *key {
-            [a, b, c, d] => Some([a, b, c, d]),
-            _ => None,
-        };
 
         if opcode.is_control() {
             if payload_len > MAX_CONTROL_PAYLOAD as u64 {
@@ -218,7 +250,7 @@ impl FrameHeader {
             fin,
             rsv,
             opcode,
-            mask,
+            mask: None,
             payload_len,
         };
         Ok(Some((header, len)))
@@ -393,6 +425,33 @@ mod tests {
             assert_eq!(FrameHeader::parse(&bytes[..cut]).unwrap(), None, "{cut}");
         }
         assert!(FrameHeader::parse(&bytes).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_length_is_known_before_the_key() {
+        // A masked header announcing 2^40 bytes: its start is complete at
+        // 10 bytes, the header only with the 4 bytes of key.
+        let bytes = [0x82, 0xFF, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 3, 4];
+        for cut in 0..10 {
+            assert_eq!(FrameHeader::parse_until_key(&bytes[..cut]).unwrap(), None);
+        }
+        for cut in 10..bytes.len() {
+            let (h, len) = FrameHeader::parse_until_key(&bytes[..cut])
+                .unwrap()
+                .unwrap();
+            assert_eq!((h.payload_len, h.mask, len), (1 << 40, None, 10));
+            assert_eq!(FrameHeader::parse(&bytes[..cut]).unwrap(), None);
+        }
+        let (h, len) = FrameHeader::parse(&bytes).unwrap().unwrap();
+        assert_eq!(
+            (h.payload_len, h.mask, len),
+            (1 << 40, Some([1, 2, 3, 4]), 14)
+        );
+        // The rules on the length are judged as early.
+        assert!(matches!(
+            FrameHeader::parse_until_key(&[0x89, 0xFE, 0, 126]),
+            Err(Error::ControlFrameTooLong { length: 126 })
+        ));
     }
 
     #[test]

@@ -65,9 +65,11 @@
 //! ```
 //!
 //! A request that breaks a rule gets the HTTP status that names the problem
-//! ([`Error::http_status`]): 400, 405 for a method other than GET, 426 (with
-//! `Sec-WebSocket-Version: 13`) for another version, 431 for heads over the
-//! limits.
+//! ([`Error::http_status`]): 400 (also for a `GET` that announces a body,
+//! whose bytes would otherwise be read as frames), 405 for a method other
+//! than GET, 426 (with `Sec-WebSocket-Version: 13`) for another WebSocket
+//! version, 431 for heads over the limits, 505 for an HTTP version other
+//! than 1.1.
 //!
 //! # Step 2: the open channel
 //!

@@ -4,8 +4,9 @@
 
 use quickcheck::{quickcheck, TestResult};
 use wslite::handshake::{
-    accept_key, write_accept_response, write_error_response, write_refusal, write_request,
-    ClientKey, ClientRequest, Header, Limits, Request, RequestParser, ResponseParser, Status,
+    accept_key, accept_response_len, write_accept_response, write_error_response, write_refusal,
+    write_request, ClientKey, ClientRequest, Header, Limits, Request, RequestParser,
+    ResponseParser, Status,
 };
 use wslite::Error;
 
@@ -339,6 +340,143 @@ fn post_is_405_and_http_1_0_is_505() {
     let err = validate(old.as_bytes()).unwrap_err();
     assert!(matches!(err, Error::UnsupportedHttpVersion));
     assert_eq!(status_of(&err), 505);
+}
+
+#[test]
+fn only_http_1_1_is_upgraded_and_every_other_version_is_505() {
+    let with_version = |version: &str| {
+        String::from_utf8(SAMPLE_REQUEST.to_vec())
+            .unwrap()
+            .replacen("HTTP/1.1", version, 1)
+    };
+    let others = ["HTTP/2.0", "HTTP/3.0", "HTTP/0.9", "HTTP/1.0", "HTTP/1.2", "HTTP/9.9"];
+    for version in others {
+        let err = validate(with_version(version).as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, Error::UnsupportedHttpVersion),
+            "{version}: {err:?}"
+        );
+        assert_eq!(status_of(&err), 505);
+        assert!(written_error(&err).starts_with("HTTP/1.1 505 HTTP Version Not Supported\r\n"));
+    }
+    assert!(validate(with_version("HTTP/1.1").as_bytes()).is_ok());
+}
+
+/// The sample request with these header lines added at the end.
+fn request_plus(lines: &str) -> Vec<u8> {
+    let mut buf = SAMPLE_REQUEST[..SAMPLE_REQUEST.len() - 2].to_vec();
+    buf.extend_from_slice(lines.as_bytes());
+    buf.extend_from_slice(b"\r\n");
+    buf
+}
+
+#[test]
+fn a_get_that_announces_a_body_is_400() {
+    for (lines, field) in [
+        ("Content-Length: 6\r\n", "Content-Length"),
+        ("Content-Length: 06\r\n", "Content-Length"),
+        ("Content-Length: 0, 0\r\n", "Content-Length"),
+        ("Content-Length: 0,6\r\n", "Content-Length"),
+        ("Content-Length: -0\r\n", "Content-Length"),
+        ("Content-Length: \r\n", "Content-Length"),
+        ("Content-Length: zero\r\n", "Content-Length"),
+        (
+            "Content-Length: 0\r\ncontent-length: 6\r\n",
+            "Content-Length",
+        ),
+        ("Transfer-Encoding: chunked\r\n", "Transfer-Encoding"),
+        ("transfer-encoding: identity\r\n", "Transfer-Encoding"),
+        ("Transfer-Encoding: \r\n", "Transfer-Encoding"),
+        (
+            "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n",
+            "Transfer-Encoding",
+        ),
+    ] {
+        let err = validate(&request_plus(lines)).unwrap_err();
+        assert!(
+            matches!(err, Error::RequestBody(f) if f == field),
+            "{lines:?}: {err:?}"
+        );
+        assert_eq!(status_of(&err), 400);
+        assert!(written_error(&err).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        assert!(err.to_string().contains(field), "{err}");
+    }
+    // A length of 0, however written and however often, is no body.
+    for lines in [
+        "Content-Length: 0\r\n",
+        "Content-Length: 000\r\n",
+        "Content-Length: 0\r\nCONTENT-LENGTH: 0\r\n",
+    ] {
+        assert!(validate(&request_plus(lines)).is_ok(), "{lines:?}");
+    }
+}
+
+/// The sample request with this target (and the sample's Host).
+fn request_for(target: &str) -> Vec<u8> {
+    let mut buf = format!("GET {target} HTTP/1.1").into_bytes();
+    buf.extend_from_slice(&SAMPLE_REQUEST["GET /chat HTTP/1.1".len()..]);
+    buf
+}
+
+#[test]
+fn an_absolute_form_target_is_reduced_to_its_path_and_query() {
+    for (target, path, query) in [
+        ("http://server.example.com/chat?x=1", "/chat", Some("x=1")),
+        ("ws://server.example.com/chat", "/chat", None),
+        ("HTTPS://Server.Example.COM/a/b?c?d", "/a/b", Some("c?d")),
+        ("WsS://server.example.com", "/", None),
+        ("http://server.example.com?x", "/", Some("x")),
+    ] {
+        with_request(&request_for(target), |_, r| {
+            assert_eq!(r.target(), target);
+            assert_eq!((r.path(), r.query()), (path, query), "{target}");
+            let key = r.validate_upgrade().unwrap();
+            assert_eq!(key.as_bytes(), KEY);
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn an_absolute_form_target_must_name_the_host() {
+    for target in [
+        "http://evil.example/chat",
+        "http://server.example.com:80/chat",
+        "ws://server.example.com.evil.example/chat",
+        "ws:///chat",
+    ] {
+        let err = validate(&request_for(target)).unwrap_err();
+        assert!(matches!(err, Error::InvalidHeader(_)), "{target}: {err:?}");
+        assert!(err.to_string().contains("RFC 9112 §3.2"), "{err}");
+        assert_eq!(status_of(&err), 400);
+    }
+}
+
+#[test]
+fn other_target_forms_are_400() {
+    for target in [
+        "*",
+        "server.example.com:80",
+        "server.example.com",
+        "chat",
+        "ftp://server.example.com/chat",
+        "httpss://server.example.com/chat",
+        "s://server.example.com/chat",
+        "http:/chat",
+        "http:server.example.com/chat",
+        "http://user@server.example.com/chat",
+        "http://user:pw@server.example.com/chat",
+    ] {
+        let err = validate(&request_for(target)).unwrap_err();
+        assert!(matches!(err, Error::InvalidTarget(_)), "{target}: {err:?}");
+        assert_eq!(status_of(&err), 400);
+        assert!(written_error(&err).starts_with("HTTP/1.1 400 Bad Request\r\n"));
+    }
+    // Outside the checked schemes the path is the target as sent.
+    with_request(&request_for("ftp://h/p?q"), |_, r| {
+        assert_eq!((r.path(), r.query()), ("ftp://h/p", Some("q")));
+    })
+    .unwrap();
 }
 
 #[test]
@@ -703,6 +841,57 @@ fn writers_report_buffer_too_small() {
 }
 
 #[test]
+fn accept_response_len_fits_long_protocols_and_headers() {
+    let key = ClientKey::new(KEY).unwrap();
+    let protocol = "p".repeat(300);
+    let value = "v".repeat(2048);
+    let extra = [
+        ("X-A", value.as_str()),
+        ("X-B", value.as_str()),
+        ("X-C", value.as_str()),
+        ("X-D", value.as_str()),
+    ];
+    for (protocol, extra) in [
+        (None, &[][..]),
+        (Some("chat"), &[][..]),
+        (Some(protocol.as_str()), &extra[..]),
+    ] {
+        let len = accept_response_len(protocol, extra);
+        let mut out = vec![0u8; len];
+        assert_eq!(
+            write_accept_response(&mut out, &key, protocol, extra).unwrap(),
+            len
+        );
+        assert!(out.ends_with(b"\r\n\r\n"));
+    }
+    // The RFC's sample answer, counted.
+    assert_eq!(
+        accept_response_len(Some("chat"), &[]),
+        SAMPLE_RESPONSE.len()
+    );
+}
+
+#[test]
+fn a_refusal_fits_256_bytes_beyond_its_body_and_headers() {
+    // The std layer sizes a refusal's buffer as 256 bytes, plus the body,
+    // plus `name: value\r\n` for each extra header. The rest - status line
+    // with the longest standard reason, Content-Length with 20 digits,
+    // Connection: close, the empty line - is at most 105 bytes.
+    let value = "v".repeat(1000);
+    let extra = [("X-A", value.as_str()), ("Content-Type", "text/plain")];
+    let headers: usize = extra.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+    for status in 200..=599 {
+        for (extra, headers) in [(&[][..], 0), (&extra[..], headers)] {
+            for body in [&b""[..], &[b'x'; 4096]] {
+                let mut out = vec![0u8; 105 + body.len() + headers];
+                let len = write_refusal(&mut out, status, None, extra, body).unwrap();
+                assert!(len <= out.len(), "{status}");
+            }
+        }
+    }
+}
+
+#[test]
 fn refusal_has_length_and_close() {
     let mut out = [0u8; 256];
     let len = write_refusal(
@@ -828,6 +1017,41 @@ quickcheck! {
         status.splice(..16, *b"HTTP/1.1 101 OK\r\n");
         feed_in_chunks(&status, &cuts);
         true
+    }
+
+    fn accept_response_len_is_the_length_written(
+        protocol: Option<(String, u8)>,
+        headers: Vec<(String, String, u8)>
+    ) -> TestResult {
+        // Arbitrary text made into tokens and field values (non-ASCII kept,
+        // so multi-byte characters are counted too), repeated up to 40 times
+        // for lengths from nothing to kilobytes.
+        let token = |s: &str, times: u8| -> String {
+            let tchars = b"!#$%&'*+-.^_`|~09azAZ";
+            let t: String = s.chars().map(|c| tchars[c as usize % tchars.len()] as char).collect();
+            format!("t{t}").repeat(usize::from(times % 40) + 1)
+        };
+        let value = |s: &str, times: u8| -> String {
+            s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>()
+                .repeat(usize::from(times % 40))
+        };
+        let protocol = protocol.map(|(p, times)| token(&p, times));
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v, times)| (format!("X-{}", token(n, 1)), value(v, *times)))
+            .collect();
+        let extra: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let key = ClientKey::new(KEY).unwrap();
+        let len = accept_response_len(protocol.as_deref(), &extra);
+        let mut out = vec![0u8; len];
+        let exact = write_accept_response(&mut out, &key, protocol.as_deref(), &extra);
+        let mut short = vec![0u8; len - 1];
+        let one_short = write_accept_response(&mut short, &key, protocol.as_deref(), &extra);
+        TestResult::from_bool(
+            exact.ok() == Some(len)
+                && matches!(one_short, Err(Error::BufferTooSmall { needed }) if needed == len),
+        )
     }
 
     fn a_valid_request_split_anywhere_parses_the_same(split: usize) -> TestResult {

@@ -4,8 +4,10 @@
 //! Each property states one law of the protocol core:
 //!
 //! 1. frame headers survive emit → parse (RFC 6455 §5.2);
-//! 2. parsing arbitrary bytes never panics, and a parsed header re-emits to
-//!    exactly the bytes it came from (lengths are minimal, §5.2);
+//! 2. parsing arbitrary bytes never panics, a broken rule is reported as
+//!    soon as the bytes that break it are there (and the same way as for
+//!    the whole header), and a parsed header re-emits to exactly the bytes
+//!    it came from (lengths are minimal, §5.2);
 //! 3. base64 round-trips, and strict decoding means one encoding per value
 //!    (RFC 4648 §3.5);
 //! 4. the incremental UTF-8 validator agrees with `core::str::from_utf8` in
@@ -310,14 +312,33 @@ fn prop_header_parse_arbitrary(input: HeaderBytes) -> TestResult {
         [a, b, ..] => header_len([*a, *b]),
         _ => 2,
     };
-    match FrameHeader::parse(bytes) {
+    let whole = FrameHeader::parse(bytes);
+    // A rule is reported as soon as the bytes that break it are there (a
+    // peer announcing 2^40 bytes is refused at its length): an error on a
+    // part of the bytes is the error all of them get.
+    for cut in 0..bytes.len() {
+        if let Err(early) = FrameHeader::parse(&bytes[..cut]) {
+            if !matches!(&whole, Err(e) if format!("{e:?}") == format!("{early:?}")) {
+                return TestResult::error(format!(
+                    "{early:?} after {cut} bytes, then {whole:?} for {bytes:02x?}"
+                ));
+            }
+        }
+    }
+    match whole {
         Ok(None) if bytes.len() < needed => TestResult::passed(),
         Ok(None) => TestResult::error("Ok(None) although the whole header was there"),
-        Err(_) if bytes.len() < needed => TestResult::error("error before the header was whole"),
         Err(_) => TestResult::passed(),
         Ok(Some((h, n))) => {
             if n != needed {
                 return TestResult::error(format!("length {n}, header_len says {needed}"));
+            }
+            // Up to the key, the same header, 4 bytes shorter if masked.
+            let key_len = if h.mask.is_some() { 4 } else { 0 };
+            let until_key = FrameHeader::parse_until_key(bytes);
+            if !matches!(until_key, Ok(Some((u, m))) if u == FrameHeader { mask: None, ..h } && m == n - key_len)
+            {
+                return TestResult::error(format!("parse_until_key gave {until_key:?}"));
             }
             let mut out = [0u8; MAX_HEADER_LEN];
             match h.emit(&mut out) {

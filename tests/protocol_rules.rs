@@ -500,6 +500,75 @@ fn huge_frame_header_is_1009_before_any_payload() {
     );
 }
 
+/// A masked binary frame's header announcing 2^40 bytes, cut off before its
+/// masking key.
+const HEADER_2_40_WITHOUT_KEY: [u8; 10] = [0x82, 0xFF, 0, 0, 0x01, 0, 0, 0, 0, 0];
+
+#[test]
+fn a_length_over_the_limit_is_1009_before_the_mask_key_arrives() {
+    assert_server_fails(
+        &HEADER_2_40_WITHOUT_KEY,
+        |e| {
+            matches!(e, Error::FrameTooLarge { length, limit }
+                if *length == 1 << 40 && *limit == 16 << 20)
+        },
+        1009,
+    );
+    // The 16-bit and the 7-bit lengths are judged as early.
+    let limits = Limits::default().max_frame_size(100);
+    for header in [&[0x82, 0xFE, 0x01, 0x00][..], &[0x82, 0xE5]] {
+        let mut server = Connection::new(Role::Server, limits);
+        let err = server.receive(&mut header.to_vec()).unwrap_err();
+        assert!(
+            matches!(err, Error::FrameTooLarge { limit: 100, .. }),
+            "{header:?}: {err:?}"
+        );
+        assert_eq!(queued_close(&mut server), Some(1009));
+    }
+    // So is the message limit, on a continuation's length.
+    let limits = Limits::default().max_frame_size(100).max_message_size(150);
+    let mut server = Connection::new(Role::Server, limits);
+    feed(&mut server, &to_server(0x02, &[0; 100])).unwrap();
+    let err = server.receive(&mut [0x80, 0xB3]).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::MessageTooLarge {
+            length: 151,
+            limit: 150
+        }
+    ));
+    assert_eq!(queued_close(&mut server), Some(1009));
+}
+
+#[test]
+fn a_length_over_the_limit_split_anywhere_is_1009_at_its_last_byte() {
+    // However the header is cut into reads, every piece before the last
+    // byte of the length is taken quietly, and that byte fails the frame.
+    let header = HEADER_2_40_WITHOUT_KEY;
+    for cut in 0..=header.len() {
+        let mut server = Connection::new(Role::Server, Limits::default());
+        let (first, second) = header.split_at(cut);
+        let mut outcomes = Vec::new();
+        for piece in [first, second] {
+            for byte in piece.chunks(if cut % 2 == 0 { 1 } else { 16 }) {
+                outcomes.push(server.receive(&mut byte.to_vec()).map(|r| r.consumed));
+            }
+        }
+        let (last, quiet) = outcomes.split_last().unwrap();
+        assert!(
+            quiet
+                .iter()
+                .all(|o| matches!(o, Ok(n) if *n <= header.len())),
+            "cut {cut}: {outcomes:?}"
+        );
+        assert!(
+            matches!(last, Err(Error::FrameTooLarge { length, .. }) if *length == 1 << 40),
+            "cut {cut}: {outcomes:?}"
+        );
+        assert_eq!(queued_close(&mut server), Some(1009), "cut {cut}");
+    }
+}
+
 #[test]
 fn message_limit_counts_all_fragments() {
     let limits = Limits::default().max_frame_size(100).max_message_size(250);

@@ -16,8 +16,8 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use wslite::handshake::{
-    write_accept_response, write_error_response, Header, Limits, RequestParser, ResponseParser,
-    Status,
+    accept_response_len, write_accept_response, write_error_response, Header, Limits,
+    RequestParser, ResponseParser, Status,
 };
 
 /// The parser's answer, owned, so two runs can be compared.
@@ -102,8 +102,10 @@ fuzz_target!(|data: &[u8]| {
     // Accept, choosing the first offered subprotocol (a token by
     // construction), and read the answer back as the client would.
     let chosen = protocols.first().copied();
-    let mut out = [0u8; 512];
+    // Sized as the std layer sizes it: a long subprotocol must still fit.
+    let mut out = vec![0u8; accept_response_len(chosen, &[])];
     let n = write_accept_response(&mut out, &key, chosen, &[]).expect("101 is writable");
+    assert_eq!(n, out.len());
     let mut parser = ResponseParser::new(Limits::new());
     let mut headers = [Header::EMPTY; 16];
     let Ok(Status::Complete((len, response))) = parser.parse(&out[..n], &mut headers) else {

@@ -188,7 +188,7 @@ pub(crate) fn server_handshake<S: Read + Write>(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let mut out = vec![0u8; 256 + header_bytes(&accept.headers)];
+    let mut out = vec![0u8; handshake::accept_response_len(accept.protocol.as_deref(), &extra)];
     let written =
         handshake::write_accept_response(&mut out, &key, accept.protocol.as_deref(), &extra);
     let n = match written {

@@ -1,6 +1,8 @@
 //! The client's opening request and the server's answers to it: RFC 6455
 //! §4.1 (what a client sends), §4.2.1 (what a server checks), §4.2.2 (how a
-//! server accepts) and §4.4 (how it refuses a version it does not speak).
+//! server accepts) and §4.4 (how it refuses a version it does not speak),
+//! with the HTTP/1.1 rules a request must also keep: its version (RFC 9110
+//! §2.5), its target (RFC 9112 §3.2) and no body (RFC 9110 §9.3.1).
 //!
 //! What a reader learns here, in order:
 //!
@@ -8,7 +10,8 @@
 //!    [`Request`]) and checks it ([`Request::validate_upgrade`]), rule by
 //!    rule in the order of §4.2.1;
 //! 2. the server's two possible answers: `101 Switching Protocols` with the
-//!    accept key ([`write_accept_response`]), or an ordinary HTTP error
+//!    accept key ([`write_accept_response`], whose length
+//!    [`accept_response_len`] tells in advance), or an ordinary HTTP error
 //!    ([`write_refusal`], [`write_error_response`]);
 //! 3. the same request as a client writes it ([`write_request`]).
 //!
@@ -127,6 +130,16 @@ fn parse_request_line(line: &[u8]) -> Result<(&str, &str, (u8, u8)), Error> {
 
 /// A parsed request head. It borrows the received bytes (`'b`) and the
 /// header array (`'h`).
+///
+/// The target is usually a path and query, `/chat?room=1` (the
+/// *origin-form*, RFC 9112 §3.2.1). A client talking to a proxy may send the
+/// whole URI instead, `http://example.com/chat?room=1` (the
+/// *absolute-form*, §3.2.2), which a server must accept. For the schemes
+/// `http`, `https`, `ws` and `wss`, [`path`](Self::path) and
+/// [`query`](Self::query) see the path and query of that URI (`/chat`,
+/// `room=1`), so an application handles both forms alike; [`target`](Self::target)
+/// is always the target as sent. [`Request::validate_upgrade`] also requires
+/// the URI's authority to be the `Host`.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'h, 'b> {
     method: &'b str,
@@ -141,21 +154,44 @@ impl<'h, 'b> Request<'h, 'b> {
         self.method
     }
 
-    /// The request target as sent, e.g. `/chat?room=1`.
+    /// The request target as sent, e.g. `/chat?room=1` or, in absolute-form,
+    /// `http://example.com/chat?room=1`.
     pub fn target(&self) -> &'b str {
         self.target
     }
 
-    /// The target up to the first `?` (the whole target if there is none).
+    /// The path: the target up to the first `?` (the whole target if there
+    /// is none). Of an absolute-form target with the scheme `http`, `https`,
+    /// `ws` or `wss`, the path of its URI, `/` if that is empty (RFC 9112
+    /// §3.2.1): `/chat` for `http://example.com/chat?room=1`.
     pub fn path(&self) -> &'b str {
-        self.target
-            .split_once('?')
-            .map_or(self.target, |(path, _)| path)
+        self.path_and_query().0
     }
 
-    /// The target after the first `?`, if it has one.
+    /// The query: what follows the first `?` of the path, if anything does:
+    /// `room=1` for `/chat?room=1` and `http://example.com/chat?room=1`.
     pub fn query(&self) -> Option<&'b str> {
-        self.target.split_once('?').map(|(_, query)| query)
+        self.path_and_query().1
+    }
+
+    /// The path and query of [`path`](Self::path) and [`query`](Self::query).
+    fn path_and_query(&self) -> (&'b str, Option<&'b str>) {
+        let target = self.target;
+        let (absolute, rest) = match absolute_form(target.as_bytes()) {
+            // The target is ASCII: every byte starts a character.
+            Some((_, rest)) => (true, target.get(target.len() - rest.len()..)),
+            None => (false, Some(target)),
+        };
+        let rest = rest.unwrap_or_default();
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
+        };
+        if absolute && path.is_empty() {
+            ("/", query)
+        } else {
+            (path, query)
+        }
     }
 
     /// The HTTP version as (major, minor), e.g. (1, 1).
@@ -211,20 +247,48 @@ impl<'h, 'b> Request<'h, 'b> {
     /// Checks the request against RFC 6455 §4.2.1 and returns the client's
     /// key, ready for [`write_accept_response`].
     ///
-    /// The checks, in order: the method is `GET` ([`Error::MethodNotGet`]);
-    /// the version is HTTP/1.1 or later ([`Error::UnsupportedHttpVersion`]);
-    /// `Host` appears exactly once, with a plausible value; `Upgrade` lists
-    /// `websocket`; `Connection` lists `Upgrade`; `Sec-WebSocket-Version` is
-    /// `13` ([`Error::UnsupportedWebSocketVersion`], also when it is
-    /// missing, since 426 tells the client which version to use);
-    /// `Origin` appears at most once; `Sec-WebSocket-Key` appears once and
-    /// decodes to 16 bytes ([`Error::InvalidKey`]).
+    /// The checks, in order:
+    ///
+    /// 1. the method is `GET` ([`Error::MethodNotGet`], 405);
+    /// 2. the version is HTTP/1.1 ([`Error::UnsupportedHttpVersion`], 505).
+    ///    HTTP/1.0 is too old for RFC 6455 §4.1, and an HTTP/1.1 request line
+    ///    cannot carry another major version (`HTTP/2.0`): 505 is the answer
+    ///    for a version a server does not speak (RFC 9110 §15.6.6). RFC 9110
+    ///    §2.5 lets a server read a later 1.x as 1.1; we refuse it instead,
+    ///    since no HTTP/1.2 exists and a request that claims one was written
+    ///    by no browser: a strict server accepts only what it can vouch for;
+    /// 3. `Host` appears exactly once, with a plausible value (400);
+    /// 4. the target is a path (origin-form), or an absolute `http`, `https`,
+    ///    `ws` or `wss` URI (absolute-form; RFC 6455 §4.2.1 item 1 names the
+    ///    first two) without userinfo, whose authority is the `Host`,
+    ///    compared ASCII case-insensitively. RFC 9112 §3.2 obliges a client
+    ///    to send the two identical; when they differ we refuse rather than
+    ///    pick one (§3.2.2 would have a server ignore `Host`), since a proxy
+    ///    in front that routed and checked by the other would then disagree
+    ///    with us about which site is asked. Other schemes, the
+    ///    authority-form of `CONNECT` and the asterisk-form of `OPTIONS`
+    ///    are refused too ([`Error::InvalidTarget`], or
+    ///    [`Error::InvalidHeader`] for a `Host` that differs; 400);
+    /// 5. no body is announced ([`Error::RequestBody`], 400): no
+    ///    `Transfer-Encoding`, and each `Content-Length` is a number that is
+    ///    0 (only the digit `0`; a list such as `0, 0` and a value that is no
+    ///    number are refused as well). The bytes after the head are frames,
+    ///    so a body would be read as frames: refusing it keeps us from
+    ///    seeing frames where a proxy saw a body (RFC 9110 §9.3.1, RFC 9112
+    ///    §11.2);
+    /// 6. `Upgrade` lists `websocket`; `Connection` lists `Upgrade` (400);
+    /// 7. `Sec-WebSocket-Version` is `13` ([`Error::UnsupportedWebSocketVersion`],
+    ///    426, also when it is missing, since 426 tells the client which
+    ///    version to use);
+    /// 8. `Origin` appears at most once (400);
+    /// 9. `Sec-WebSocket-Key` appears once and decodes to 16 bytes
+    ///    ([`Error::InvalidKey`], 400).
     pub fn validate_upgrade(&self) -> Result<ClientKey, Error> {
         // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
         if self.method.as_bytes() != b"GET" {
             return Err(Error::MethodNotGet);
         }
-        if self.version < (1, 1) {
+        if self.version != (1, 1) {
             return Err(Error::UnsupportedHttpVersion);
         }
         // Item 2, and RFC 9112 §3.2: exactly one Host, or 400.
@@ -233,6 +297,32 @@ impl<'h, 'b> Request<'h, 'b> {
             return Err(Error::InvalidHeader(
                 "Host is empty or holds a space or non-ASCII byte",
             ));
+        }
+        // RFC 9112 §3.2: a path, or a whole URI naming the same host.
+        if self.target.as_bytes().first() != Some(&b'/') {
+            let (authority, _) = absolute_form(self.target.as_bytes()).ok_or(Error::InvalidTarget(
+                "is neither a path starting with `/` nor an absolute http, https, ws or wss URI without userinfo (`user@`, RFC 9110 §4.2.4)",
+            ))?;
+            if !authority.eq_ignore_ascii_case(host) {
+                return Err(Error::InvalidHeader(
+                    "Host differs from the authority of the absolute-form target; RFC 9112 §3.2 requires them identical",
+                ));
+            }
+        }
+        // RFC 9110 §9.3.1: no body; RFC 9112 §6.3 says how one is announced.
+        for field in self.headers {
+            if field.name.eq_ignore_ascii_case("Transfer-Encoding") {
+                return Err(Error::RequestBody("Transfer-Encoding"));
+            }
+            // `Content-Length = 1*DIGIT` (RFC 9110 §8.6): any value but a
+            // number that is 0 is refused — a length, a list such as `0, 0`
+            // (as §8.6 allows), or no number at all. Fields that differ
+            // cannot all be 0.
+            if field.name.eq_ignore_ascii_case("Content-Length")
+                && (field.value.is_empty() || field.value.iter().any(|&digit| digit != b'0'))
+            {
+                return Err(Error::RequestBody("Content-Length"));
+            }
         }
         // Items 3 and 4: the words every HTTP hop understands as "switch".
         if self.header("Upgrade").is_none() {
@@ -263,6 +353,40 @@ impl<'h, 'b> Request<'h, 'b> {
         let key = head::find_once(self.headers, "Sec-WebSocket-Key")?
             .ok_or(Error::MissingHeader("Sec-WebSocket-Key"))?;
         ClientKey::new(key)
+    }
+}
+
+/// Splits an absolute-form target, `scheme://authority` followed by the path
+/// and query (RFC 9112 §3.2.2, RFC 3986 §3), into the authority and the
+/// rest, which is empty or starts with `/` or `?`; `None` if it holds
+/// userinfo. Only the schemes a
+/// WebSocket is reached by are recognised, in any case (RFC 3986 §3.1):
+/// `http` and `https`, which RFC 6455 §4.1 (item 3) and §4.2.1 (item 1)
+/// name, and `ws` and `wss`, the WebSocket URI itself (§3). Any other
+/// target gives `None`.
+fn absolute_form(target: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = target.iter().position(|&b| b == b':')?;
+    let (scheme, rest) = target.split_at(colon);
+    let [b':', b'/', b'/', rest @ ..] = rest else {
+        return None;
+    };
+    static SCHEMES: [&[u8]; 4] = [b"ws", b"wss", b"http", b"https"];
+    if !SCHEMES
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(scheme))
+    {
+        return None;
+    }
+    // The authority ends at the path or the query. An `@` before them ends
+    // a userinfo, which an http(s) target MUST NOT hold (RFC 9110 §4.2.4).
+    let end = rest
+        .iter()
+        .position(|&b| b == b'/' || b == b'?' || b == b'@')
+        .unwrap_or(rest.len());
+    let (authority, rest) = rest.split_at(end);
+    match rest {
+        [b'@', ..] => None,
+        _ => Some((authority, rest)),
     }
 }
 
@@ -336,7 +460,8 @@ impl ClientKey {
 /// `protocol` must be a token, and should be one the client offered.
 /// `extra_headers` may not repeat the fields written here; they may hold
 /// e.g. `Sec-WebSocket-Extensions` or `Set-Cookie`. A bad argument gives
-/// [`Error::InvalidInput`], a short `out` [`Error::BufferTooSmall`].
+/// [`Error::InvalidInput`], a short `out` [`Error::BufferTooSmall`];
+/// [`accept_response_len`] says how long `out` must be.
 pub fn write_accept_response(
     out: &mut [u8],
     key: &ClientKey,
@@ -358,14 +483,47 @@ pub fn write_accept_response(
         ],
     )?;
     let mut w = Out::new(out);
+    put_accept_response(&mut w, &key.accept(), protocol, extra_headers);
+    w.finish()
+}
+
+/// The length of what [`write_accept_response`] writes with these
+/// arguments, exactly: the size of the buffer to give it. (Arguments it
+/// refuses are measured as if they were written.)
+///
+/// ```
+/// use wslite::handshake::{accept_response_len, write_accept_response, ClientKey};
+///
+/// let key = ClientKey::new(b"dGhlIHNhbXBsZSBub25jZQ==")?;
+/// let extra = [("Set-Cookie", "id=42")];
+/// let mut out = vec![0u8; accept_response_len(Some("chat"), &extra)];
+/// let len = write_accept_response(&mut out, &key, Some("chat"), &extra)?;
+/// assert_eq!(len, out.len());
+/// # Ok::<(), wslite::Error>(())
+/// ```
+pub fn accept_response_len(protocol: Option<&str>, extra_headers: &[(&str, &str)]) -> usize {
+    // Measured by the code that writes, into a buffer that holds nothing;
+    // every accept value has the same length.
+    let mut counter = Out::new(&mut []);
+    put_accept_response(&mut counter, &[0; ACCEPT_LEN], protocol, extra_headers);
+    counter.len
+}
+
+/// The 101 answer itself, for [`write_accept_response`] (which checked the
+/// arguments) and [`accept_response_len`] (which counts it).
+fn put_accept_response(
+    w: &mut Out<'_>,
+    accept: &[u8; ACCEPT_LEN],
+    protocol: Option<&str>,
+    extra_headers: &[(&str, &str)],
+) {
     w.put(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n");
-    w.header("Sec-WebSocket-Accept", &key.accept());
+    w.header("Sec-WebSocket-Accept", accept);
     if let Some(protocol) = protocol {
         w.header("Sec-WebSocket-Protocol", protocol.as_bytes());
     }
     w.extra(extra_headers);
     w.put(b"\r\n");
-    w.finish()
 }
 
 /// Writes a refusal — any final answer other than 101 — into `out`, and

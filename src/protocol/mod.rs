@@ -25,8 +25,9 @@
 //!   sends itself.
 //! * **Text is UTF-8** (§8.1), checked as it streams in and failed at the
 //!   first impossible byte, even across frames.
-//! * **Limits** (§10.4): the frame and message limits are checked from the
-//!   frame header, before one byte of the payload is kept.
+//! * **Limits** (§10.4): the frame and message limits are checked the moment
+//!   a frame's length field has been read — before its masking key, and
+//!   before one byte of the payload is kept.
 //! * **The closing handshake** (§7, §5.5.1): one side sends Close, the other
 //!   answers with Close, and then the TCP connection ends. The states are
 //!   [`State::Open`], [`State::CloseSent`], [`State::CloseReceived`] and
@@ -125,8 +126,8 @@ impl DataKind {
     }
 }
 
-/// Limits that protect the receiver (§10.4). Both are checked from each
-/// frame's header, before its payload is read.
+/// Limits that protect the receiver (§10.4). Both are checked as soon as a
+/// frame's length field has been read, before its masking key and payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// The largest frame payload accepted. Default 16 MiB.

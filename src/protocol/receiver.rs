@@ -137,8 +137,17 @@ impl Receiver {
                 // Collect the header, which may arrive in pieces.
                 pos += self.collect_header(buf.get(pos..).unwrap_or_default());
                 let collected = self.header.get(..usize::from(self.header_len));
-                let parsed = FrameHeader::parse(collected.unwrap_or_default())?;
-                let Some((header, _)) = parsed else {
+                let collected = collected.unwrap_or_default();
+                // Judge the frame as soon as its length is known, before
+                // its masking key: a peer announcing 2^40 bytes is refused
+                // at the length, not four bytes later (§10.4). Until the
+                // key is complete this runs on each call; it only reads.
+                let Some((start, _)) = FrameHeader::parse_until_key(collected)? else {
+                    return Ok((pos, Step::Nothing));
+                };
+                let masked = collected.get(1).is_some_and(|&b1| b1 & frame::MASK != 0);
+                self.check_frame(&start, masked)?;
+                let Some((header, _)) = FrameHeader::parse(collected)? else {
                     return Ok((pos, Step::Nothing));
                 };
                 self.header_len = 0;
@@ -221,15 +230,16 @@ impl Receiver {
         taken
     }
 
-    /// Applies the rules that depend on the connection to a new frame header,
-    /// and sets up reading its payload. Empty frames complete at once.
-    fn start_frame(&mut self, header: FrameHeader) -> Result<Option<Step>> {
+    /// Applies the rules that depend on the connection to a new frame
+    /// header, known up to its length (`masked`: whether a key follows).
+    /// It changes nothing, so it may look at the same header more than once.
+    fn check_frame(&self, header: &FrameHeader, masked: bool) -> Result<()> {
         // §5.2: no extension is negotiated, so no RSV bit may be set.
         if header.rsv != 0 {
             return Err(Error::ReservedBitsSet { rsv: header.rsv });
         }
         // §5.1: clients mask, servers do not.
-        match (self.role, header.mask.is_some()) {
+        match (self.role, masked) {
             (Role::Server, false) => return Err(Error::UnmaskedFrame),
             (Role::Client, true) => return Err(Error::MaskedFrame),
             _ => {}
@@ -237,34 +247,47 @@ impl Receiver {
         let len = header.payload_len;
         // Control frames are bounded by §5.5 (125 bytes) already; the
         // configured limits are for data.
-        if !header.opcode.is_control() && len > self.limits.max_frame_size {
+        if header.opcode.is_control() {
+            return Ok(());
+        }
+        if len > self.limits.max_frame_size {
             return Err(Error::FrameTooLarge {
                 length: len,
                 limit: self.limits.max_frame_size,
             });
         }
+        // §5.4: a continuation continues a message, a text or binary frame
+        // starts one.
+        match (header.opcode, self.message) {
+            (OpCode::Continuation, None) => return Err(Error::UnexpectedContinuation),
+            (OpCode::Text | OpCode::Binary, Some(_)) => return Err(Error::ExpectedContinuation),
+            _ => {}
+        }
+        // No message in progress means `message_len` is 0.
+        let total = self.message_len.saturating_add(len);
+        if total > self.limits.max_message_size {
+            return Err(Error::MessageTooLarge {
+                length: total,
+                limit: self.limits.max_message_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sets up reading the payload of a new frame whose header
+    /// [`check_frame`](Self::check_frame) accepted. Empty frames complete at
+    /// once.
+    fn start_frame(&mut self, header: FrameHeader) -> Result<Option<Step>> {
+        let len = header.payload_len;
         match header.opcode {
-            OpCode::Continuation if self.message.is_none() => {
-                return Err(Error::UnexpectedContinuation)
-            }
-            OpCode::Text | OpCode::Binary if self.message.is_some() => {
-                return Err(Error::ExpectedContinuation)
-            }
             OpCode::Text => self.message = Some(DataKind::Text),
             OpCode::Binary => self.message = Some(DataKind::Binary),
             _ => {}
         }
-        if !header.opcode.is_control() {
-            let total = self.message_len.saturating_add(len);
-            if total > self.limits.max_message_size {
-                return Err(Error::MessageTooLarge {
-                    length: total,
-                    limit: self.limits.max_message_size,
-                });
-            }
-            self.message_len = total;
-        } else {
+        if header.opcode.is_control() {
             self.control.len = 0;
+        } else {
+            self.message_len = self.message_len.saturating_add(len);
         }
 
         let frame = IncomingFrame {
