@@ -349,7 +349,9 @@ fn only_http_1_1_is_upgraded_and_every_other_version_is_505() {
             .unwrap()
             .replacen("HTTP/1.1", version, 1)
     };
-    let others = ["HTTP/2.0", "HTTP/3.0", "HTTP/0.9", "HTTP/1.0", "HTTP/1.2", "HTTP/9.9"];
+    let others = [
+        "HTTP/2.0", "HTTP/3.0", "HTTP/0.9", "HTTP/1.0", "HTTP/1.2", "HTTP/9.9",
+    ];
     for version in others {
         let err = validate(with_version(version).as_bytes()).unwrap_err();
         assert!(
