@@ -517,6 +517,177 @@ fn at_a_soft_limit_of_1024_descriptors_every_client_gets_101_or_503() {
     }
 }
 
+/// The environment variable of the child server of
+/// [`out_of_descriptors_a_waiting_client_still_gets_503`].
+const EMFILE_CHILD_ENV: &str = "WSLITE_SERVER_DEPLOY_EMFILE_CHILD";
+
+/// When the process runs out of descriptors anyway (here a handler opens
+/// files until none is left, under a soft limit of 128, and takes back every
+/// one that comes free), `accept` fails and
+/// a client would wait in the backlog unanswered. The server gives up its
+/// reserve descriptor to accept it and answer 503: each of 20 clients gets
+/// its 503 within 2 s; once the handler lets its files go, a newcomer is
+/// served. The server is a child process of this test binary (this test,
+/// with [`EMFILE_CHILD_ENV`] set), so the clients have descriptors of their
+/// own.
+#[test]
+fn out_of_descriptors_a_waiting_client_still_gets_503() {
+    if std::env::var_os(EMFILE_CHILD_ENV).is_some() {
+        return hogging_server();
+    }
+    let name = "out_of_descriptors_a_waiting_client_still_gets_503";
+    let exe = std::env::current_exe().unwrap();
+    let mut server = KillOnDrop(
+        Command::new("sh")
+            .args([
+                "-c",
+                "ulimit -n 128 && exec \"$0\" \"$@\"",
+                exe.to_str().unwrap(),
+                name,
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(EMFILE_CHILD_ENV, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("running sh"),
+    );
+    let stdout = server.0.stdout.take().unwrap();
+    let (line_tx, line_rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().take(10_000) {
+            let Ok(line) = line else { break };
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let addr: SocketAddr = (0..100)
+        .find_map(|_| {
+            let line = line_rx.recv_timeout(WAIT).ok()?;
+            // The harness's "test … ..." may start the line.
+            let at = line.find("hogging server on ")?;
+            line[at..].strip_prefix("hogging server on ")?.parse().ok()
+        })
+        .expect("the child server says where it listens");
+
+    // The hog: its handler takes every descriptor left.
+    let mut hog = wire::raw_connect(addr, WAIT);
+    hog.write_all(upgrade_request(addr).as_bytes()).unwrap();
+    let head = read_http_head(&mut hog);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let said = (0..100)
+        .find_map(|_| {
+            let line = line_rx.recv_timeout(WAIT).ok()?;
+            let at = line.find("hogged ")?;
+            line[at..].strip_prefix("hogged ").map(String::from)
+        })
+        .expect("the handler says how many files it opened");
+
+    // Every newcomer meets a process with no descriptor to spare.
+    let started = Instant::now();
+    let answers: Vec<Answer> = (0..20)
+        .map(|_| {
+            // Time for the hog to take back what the last client freed.
+            thread::sleep(Duration::from_millis(30));
+            let mut stream = wire::raw_connect(addr, WAIT);
+            stream.write_all(upgrade_request(addr).as_bytes()).unwrap();
+            status_line_by(&mut stream, Instant::now() + Duration::from_secs(2))
+        })
+        .collect();
+    // The first may be served: a waiting `accept` holds the descriptor it
+    // will return (Linux takes it before the wait), so the hog could not
+    // have it. Every later one meets a process with none at all.
+    let odd: Vec<&Answer> = answers
+        .iter()
+        .skip(1)
+        .filter(|a| !matches!(a, Answer::Status(503)))
+        .collect();
+    assert!(
+        matches!(answers[0], Answer::Status(101 | 503)),
+        "the first: {:?}",
+        answers[0]
+    );
+    measured(&format!(
+        "the handler hogged {said} descriptors; 20 clients then got {} x 503 in {:.0} ms",
+        answers
+            .iter()
+            .filter(|a| matches!(a, Answer::Status(503)))
+            .count(),
+        ms(started.elapsed())
+    ));
+    assert!(
+        odd.is_empty(),
+        "not a 503 while out of descriptors: {odd:?}"
+    );
+
+    // The hog leaves, its handler's files go with it: served again.
+    drop(hog);
+    let served = wait_until(WAIT, || {
+        let mut stream = wire::raw_connect(addr, WAIT);
+        stream.write_all(upgrade_request(addr).as_bytes()).unwrap();
+        matches!(
+            status_line_by(&mut stream, Instant::now() + Duration::from_secs(2)),
+            Answer::Status(101)
+        )
+    });
+    assert!(served, "no client served after the descriptors came back");
+    drop(server.0.stdin.take());
+    let deadline = Instant::now() + WAIT;
+    while server.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the child server did not end");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The child of [`out_of_descriptors_a_waiting_client_still_gets_503`]: a
+/// server whose first connection's handler opens `/dev/null` until the
+/// process has no descriptor left, and holds the files until its client
+/// leaves. It runs until its stdin closes (at most a minute).
+fn hogging_server() {
+    let hogged = std::sync::atomic::AtomicBool::new(false);
+    let handle = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .config(Config::default().read_timeout(Some(Duration::from_millis(10))))
+        .shutdown_timeout(Duration::from_secs(2))
+        .spawn(move |mut ws| {
+            if hogged.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                return echo(ws);
+            }
+            // Every descriptor, and again each 10 ms (a read timeout) any
+            // that another thread let go of, until the client leaves.
+            let mut files = Vec::new();
+            let mut hog = |files: &mut Vec<std::fs::File>| {
+                while let Ok(file) = std::fs::File::open("/dev/null") {
+                    files.push(file);
+                    assert!(files.len() < 100_000, "no descriptor limit");
+                }
+            };
+            hog(&mut files);
+            println!("hogged {}", files.len());
+            loop {
+                hog(&mut files);
+                match ws.read() {
+                    Ok(_) | Err(Error::Timeout) => {}
+                    Err(_) => break,
+                }
+            }
+            drop(files);
+        })
+        .unwrap();
+    println!("hogging server on {}", handle.local_addr());
+    let (done_tx, done_rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        let _ = done_tx.send(());
+    });
+    let _ = done_rx.recv_timeout(Duration::from_secs(60));
+    finish(handle);
+}
+
 // ---------------------------------------------------------------------------
 // 3. Quiet connections and keepalive
 // ---------------------------------------------------------------------------
