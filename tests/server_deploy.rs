@@ -660,7 +660,7 @@ fn hogging_server() {
             // Every descriptor, and again each 10 ms (a read timeout) any
             // that another thread let go of, until the client leaves.
             let mut files = Vec::new();
-            let mut hog = |files: &mut Vec<std::fs::File>| {
+            let hog = |files: &mut Vec<std::fs::File>| {
                 while let Ok(file) = std::fs::File::open("/dev/null") {
                     files.push(file);
                     assert!(files.len() < 100_000, "no descriptor limit");
