@@ -225,7 +225,8 @@ describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
 
     const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
     context.setDefaultTimeout(WAIT);
-    const url = `http://127.0.0.1:${server.port}/`;
+    // Both tabs in one room, named in the page's query as a user would.
+    const url = `http://127.0.0.1:${server.port}/?room=blue%20sky`;
     for (let i = 0; i < 2; i++) {
       const page = await context.newPage();
       page.on('pageerror', (e) => problems.push(`tab ${i}: page error: ${e.message}`));
@@ -244,9 +245,19 @@ describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
     for (const [i, page] of tabs.entries()) {
       await waitIn(page, () => window.chat && window.chat.ws.readyState === 1);
       await waitIn(page, () => document.querySelector('#status').textContent === 'connected');
-      assert.equal(await page.evaluate(() => window.chat.ws.url), `ws://127.0.0.1:${server.port}/ws`);
-      log(`tab ${i}: page loaded (200 text/html), #status is "connected", chat.ws.readyState is 1`);
+      assert.equal(await page.evaluate(() => window.chat.ws.url), `ws://127.0.0.1:${server.port}/ws?room=blue%20sky`);
+      assert.equal(await page.$eval('h1', (h) => h.textContent), 'wslite chat: blue sky');
+      log(`tab ${i}: page loaded (200 text/html), #status is "connected", chat.ws.readyState is 1, room "blue sky"`);
     }
+    // Connected is not yet in the room (the 101 comes before the handler
+    // joins it): the chat logs each join, with the tab's address.
+    const deadline = Date.now() + WAIT;
+    while (!/joined #blue sky \(2 there\)/.test(server.stdout)) {
+      assert.ok(Date.now() < deadline, `both tabs in the room within ${WAIT} ms:\n${server.stdout}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.match(server.stdout, /^127\.0\.0\.1:\d+ joined #blue sky \(1 there\)$/m);
+    log('the chat logged both tabs joining "blue sky", each with its address');
   });
 
   const received = (page) => page.evaluate(() => window.chat.received);
