@@ -42,6 +42,9 @@ use wslite::{
     WsReader, WsWriter,
 };
 
+#[path = "common/clients.rs"]
+mod clients;
+use clients::echo;
 #[path = "common/alone.rs"]
 mod child;
 #[path = "common/wait.rs"]
@@ -90,19 +93,7 @@ fn echo_server() -> ServerHandle {
         .expect("bind")
         .config(config())
         .shutdown_timeout(Duration::from_secs(2))
-        .spawn(|mut ws| {
-            for _ in 0..1_000_000 {
-                match ws.read() {
-                    Ok(message) if message.is_data() => {
-                        if ws.send(message).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(_) => return,
-                }
-            }
-        })
+        .spawn(echo)
         .expect("spawn")
 }
 

@@ -23,7 +23,7 @@ use wslite::{
 
 #[path = "common/clients.rs"]
 mod clients;
-use clients::{client_config, ws_connect};
+use clients::{client_config, echo, ws_connect};
 #[path = "common/alone.rs"]
 mod child;
 #[path = "common/wait.rs"]
@@ -63,22 +63,6 @@ fn expect_refused(addr: SocketAddr, path: &str, status: u16, body: &[u8]) {
             assert_eq!(got_body, body);
         }
         other => panic!("expected HandshakeRefused {status}, got {other:?}"),
-    }
-}
-
-/// The echo handler: data messages go back, everything else is left to the
-/// library, and the loop ends with the connection.
-fn echo(mut ws: WebSocket<TcpStream>) {
-    loop {
-        match ws.read() {
-            Ok(message) if message.is_data() => {
-                if ws.send(message).is_err() {
-                    break;
-                }
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
     }
 }
 

@@ -15,35 +15,23 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use wslite::{Accept, HttpResponse, Server, ServerHandle, WebSocket};
+use wslite::{Accept, HttpResponse, Server, ServerHandle};
 
 #[path = "common/wire.rs"]
 mod wire;
 use wire::{bound, frame_bytes, read_until_close};
 
 /// The longest any single read or write of these tests may wait.
+#[path = "common/clients.rs"]
+mod clients;
+use clients::echo;
+
 const WAIT: Duration = Duration::from_secs(3);
 
 /// A masked ping with an empty payload: exactly 6 bytes.
 const PING: [u8; 6] = [0x89, 0x80, 0x37, 0xfa, 0x21, 0x3d];
 
 // ----- helpers -----
-
-/// The echo handler: data goes back, pings are answered by the library, and
-/// the loop ends with the connection.
-fn echo(mut ws: WebSocket<TcpStream>) {
-    for _ in 0..1000 {
-        match ws.read() {
-            Ok(message) if message.is_data() => {
-                if ws.send(message).is_err() {
-                    return;
-                }
-            }
-            Ok(_) => {}
-            Err(_) => return,
-        }
-    }
-}
 
 /// A server that accepts every valid request, with `on_request` seeing it
 /// first.
