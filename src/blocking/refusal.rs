@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use crate::error::Error;
-use crate::handshake;
+use crate::handshake::{self, head::HeadScanner, Limits};
 
 /// The most refused sockets drained at once by the lingering thread; past
 /// it a slow refused client is closed at once (and may see a reset).
@@ -76,8 +76,10 @@ struct Queue {
 struct Draining {
     stream: TcpStream,
     since: Instant,
-    head: HeadEnd,
-    drained: usize,
+    /// What the client sent so far, for the core's scanner to find the end
+    /// of the head in (at most [`MAX_DRAINED`] bytes, then it is closed).
+    received: Vec<u8>,
+    scanner: HeadScanner,
 }
 
 impl Refusals {
@@ -161,8 +163,8 @@ impl Refusals {
         let mut draining = Draining {
             stream,
             since: Instant::now(),
-            head: HeadEnd::default(),
-            drained: 0,
+            received: Vec::new(),
+            scanner: HeadScanner::new(),
         };
         (!draining.drain()).then_some(draining)
     }
@@ -211,50 +213,33 @@ impl Lingering {
 }
 
 impl Draining {
-    /// Reads what has arrived without waiting; whether the socket is done
-    /// (the request's head ended, the client left, or it sent too much).
+    /// Reads what has arrived without waiting; whether the socket is done:
+    /// the request's head ended (found by the same scanner as every other
+    /// head, `handshake::head`), the client left, or it sent something that
+    /// is no head, or too much of one.
     fn drain(&mut self) -> bool {
-        let mut scratch = [0u8; 1024];
+        let limits = Limits::new().with_max_head_bytes(MAX_DRAINED);
         loop {
-            match self.stream.read(&mut scratch) {
+            let start = self.received.len();
+            self.received.resize(start + 1024, 0);
+            let read = self
+                .stream
+                .read(self.received.get_mut(start..).unwrap_or_default());
+            self.received.truncate(start + *read.as_ref().unwrap_or(&0));
+            match read {
                 Ok(0) => return true,
-                Ok(n) => {
-                    self.drained += n;
-                    let read = scratch.get(..n).unwrap_or_default();
-                    if self.head.feed(read) || self.drained > MAX_DRAINED {
-                        return true;
-                    }
-                }
+                Ok(_) => match self
+                    .scanner
+                    .scan(&self.received, &limits, limits.max_headers)
+                {
+                    Ok(None) => {}
+                    Ok(Some(_)) | Err(_) => return true,
+                },
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(_) => return true,
             }
         }
-    }
-}
-
-/// Finds the blank line that ends an HTTP head (`\r\n\r\n`) across reads.
-#[derive(Clone, Copy, Debug, Default)]
-struct HeadEnd {
-    /// How many bytes of `\r\n\r\n` the bytes so far end with.
-    matched: usize,
-}
-
-impl HeadEnd {
-    /// Takes the next bytes; whether the head has ended.
-    fn feed(&mut self, bytes: &[u8]) -> bool {
-        const END: &[u8; 4] = b"\r\n\r\n";
-        for &b in bytes {
-            self.matched = match (END.get(self.matched), b) {
-                (Some(&want), got) if want == got => self.matched + 1,
-                (_, b'\r') => 1,
-                _ => 0,
-            };
-            if self.matched == END.len() {
-                return true;
-            }
-        }
-        false
     }
 }
 
@@ -279,19 +264,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_end_of_a_head_is_found_however_it_is_split() {
+    fn a_refused_socket_is_done_once_its_head_has_ended_however_it_is_split() {
         let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-        for split in 0..head.len() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        for split in [1, 5, 15, head.len() - 2, head.len() - 1] {
+            let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_nonblocking(true).unwrap();
+            let mut draining = Draining {
+                stream,
+                since: Instant::now(),
+                received: Vec::new(),
+                scanner: HeadScanner::new(),
+            };
             let (a, b) = head.split_at(split);
-            let mut end = HeadEnd::default();
-            let done_early = end.feed(a);
-            assert!(!done_early || split == head.len(), "split at {split}");
-            assert!(end.feed(b), "split at {split}");
+            client.write_all(a).unwrap();
+            let seen = |d: &mut Draining, n: usize| {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                loop {
+                    let done = d.drain();
+                    if done || d.received.len() >= n || Instant::now() > deadline {
+                        return done;
+                    }
+                    thread::sleep(Duration::from_millis(1));
+                }
+            };
+            assert!(!seen(&mut draining, split), "done early, split at {split}");
+            client.write_all(b).unwrap();
+            assert!(seen(&mut draining, head.len()), "split at {split}");
         }
-        let mut end = HeadEnd::default();
-        assert!(!end.feed(b"GET / HTTP/1.1\r\n\r\r\nHost: x\r\n"));
-        assert!(end.feed(b"\r\n"));
-        assert!(!HeadEnd::default().feed(b"\n\n\r\n"));
+    }
+
+    #[test]
+    fn what_is_no_head_or_too_much_of_one_ends_the_drain() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        for sent in [&b"GET / HTTP/1.1\n\n"[..], &[b'a'; MAX_DRAINED + 1][..]] {
+            let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_nonblocking(true).unwrap();
+            let mut draining = Draining {
+                stream,
+                since: Instant::now(),
+                received: Vec::new(),
+                scanner: HeadScanner::new(),
+            };
+            client.write_all(sent).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !draining.drain() {
+                assert!(
+                    Instant::now() < deadline,
+                    "never done with {} bytes",
+                    sent.len()
+                );
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
     }
 
     #[test]
