@@ -33,6 +33,9 @@ use wslite::{
     ClientBuilder, CloseCode, CloseFrame, Config, Error, Message, Server, ServerHandle, WebSocket,
 };
 
+#[path = "common/clients.rs"]
+mod clients;
+use clients::client_with;
 #[path = "common/wire.rs"]
 mod wire;
 use wire::{answer_101, frame_bytes, read_frame, read_http_head};
@@ -62,13 +65,6 @@ fn config() -> Config {
         .write_timeout(Some(LONG))
         .close_timeout(Duration::from_secs(5))
         .handshake_timeout(Some(LONG))
-}
-
-fn client_with(addr: SocketAddr, config: Config) -> WebSocket<TcpStream> {
-    ClientBuilder::new(format!("ws://{addr}/"))
-        .config(config)
-        .connect()
-        .expect("the client connects")
 }
 
 fn server(

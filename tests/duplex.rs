@@ -38,13 +38,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use wslite::{
-    ClientBuilder, CloseCode, CloseFrame, Config, Error, Message, Server, ServerHandle, WebSocket,
-    WsReader, WsWriter,
+    CloseCode, CloseFrame, Config, Error, Message, Server, ServerHandle, WebSocket, WsReader,
+    WsWriter,
 };
 
 #[path = "common/clients.rs"]
 mod clients;
-use clients::echo;
+use clients::{client_with, echo};
 #[path = "common/alone.rs"]
 mod child;
 #[path = "common/wait.rs"]
@@ -73,13 +73,6 @@ fn config() -> Config {
         .read_timeout(Some(LONG))
         .write_timeout(Some(Duration::from_secs(20)))
         .close_timeout(Duration::from_secs(5))
-}
-
-fn client_with(addr: SocketAddr, config: Config) -> WebSocket<TcpStream> {
-    ClientBuilder::new(format!("ws://{addr}/"))
-        .config(config)
-        .connect()
-        .expect("the client connects")
 }
 
 fn client(addr: SocketAddr) -> WebSocket<TcpStream> {

@@ -21,10 +21,13 @@ use std::time::{Duration, Instant};
 use wslite::blocking::SocketOps;
 use wslite::protocol::{Connection, Event, Limits};
 use wslite::{
-    accept_with, Accept, ClientBuilder, CloseCode, CloseFrame, Config, DataKind, Error, Message,
-    RandomSource, Role, Server, ServerHandle, State, WebSocket, WsReader, WsWriter,
+    accept_with, Accept, CloseCode, CloseFrame, Config, DataKind, Error, Message, RandomSource,
+    Role, Server, ServerHandle, State, WebSocket, WsReader, WsWriter,
 };
 
+#[path = "common/clients.rs"]
+mod clients;
+use clients::client_with;
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 #[path = "common/wire.rs"]
@@ -84,13 +87,6 @@ fn config() -> Config {
         .read_timeout(Some(LONG))
         .write_timeout(Some(LONG))
         .close_timeout(Duration::from_secs(5))
-}
-
-fn client_with(addr: SocketAddr, config: Config) -> WebSocket<TcpStream> {
-    ClientBuilder::new(format!("ws://{addr}/"))
-        .config(config)
-        .connect()
-        .expect("the client connects")
 }
 
 fn client(addr: SocketAddr) -> WebSocket<TcpStream> {

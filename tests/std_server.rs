@@ -18,12 +18,12 @@ use wslite::blocking::url::Url;
 use wslite::handshake::accept_key;
 use wslite::{
     client_handshake, connect, Accept, ClientBuilder, CloseCode, Config, Error, HttpResponse,
-    Message, Server, ServerHandle, WebSocket,
+    Message, Server, ServerHandle,
 };
 
 #[path = "common/clients.rs"]
 mod clients;
-use clients::{client_config, echo, ws_connect};
+use clients::{client_config, echo, echo_in_place, ws_connect};
 #[path = "common/alone.rs"]
 mod child;
 #[path = "common/wait.rs"]
@@ -488,20 +488,6 @@ fn callback_sees_the_request_and_negotiates_a_subprotocol() {
     assert_eq!(proto_rx.recv_timeout(WAIT).unwrap(), None);
     ws.close(CloseCode::NORMAL, "").unwrap();
     assert_eq!(bounded(WAIT * 2, move || handle.shutdown()), 0);
-}
-
-fn echo_in_place(ws: &mut WebSocket<TcpStream>) {
-    loop {
-        match ws.read() {
-            Ok(message) if message.is_data() => {
-                if ws.send(message).is_err() {
-                    break;
-                }
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
 }
 
 // ----- 4. the connection limit -----

@@ -826,7 +826,7 @@ mod tests {
     #[test]
     fn hosts_that_end_in_a_number_are_read_as_ipv4_addresses() {
         for (input, host) in [
-            // The forms of the brief's examples.
+            // The spellings that once dialled 127.0.0.1 unnoticed.
             ("ws://0x7f.1/", "127.0.0.1"),
             ("ws://2130706433/", "127.0.0.1"),
             ("ws://0177.0.0.1/", "127.0.0.1"),

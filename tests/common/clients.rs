@@ -4,7 +4,7 @@
 // Each test binary includes this file and uses part of it.
 #![allow(dead_code)]
 
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use wslite::{ClientBuilder, Config, Error, WebSocket};
@@ -29,9 +29,23 @@ pub fn ws_connect(url: &str) -> Result<WebSocket<TcpStream>, Error> {
         .connect()
 }
 
+/// A client of `ws://ADDR/` with this configuration; panics if it cannot
+/// connect.
+pub fn client_with(addr: SocketAddr, config: Config) -> WebSocket<TcpStream> {
+    ClientBuilder::new(format!("ws://{addr}/"))
+        .config(config)
+        .connect()
+        .expect("the client connects")
+}
+
 /// The echo handler: data messages go back; it ends with the connection
 /// (or after a million messages, so that it cannot loop forever).
 pub fn echo(mut ws: WebSocket<TcpStream>) {
+    echo_in_place(&mut ws);
+}
+
+/// [`echo`] on a connection the caller keeps.
+pub fn echo_in_place(ws: &mut WebSocket<TcpStream>) {
     for _ in 0..1_000_000 {
         match ws.read() {
             Ok(message) if message.is_data() => {
