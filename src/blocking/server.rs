@@ -94,7 +94,7 @@ struct Job {
     /// The connection's key in `Registry::sockets`.
     id: u64,
     /// The peer's address, counted in `Registry::per_ip`.
-    ip: Option<IpAddr>,
+    ip: IpAddr,
     /// The handshake and the user's handler.
     run: Box<dyn FnOnce() + Send>,
 }
@@ -462,11 +462,7 @@ impl Server {
                 handler(ws);
             }
         });
-        let job = Job {
-            id,
-            ip: Some(ip),
-            run,
-        };
+        let job = Job { id, ip, run };
         // A parked thread takes it if one waits; otherwise a new thread.
         let Some(job) = self.give_to_parked(job) else {
             return;
@@ -486,7 +482,7 @@ impl Server {
                 registry.sockets.remove(&id);
                 registry.threads -= 1;
                 registry.workers -= 1;
-                release_ip(&mut registry, Some(ip));
+                release_ip(&mut registry, ip);
             }
             if let Ok(stream) = Arc::try_unwrap(stream) {
                 refusals.refuse(stream, Refusal::Busy);
@@ -622,8 +618,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// Forgets one connection of `ip` in the per-address count.
-fn release_ip(registry: &mut Registry, ip: Option<IpAddr>) {
-    let Some(ip) = ip else { return };
+fn release_ip(registry: &mut Registry, ip: IpAddr) {
     if let Some(count) = registry.per_ip.get_mut(&ip) {
         *count -= 1;
         if *count == 0 {
