@@ -110,8 +110,7 @@ impl ClientBuilder {
 
     /// Opens TCP to the URL's host and runs the handshake.
     /// `wss://` URLs give [`Error::TlsNotSupported`].
-    pub fn connect(mut self) -> Result<WebSocket<TcpStream>> {
-        self.config = self.effective_config();
+    pub fn connect(self) -> Result<WebSocket<TcpStream>> {
         let url = Url::parse(&self.url)?;
         url.require_plain()?;
         let mut last_error = None;
@@ -146,18 +145,18 @@ impl ClientBuilder {
     /// Runs the client handshake over a stream the caller opened (a TLS
     /// stream for `wss://`, say). Timeouts apply only through the stream's
     /// own settings.
-    pub fn handshake<S: Read + Write>(mut self, stream: S) -> Result<WebSocket<S>> {
-        self.config = self.effective_config();
+    pub fn handshake<S: Read + Write>(self, stream: S) -> Result<WebSocket<S>> {
         self.handshake_with_ops(stream, None)
     }
 
     // In bounds: `n` is what `write_request` wrote into `out`; `len` is the head's length that `read_head` found inside `buf`.
     #[allow(clippy::indexing_slicing)]
     fn handshake_with_ops<S: Read + Write>(
-        self,
+        mut self,
         mut stream: S,
         ops: Option<SocketOps<S>>,
     ) -> Result<WebSocket<S>> {
+        self.config = self.effective_config();
         let url = Url::parse(&self.url)?;
         let deadline = self.config.handshake_timeout.map(after);
         let key = handshake::generate_key(&mut OsRandom::new());
