@@ -156,9 +156,6 @@ impl Config {
     /// Applies the socket settings of this configuration to a socket.
     pub(crate) fn apply_to<S>(&self, stream: &S, ops: &super::SocketOps<S>) -> std::io::Result<()> {
         (ops.set_read_timeout)(stream, super::receiving::ReadHalf::wake_interval(self))?;
-        // A zero timeout is an error to the socket; the shortest wait stands
-        // in for it.
-        let write_timeout = self.write_timeout.map(|t| t.max(super::stream::MIN_WAIT));
-        (ops.set_write_timeout)(stream, write_timeout)
+        (ops.set_write_timeout)(stream, super::stream::socket_timeout(self.write_timeout))
     }
 }

@@ -24,7 +24,7 @@ use std::vec::Vec;
 
 use super::message::Message;
 use super::random::OsRandom;
-use super::stream::{is_timeout, write_all_within, Deadline, TimedWrite, MIN_WAIT};
+use super::stream::{is_timeout, socket_timeout, write_all_within, Deadline, TimedWrite};
 use super::Config;
 use crate::close::CloseCode;
 use crate::error::{Error, Result};
@@ -104,8 +104,7 @@ impl WriteHalf {
             out: Vec::new(),
             write_buffer_size: config.write_buffer_size.max(64),
             auto_pong: config.auto_pong,
-            // Zero is an error to a socket: the shortest wait stands in.
-            write_timeout: config.write_timeout.map(|t| t.max(MIN_WAIT)),
+            write_timeout: socket_timeout(config.write_timeout),
             broken: false,
         }
     }

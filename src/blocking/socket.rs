@@ -92,9 +92,21 @@ pub struct WebSocket<S> {
     writing: WriteHalf,
     shared: Shared,
     config: Config,
+    /// The subprotocol the server agreed to, on a client's connection (a
+    /// server's is in its `request`).
     pub(crate) protocol: Option<String>,
     /// The opening request, on a connection a server accepted.
     request: Option<Box<HttpRequest>>,
+}
+
+impl<S> WebSocket<S> {
+    /// The subprotocol agreed in the handshake, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        match &self.request {
+            Some(request) => request.protocol(),
+            None => self.protocol.as_deref(),
+        }
+    }
 }
 
 impl<S> core::fmt::Debug for WebSocket<S> {
@@ -102,7 +114,7 @@ impl<S> core::fmt::Debug for WebSocket<S> {
         f.debug_struct("WebSocket")
             .field("role", &self.writing.sender.role())
             .field("state", &self.shared.state())
-            .field("protocol", &self.protocol)
+            .field("protocol", &self.protocol())
             .finish_non_exhaustive()
     }
 }
@@ -208,7 +220,6 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Keeps the opening request a server accepted (and its subprotocol).
     pub(crate) fn set_request(&mut self, request: Box<HttpRequest>) {
-        self.protocol = request.protocol().map(String::from);
         self.request = Some(request);
     }
 
@@ -439,11 +450,6 @@ impl<S: Read + Write> WebSocket<S> {
     /// Which end of the connection this is.
     pub fn role(&self) -> Role {
         self.writing.sender.role()
-    }
-
-    /// The subprotocol agreed in the handshake, if any.
-    pub fn protocol(&self) -> Option<&str> {
-        self.protocol.as_deref()
     }
 
     /// On a connection a server accepted ([`Server`](super::Server),

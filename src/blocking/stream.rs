@@ -296,6 +296,12 @@ pub(crate) fn write_all_within<W: TimedWrite + ?Sized>(
 /// The shortest socket timeout set: std refuses a zero duration.
 pub(crate) const MIN_WAIT: Duration = Duration::from_millis(1);
 
+/// The timeout to give a socket for `timeout`: zero is an error to a
+/// socket, so the shortest wait stands in for it.
+pub(crate) fn socket_timeout(timeout: Option<Duration>) -> Option<Duration> {
+    timeout.map(|t| t.max(MIN_WAIT))
+}
+
 /// A span that stands for "never" where an instant is needed: a hundred
 /// years. Longer timeouts (up to `Duration::MAX`) are cut to it, since
 /// `Instant + Duration::MAX` overflows.
