@@ -445,7 +445,10 @@ impl Server {
             let id = registry.next_id;
             registry.next_id += 1;
             registry.threads += 1;
-            *registry.per_ip.entry(ip).or_insert(0) += 1;
+            // Counted only where a limit reads the count.
+            if self.max_per_ip.is_some() {
+                *registry.per_ip.entry(ip).or_insert(0) += 1;
+            }
             registry.sockets.insert(id, Arc::clone(&stream));
             id
         };
@@ -617,7 +620,8 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Forgets one connection of `ip` in the per-address count.
+/// Forgets one connection of `ip` in the per-address count (if it was
+/// counted).
 fn release_ip(registry: &mut Registry, ip: IpAddr) {
     if let Some(count) = registry.per_ip.get_mut(&ip) {
         *count -= 1;
