@@ -3,11 +3,15 @@
 //! an `Authorization` header), checks (`Origin`, RFC 6455 §10.2) and logs
 //! (the peer's address).
 //!
-//! The core's [`Request`] borrows the bytes it
-//! was parsed from and lives only as long as the handshake. [`HttpRequest`]
-//! is its owned copy, made once the request is accepted. It is bounded like
-//! the head it comes from: at most [`Config::max_head_bytes`] of text and
-//! [`Config::max_headers`] fields.
+//! The core's [`Request`] parsed and checked it (RFC 6455 §4.2.1; its target
+//! by RFC 9112 §3.2, an absolute-form target already reduced to its path).
+//! That `Request` borrows the bytes it was parsed from and lives only as long
+//! as the handshake. [`HttpRequest`] is its owned copy, made once the
+//! request is accepted; it parses nothing again. It is bounded like the head
+//! it comes from: at most [`Config::max_head_bytes`] of text and
+//! [`Config::max_headers`] fields. What it adds is for the application: the
+//! socket's addresses, and the query read as a form (`name=value&…`,
+//! percent-decoded, WHATWG URL §5), which HTTP itself leaves opaque.
 //!
 //! [`Config::max_head_bytes`]: super::Config::max_head_bytes
 //! [`Config::max_headers`]: super::Config::max_headers
