@@ -169,7 +169,9 @@ fn handshake(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let mut byte = [0u8; 256];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         if head.len() > 16 << 10 {
-            return Err(std::io::Error::other("no end of the answer's head in 16 KiB"));
+            return Err(std::io::Error::other(
+                "no end of the answer's head in 16 KiB",
+            ));
         }
         let n = stream.read(&mut byte)?;
         if n == 0 {
