@@ -267,6 +267,8 @@
 
 pub mod base64;
 pub mod close;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;
