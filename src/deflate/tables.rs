@@ -75,6 +75,9 @@ pub const CODE_LENGTH_ORDER: [u8; CODE_LENGTH_SYMBOLS] = [
 ];
 
 /// The code lengths of the fixed literal/length code (§3.2.6).
+// `symbol` stays below LITLEN_SYMBOLS (280 < 288); a const fn cannot use
+// iterators, and an out-of-bounds index would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
 pub const fn fixed_litlen_lengths() -> [u8; LITLEN_SYMBOLS] {
     let mut lengths = [8u8; LITLEN_SYMBOLS];
     let mut symbol = 144;
@@ -114,6 +117,9 @@ pub enum CodeShape {
 /// Huffman codes starting with their most significant bit (§3.1.1), which
 /// in its LSB-first bit stream means reversed; see [`reverse_bits`].
 /// Lengths above [`MAX_CODE_BITS`] are treated as oversubscribed.
+// `bits` runs over 1..=MAX_CODE_BITS, inside both arrays of
+// MAX_CODE_BITS + 1 entries.
+#[allow(clippy::indexing_slicing)]
 pub fn canonical_codes(lengths: &[u8], codes: &mut [u16]) -> CodeShape {
     // Step 1: count the codes of each length.
     let mut count = [0u16; MAX_CODE_BITS + 1];
