@@ -88,6 +88,14 @@ pub enum Error {
     /// The server chose an extension the client did not offer (RFC 6455 §4.1,
     /// item 5 of the client's checks).
     UnofferedExtension,
+    /// The server accepted permessage-deflate with an answer RFC 7692 §7
+    /// tells the client to refuse ("the client MUST _Fail the WebSocket
+    /// Connection_"): an unknown, repeated or malformed parameter, a window
+    /// size that is not 8 to 15, a second permessage-deflate element, or an
+    /// answer that does not honour what the client asked for. The text says
+    /// which rule broke. The connection is not opened (no close code).
+    #[cfg(feature = "deflate")]
+    InvalidDeflateResponse(&'static str),
 
     // ----- Frames (RFC 6455 §5) -----
     /// RSV1, RSV2 or RSV3 is set but no extension that defines them was
@@ -343,6 +351,11 @@ impl fmt::Display for Error {
             ),
             UnofferedExtension => f.write_str(
                 "the server chose an extension the client did not offer (RFC 6455 §4.1)",
+            ),
+            #[cfg(feature = "deflate")]
+            InvalidDeflateResponse(why) => write!(
+                f,
+                "the server's permessage-deflate answer is invalid: {why}; RFC 7692 §7 requires the client to fail the connection (connect without compression, or fix the server)"
             ),
             ReservedBitsSet { rsv } => write!(
                 f,

@@ -272,6 +272,8 @@ pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;
+#[cfg(feature = "deflate")]
+pub mod permessage_deflate;
 pub mod protocol;
 pub mod random;
 pub mod sha1;

@@ -836,17 +836,17 @@ fn check_extra_headers(headers: &[(&str, &str)], reserved: &[&str]) -> Result<()
 
 /// An output cursor that never fails mid-way: bytes that do not fit are
 /// counted but not written, so [`Out::finish`] can report the size needed.
-struct Out<'a> {
+pub(crate) struct Out<'a> {
     buf: &'a mut [u8],
     len: usize,
 }
 
 impl<'a> Out<'a> {
-    fn new(buf: &'a mut [u8]) -> Self {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
         Out { buf, len: 0 }
     }
 
-    fn put(&mut self, bytes: &[u8]) {
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
         let end = self.len.saturating_add(bytes.len());
         if let Some(dest) = self.buf.get_mut(self.len..end) {
             dest.copy_from_slice(bytes);
@@ -883,7 +883,7 @@ impl<'a> Out<'a> {
         }
     }
 
-    fn finish(self) -> Result<usize, Error> {
+    pub(crate) fn finish(self) -> Result<usize, Error> {
         if self.len > self.buf.len() {
             Err(Error::BufferTooSmall { needed: self.len })
         } else {
