@@ -264,6 +264,11 @@ impl Storage for HeapStorage {
 pub struct Sizes {
     /// The window: matches reach back at most 2^window_bits bytes (8–15).
     pub window_bits: u8,
+    /// The window buffer has 2^buffer_bits bytes (10–16, and more than
+    /// `window_bits`). A block's bytes must stay in the buffer until the
+    /// block is written (for the stored fallback), so a larger buffer
+    /// allows larger blocks.
+    pub buffer_bits: u8,
     /// The hash head has 2^hash_bits entries (8–16).
     pub hash_bits: u8,
     /// Symbols per block at most (64 or more): the block size knob.
@@ -271,9 +276,11 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// The defaults for a window: a hash head as large as the window, and
-    /// blocks of up to half as many symbols as the window has bytes
-    /// (256–16,384).
+    /// The defaults for a window (bits clamped to 8–15): a hash head as
+    /// large as the window, and, for blocks of a useful size even with a
+    /// small window, a window buffer of at least 8 KiB and at least 2,048
+    /// symbols (half as many symbols as the window has bytes, from 12 bits
+    /// on).
     pub const fn for_window_bits(window_bits: u8) -> Sizes {
         let bits = if window_bits < 8 {
             8
@@ -285,19 +292,15 @@ impl Sizes {
         let symbols = 1 << (bits - 1);
         Sizes {
             window_bits: bits,
+            buffer_bits: if bits + 1 < 13 { 13 } else { bits + 1 },
             hash_bits: bits,
-            symbols: if symbols < 256 { 256 } else { symbols },
+            symbols: if symbols < 2048 { 2048 } else { symbols },
         }
     }
 
-    /// Bytes of the window buffer: twice the window, at least 1 KiB.
+    /// Bytes of the window buffer.
     pub const fn window_bytes(&self) -> usize {
-        let twice = 2 << self.window_bits;
-        if twice < 1024 {
-            1024
-        } else {
-            twice
-        }
+        1 << self.buffer_bits
     }
 
     /// Entries (2 bytes each) of the hash head.
@@ -618,12 +621,12 @@ impl<S: Storage> Deflater<S> {
             engine: Engine {
                 shape,
                 level,
+                block_start: matcher.strstart,
                 matcher,
                 tally: Tally::new(),
                 writer: BitWriter::new(),
                 emit: Emit::Idle,
                 sync: SyncFlush::No,
-                block_start: 0,
                 codes: Codes::new(),
                 header: DynamicHeader::new(),
             },
@@ -749,6 +752,9 @@ impl Deflater<HeapStorage> {
         if !(8..=16).contains(&sizes.hash_bits) {
             return Err(SizeError::HashHead);
         }
+        if !(10..=16).contains(&sizes.buffer_bits) {
+            return Err(SizeError::WindowBuffer);
+        }
         if !(8..=15).contains(&sizes.window_bits) {
             return Err(SizeError::WindowBits);
         }
@@ -776,7 +782,9 @@ impl Engine {
             self.tally.clear();
             return;
         }
-        self.tally.litlen[usize::from(END_OF_BLOCK)] = 1;
+        if let Some(eob) = self.tally.litlen.get_mut(usize::from(END_OF_BLOCK)) {
+            *eob = 1;
+        }
         // Bits the two compressed codings have in common: extra bits.
         let extra: u64 = self
             .tally
@@ -1046,7 +1054,10 @@ mod tests {
 
     #[test]
     fn the_memory_table_adds_up() {
-        assert_eq!(Sizes::for_window_bits(9).storage_bytes(), 1024 * 3 + 768);
+        assert_eq!(
+            Sizes::for_window_bits(9).storage_bytes(),
+            8192 + 1024 + 1024 + 6144
+        );
         assert_eq!(Sizes::for_window_bits(12).storage_bytes(), 8192 * 3 + 6144);
         assert_eq!(
             Sizes::for_window_bits(15).storage_bytes(),

@@ -324,6 +324,10 @@ pub struct Matcher {
     /// Lazy: the best match found at `strstart - 1` (< 3: none).
     prev_length: usize,
     prev_dist: usize,
+    /// The first of the positions before `strstart` that could not be
+    /// filed in the chains for want of three bytes (at a flush); they are
+    /// filed once more bytes arrive, so the next message can refer to them.
+    unfiled: Option<usize>,
 }
 
 impl Matcher {
@@ -335,12 +339,15 @@ impl Matcher {
             max_distance: 1 << window_bits,
             prev_mask: prev_len.saturating_sub(1),
             hash_shift: 32 - head_len.max(1).trailing_zeros(),
-            strstart: 0,
+            // Position 0 means "none" in the chains, so the data starts at
+            // 1: the first bytes of a stream can be matched too.
+            strstart: 1,
             lookahead: 0,
             floor: 0,
             match_available: false,
             prev_length: MIN_MATCH - 1,
             prev_dist: 0,
+            unfiled: None,
         }
     }
 
@@ -357,6 +364,7 @@ impl Matcher {
         // A byte still waiting (lazy) goes out as a literal, not as the
         // start of a match into the forgotten past.
         self.prev_length = MIN_MATCH - 1;
+        self.unfiled = None;
     }
 
     /// Bytes that are in the buffer but not yet symbols: the lookahead plus
@@ -395,6 +403,7 @@ impl Matcher {
         }
         self.strstart = self.strstart.saturating_sub(unit);
         self.floor = self.floor.saturating_sub(unit);
+        self.unfiled = self.unfiled.map(|p| p.saturating_sub(unit));
         let unit = u16::try_from(unit).unwrap_or(u16::MAX);
         for p in head.iter_mut().chain(prev.iter_mut()) {
             *p = p.saturating_sub(unit);
@@ -432,7 +441,7 @@ impl Matcher {
     /// Files the positions `from..to` that have three bytes before `end`.
     #[inline]
     fn insert_range(
-        &self,
+        &mut self,
         window: &[u8],
         head: &mut [u16],
         prev: &mut [u16],
@@ -440,8 +449,22 @@ impl Matcher {
         to: usize,
         end: usize,
     ) {
-        for p in from..to.min(end.saturating_sub(MIN_MATCH - 1)) {
+        let last = end.saturating_sub(MIN_MATCH - 1);
+        for p in from..to.min(last) {
             self.insert(window, head, prev, p);
+        }
+        if to > last && from < to {
+            self.unfiled.get_or_insert(from.max(last));
+        }
+    }
+
+    /// Files the positions a flush left unfiled, as far as the bytes now
+    /// allow.
+    fn file_leftovers(&mut self, window: &[u8], head: &mut [u16], prev: &mut [u16]) {
+        if let Some(from) = self.unfiled.take() {
+            let from = from.max(self.floor);
+            let end = self.strstart + self.lookahead;
+            self.insert_range(window, head, prev, from, self.strstart, end);
         }
     }
 
@@ -533,8 +556,14 @@ impl Matcher {
                 self.lookahead = 0;
                 Stop::NeedInput
             }
-            Strategy::Greedy => self.run_greedy(window, head, prev, symbols, tally, flushing),
-            Strategy::Lazy => self.run_lazy(window, head, prev, symbols, tally, flushing),
+            Strategy::Greedy => {
+                self.file_leftovers(window, head, prev);
+                self.run_greedy(window, head, prev, symbols, tally, flushing)
+            }
+            Strategy::Lazy => {
+                self.file_leftovers(window, head, prev);
+                self.run_lazy(window, head, prev, symbols, tally, flushing)
+            }
         }
     }
 
@@ -559,6 +588,7 @@ impl Matcher {
             let candidate = if self.lookahead >= MIN_MATCH {
                 self.insert(window, head, prev, pos)
             } else {
+                self.unfiled.get_or_insert(pos);
                 0
             };
             let (mut len, mut dist) = (0, 0);
@@ -602,6 +632,7 @@ impl Matcher {
             let candidate = if self.lookahead >= MIN_MATCH {
                 self.insert(window, head, prev, pos)
             } else {
+                self.unfiled.get_or_insert(pos);
                 0
             };
             let (mut len, mut dist) = (0, 0);
