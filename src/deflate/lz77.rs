@@ -276,6 +276,16 @@ pub fn distance_symbol(dist: usize) -> usize {
     usize::from(DISTANCE_SYMBOL.get(index).copied().unwrap_or(29))
 }
 
+/// The two bytes at `at` as one number, or a value no two bytes make when
+/// they are not both there.
+#[inline]
+fn pair(bytes: &[u8], at: usize) -> u32 {
+    match bytes.get(at..at + 2) {
+        Some(&[a, b]) => u32::from(u16::from_le_bytes([a, b])),
+        _ => u32::MAX,
+    }
+}
+
 /// The length of the common prefix of `a` and `b`, eight bytes at a time.
 #[inline]
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
@@ -500,21 +510,24 @@ impl Matcher {
         let (mut best, mut best_dist) = (threshold, 0);
         // Invariant: best < max_len inside the loop (a match of max_len is
         // at least `nice` and ends the search), so `best` indexes `here`.
-        let mut ends = (here.get(best - 1).copied(), here.get(best).copied());
+        // A candidate can only beat `best` if it agrees on the two bytes
+        // ending at `best` and on the first two: check those before
+        // comparing whole strings.
+        let first = pair(here, 0);
+        let mut ends = pair(here, best - 1);
         while candidate >= lowest && candidate < pos {
-            if let Some(there) = window.get(candidate..candidate + max_len) {
-                if (there.get(best - 1).copied(), there.get(best).copied()) == ends
-                    && there.first() == here.first()
-                {
-                    let len = common_prefix(there, here);
-                    if len > best {
-                        best = len;
-                        best_dist = pos - candidate;
-                        if len >= nice {
-                            break;
-                        }
-                        ends = (here.get(best - 1).copied(), here.get(best).copied());
+            if pair(window, candidate + best - 1) == ends && pair(window, candidate) == first {
+                let there = window
+                    .get(candidate..candidate + max_len)
+                    .unwrap_or_default();
+                let len = common_prefix(there, here);
+                if len > best {
+                    best = len;
+                    best_dist = pos - candidate;
+                    if len >= nice {
+                        break;
                     }
+                    ends = pair(here, best - 1);
                 }
             }
             chain -= 1;
