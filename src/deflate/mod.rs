@@ -29,4 +29,7 @@
 //! The state lives in buffers the caller provides and sizes, so a
 //! microcontroller can use a 512-byte window and a server a 32 KiB one.
 
+pub mod bit_reader;
+pub mod huffman;
+pub mod inflate;
 pub mod tables;
