@@ -13,12 +13,15 @@
 //! 5. the bound: a call never writes past its output buffer, and the output
 //!    is at most the input plus 5 bytes per block and per flush.
 //!
-//! The decoder here is a small one written for this file from RFC 1951
-//! §3.2 (slow, strict, simple); `benches/zlib_compare.py` checks the same
-//! outputs with zlib's inflater.
+//! Every output is decoded twice: by the crate's inflater
+//! (`wslite::deflate::inflate`, fed in random chunks too), and by a small
+//! decoder written for this file from RFC 1951 §3.2 (slow, strict, simple:
+//! it also tells which block types were used). `benches/zlib_compare.py`
+//! checks the bench outputs with zlib's inflater as well.
 
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult, Testable};
 use wslite::deflate::deflate::{Deflater, Flush, HeapStorage, Level, Sizes, Storage, Window512};
+use wslite::deflate::inflate::{InflateError, Inflater};
 
 // ----------------------------------------------------------------------
 // A reference inflater, from RFC 1951 §3.2
@@ -232,6 +235,34 @@ fn inflate(data: &[u8], window: usize) -> Result<(Vec<u8>, Blocks), String> {
     let mut out = Vec::new();
     let blocks = inflate_into(data, window, &mut out)?;
     Ok((out, blocks))
+}
+
+/// Decodes `data` with the crate's inflater, in input pieces of
+/// `in_sizes` and output buffers of `out_sizes` (both cycled).
+fn inflate_with(
+    inflater: &mut Inflater<Vec<u8>>,
+    data: &[u8],
+    in_sizes: &[usize],
+    out_sizes: &[usize],
+) -> Result<Vec<u8>, InflateError> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    let mut calls = 0usize;
+    loop {
+        let take = in_sizes[calls % in_sizes.len()].min(rest.len());
+        let mut buf = vec![0u8; out_sizes[calls % out_sizes.len()].max(1)];
+        let p = inflater.inflate(&rest[..take], &mut buf)?;
+        out.extend_from_slice(&buf[..p.produced]);
+        rest = &rest[p.consumed..];
+        calls += 1;
+        if rest.is_empty() && p.produced < buf.len() {
+            return Ok(out);
+        }
+        assert!(
+            calls < 10 * (data.len() + out.len()) + 100,
+            "the inflater stalls"
+        );
+    }
 }
 
 // ----------------------------------------------------------------------
@@ -515,6 +546,12 @@ fn run_case<S: Storage>(mut d: Deflater<S>, c: &Case) -> TestResult {
     let window = 1usize << c.bits;
     let mut stream = Vec::new();
     let mut history = Vec::new();
+    // The receiver's inflater, with the same window, fed in other chunks.
+    let mut inflater = Inflater::new(vec![0u8; window]);
+    let (in_sizes, out_sizes): (Vec<usize>, Vec<usize>) = (
+        c.out_sizes.iter().map(|&n| n.min(4096)).collect(),
+        c.in_sizes.iter().map(|&n| n.clamp(1, 4096)).collect(),
+    );
     for m in &c.messages {
         let out = compress_message(&mut d, m, &c.in_sizes, &c.out_sizes);
         if !out.ends_with(&[0, 0, 0xff, 0xff]) {
@@ -527,6 +564,11 @@ fn run_case<S: Storage>(mut d: Deflater<S>, c: &Case) -> TestResult {
         if out.len() > m.len() + 5 * blocks + 5 {
             return TestResult::error(format!("{} bytes for {}", out.len(), m.len()));
         }
+        match inflate_with(&mut inflater, &out, &in_sizes, &out_sizes) {
+            Ok(decoded) if decoded == *m => {}
+            Ok(_) => return TestResult::error("the inflater decodes other bytes"),
+            Err(e) => return TestResult::error(format!("inflater: {e:?}")),
+        }
         if c.reset {
             // No context: each message decodes on its own.
             match inflate(&out, window) {
@@ -535,6 +577,7 @@ fn run_case<S: Storage>(mut d: Deflater<S>, c: &Case) -> TestResult {
                 Err(e) => return TestResult::error(format!("alone: {e}")),
             }
             d.reset();
+            inflater.reset();
         }
         stream.extend_from_slice(&out);
         history.extend_from_slice(m);
