@@ -29,4 +29,13 @@
 //! The state lives in buffers the caller provides and sizes, so a
 //! microcontroller can use a 512-byte window and a server a 32 KiB one.
 
+pub mod bit_reader;
+pub mod bit_writer;
+pub mod code_builder;
+// The encoder's module is named after what it makes, like its parent.
+#[allow(clippy::module_inception)]
+pub mod deflate;
+pub mod huffman;
+pub mod inflate;
+pub mod lz77;
 pub mod tables;

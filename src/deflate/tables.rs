@@ -177,7 +177,10 @@ mod tests {
         let lengths = [3, 3, 3, 3, 3, 2, 4, 4];
         let mut codes = [0u16; 8];
         assert_eq!(canonical_codes(&lengths, &mut codes), CodeShape::Complete);
-        assert_eq!(codes, [0b010, 0b011, 0b100, 0b101, 0b110, 0b00, 0b1110, 0b1111]);
+        assert_eq!(
+            codes,
+            [0b010, 0b011, 0b100, 0b101, 0b110, 0b00, 0b1110, 0b1111]
+        );
     }
 
     #[test]
@@ -198,10 +201,22 @@ mod tests {
     #[test]
     fn shapes_other_than_complete_are_told_apart() {
         let mut codes = [0u16; 4];
-        assert_eq!(canonical_codes(&[1, 1, 1], &mut codes), CodeShape::Oversubscribed);
-        assert_eq!(canonical_codes(&[1, 0, 0], &mut codes), CodeShape::Incomplete);
-        assert_eq!(canonical_codes(&[0, 0, 0], &mut codes), CodeShape::Incomplete);
-        assert_eq!(canonical_codes(&[16, 1], &mut codes), CodeShape::Oversubscribed);
+        assert_eq!(
+            canonical_codes(&[1, 1, 1], &mut codes),
+            CodeShape::Oversubscribed
+        );
+        assert_eq!(
+            canonical_codes(&[1, 0, 0], &mut codes),
+            CodeShape::Incomplete
+        );
+        assert_eq!(
+            canonical_codes(&[0, 0, 0], &mut codes),
+            CodeShape::Incomplete
+        );
+        assert_eq!(
+            canonical_codes(&[16, 1], &mut codes),
+            CodeShape::Oversubscribed
+        );
     }
 
     #[test]
@@ -212,9 +227,15 @@ mod tests {
         }
         assert_eq!(LENGTH_BASE[27] + (1 << LENGTH_EXTRA[27]) - 1, 258);
         for i in 0..29 {
-            assert_eq!(DISTANCE_BASE[i] + (1 << DISTANCE_EXTRA[i]), DISTANCE_BASE[i + 1]);
+            assert_eq!(
+                DISTANCE_BASE[i] + (1 << DISTANCE_EXTRA[i]),
+                DISTANCE_BASE[i + 1]
+            );
         }
-        assert_eq!(usize::from(DISTANCE_BASE[29]) + (1 << DISTANCE_EXTRA[29]) - 1, MAX_DISTANCE);
+        assert_eq!(
+            usize::from(DISTANCE_BASE[29]) + (1 << DISTANCE_EXTRA[29]) - 1,
+            MAX_DISTANCE
+        );
         assert_eq!(reverse_bits(0b110, 3), 0b011);
     }
 }
