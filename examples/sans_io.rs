@@ -176,7 +176,9 @@ fn main() -> Result<(), wslite::Error> {
             let received = server.receive(&mut buf[start..filled])?;
             let used = received.consumed;
             match received.event {
-                Some(Event::Data { kind, bytes, fin }) => {
+                Some(Event::Data {
+                    kind, bytes, fin, ..
+                }) => {
                     show(
                         "server",
                         &format!(

@@ -244,6 +244,17 @@ pub enum Error {
     /// address as it allows one address.
     #[cfg(feature = "std")]
     TooManyConnectionsFromPeer,
+
+    // ----- Compression (RFC 7692 §6, RFC 1951) -----
+    /// A compressed message's payload is not valid DEFLATE data (RFC 7692
+    /// §6.2); `reason` names the RFC 1951 rule it breaks. Close 1007.
+    InvalidCompressedData {
+        /// The rule, e.g. "a back-reference reaches farther than the window".
+        reason: &'static str,
+    },
+    /// A compressed message was to be sent, but permessage-deflate was not
+    /// negotiated (RFC 7692 §6): the peer would fail the connection.
+    CompressionNotNegotiated,
 }
 
 impl Error {
@@ -265,7 +276,7 @@ impl Error {
             | ExpectedContinuation
             | InvalidClosePayload
             | InvalidCloseCode { .. } => Some(CloseCode::PROTOCOL_ERROR),
-            InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
+            InvalidUtf8 | InvalidCompressedData { .. } => Some(CloseCode::INVALID_PAYLOAD),
             FrameTooLarge { .. } | MessageTooLarge { .. } => Some(CloseCode::MESSAGE_TOO_BIG),
             _ => None,
         }
@@ -398,6 +409,13 @@ impl fmt::Display for Error {
             MessageTooLarge { length, limit } => write!(
                 f,
                 "message of at least {length} bytes exceeds the message limit of {limit} bytes (RFC 6455 §10.4); closing with 1009"
+            ),
+            InvalidCompressedData { reason } => write!(
+                f,
+                "a compressed message is not valid DEFLATE data: {reason}; closing with 1007 (RFC 7692 §6.2)"
+            ),
+            CompressionNotNegotiated => f.write_str(
+                "a compressed message cannot be sent: permessage-deflate was not negotiated (RFC 7692 §6)",
             ),
             InvalidUtf8 => f.write_str(
                 "text message or close reason is not valid UTF-8 (RFC 6455 §8.1); closing with 1007",

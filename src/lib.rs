@@ -286,6 +286,8 @@ pub use close::CloseCode;
 pub use error::{Error, Result};
 pub use random::RandomSource;
 
+#[cfg(all(feature = "std", feature = "deflate"))]
+pub use blocking::Compression;
 #[cfg(feature = "std")]
 pub use blocking::{
     accept, accept_with, client_handshake, connect, Accept, ClientBuilder, CloseFrame, Config,

@@ -876,7 +876,9 @@ fn receive_all(
             let consumed = r.consumed;
             let ev = match r.event {
                 None => None,
-                Some(Event::Data { kind, bytes, fin }) => {
+                Some(Event::Data {
+                    kind, bytes, fin, ..
+                }) => {
                     let m = message.get_or_insert_with(|| (kind, Vec::new()));
                     if m.0 != kind {
                         return Err(format!("piece of kind {kind:?} in a {:?} message", m.0));

@@ -67,7 +67,9 @@ enum Owned {
 
 fn own(event: Event<'_>) -> Owned {
     match event {
-        Event::Data { kind, bytes, fin } => Owned::Data(kind, bytes.to_vec(), fin),
+        Event::Data {
+            kind, bytes, fin, ..
+        } => Owned::Data(kind, bytes.to_vec(), fin),
         Event::Ping(p) => Owned::Ping(p.to_vec()),
         Event::Pong(p) => Owned::Pong(p.to_vec()),
         Event::Close(frame) => Owned::Close(frame.map(|f| (f.code.0, f.reason.to_string()))),
@@ -231,7 +233,9 @@ fn bytes_one_at_a_time_give_the_same_message() {
             let received = server.receive(&mut pending).unwrap();
             let consumed = received.consumed;
             match received.event {
-                Some(Event::Data { kind, bytes, fin }) => {
+                Some(Event::Data {
+                    kind, bytes, fin, ..
+                }) => {
                     assert_eq!(kind, DataKind::Text);
                     message.extend_from_slice(bytes);
                     if fin {

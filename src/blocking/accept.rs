@@ -123,6 +123,26 @@ pub(crate) struct Upgraded {
     /// The request, kept for the handler (its addresses are the caller's
     /// to add).
     pub(crate) request: Box<HttpRequest>,
+    /// permessage-deflate, if it was agreed.
+    #[cfg(feature = "deflate")]
+    pub(crate) compression: Option<crate::permessage_deflate::negotiation::Agreed>,
+}
+
+impl Upgraded {
+    /// The connection this handshake opened, over `io`.
+    pub(crate) fn into_websocket<S: Read + Write>(
+        self,
+        io: super::socket::Io<S>,
+        config: Config,
+    ) -> WebSocket<S> {
+        let mut ws = WebSocket::from_io(io, Role::Server, config, &self.leftover);
+        #[cfg(feature = "deflate")]
+        if let Some(agreed) = self.compression {
+            ws.set_compression(agreed);
+        }
+        ws.set_request(self.request);
+        ws
+    }
 }
 
 /// The server side of the handshake over `stream`, with everything optional
@@ -183,11 +203,31 @@ pub(crate) fn server_handshake<S: Read + Write>(
             });
         }
     };
-    let extra: Vec<(&str, &str)> = accept
+    let mut extra: Vec<(&str, &str)> = accept
         .headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
+    // permessage-deflate (RFC 7692 §5): the first offer we can accept,
+    // unless the application answers the extensions itself.
+    #[cfg(feature = "deflate")]
+    let compression = {
+        let answered = extra
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"));
+        config.compression.filter(|_| !answered).and_then(|c| {
+            crate::permessage_deflate::negotiation::negotiate(request.extensions(), &c.options())
+        })
+    };
+    #[cfg(feature = "deflate")]
+    let mut element = [0u8; crate::permessage_deflate::negotiation::MAX_RESPONSE_LEN];
+    #[cfg(feature = "deflate")]
+    if let Some(agreed) = &compression {
+        let n = crate::permessage_deflate::negotiation::write_response(agreed, &mut element)?;
+        let element = core::str::from_utf8(&element[..n])
+            .map_err(|_| Error::InvalidInput("the extension answer is not text"))?;
+        extra.push(("Sec-WebSocket-Extensions", element));
+    }
     let mut out = vec![0u8; handshake::accept_response_len(accept.protocol.as_deref(), &extra)];
     let written =
         handshake::write_accept_response(&mut out, &key, accept.protocol.as_deref(), &extra);
@@ -204,6 +244,8 @@ pub(crate) fn server_handshake<S: Read + Write>(
     Ok(Some(Upgraded {
         leftover: buf[len..].to_vec(),
         request: Box::new(request),
+        #[cfg(feature = "deflate")]
+        compression,
     }))
 }
 
@@ -277,7 +319,5 @@ pub fn accept_with<S: Read + Write>(
 ) -> Result<WebSocket<S>> {
     let upgraded = server_handshake(&mut stream, &config, None, &mut on_request, None)?
         .ok_or(Error::MalformedHttp("not a WebSocket request"))?;
-    let mut ws = WebSocket::from_raw_socket(stream, Role::Server, config, &upgraded.leftover);
-    ws.set_request(upgraded.request);
-    Ok(ws)
+    Ok(upgraded.into_websocket(super::socket::Io::Owned(stream), config))
 }

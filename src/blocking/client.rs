@@ -170,16 +170,45 @@ impl ClientBuilder {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
+        // permessage-deflate is offered unless the application offers
+        // extensions itself (RFC 7692 §5).
+        #[cfg(feature = "deflate")]
+        let compression = self.config.compression.filter(|_| {
+            !extra
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+        });
+        #[cfg(feature = "deflate")]
+        let mut offer_buf = [0u8; crate::permessage_deflate::negotiation::MAX_OFFER_LEN];
+        #[cfg(feature = "deflate")]
+        let offer = match &compression {
+            Some(c) => {
+                let n = crate::permessage_deflate::negotiation::write_offer(
+                    &c.options(),
+                    &mut offer_buf,
+                )?;
+                Some(
+                    core::str::from_utf8(&offer_buf[..n])
+                        .map_err(|_| Error::InvalidInput("the extension offer is not text"))?,
+                )
+            }
+            None => None,
+        };
+        #[cfg(not(feature = "deflate"))]
+        let offer: Option<&str> = None;
+        let offered: Vec<&str> = offer.into_iter().collect();
         let request = ClientRequest {
             protocols: &protocols,
             origin: self.origin.as_deref(),
             extra_headers: &extra,
+            extensions: &offered,
             ..ClientRequest::new(&host, &resource, &key)
         };
         let size = 512
             + host.len()
             + resource.len()
             + protocols.iter().map(|p| p.len() + 2).sum::<usize>()
+            + offered.iter().map(|e| e.len() + 40).sum::<usize>()
             + self.origin.as_ref().map_or(0, |o| o.len() + 10)
             + extra
                 .iter()
@@ -216,10 +245,22 @@ impl ClientBuilder {
             );
             return Err(Error::HandshakeRefused { status, body });
         }
-        let accepted = response.verify(&key, &protocols, &[])?;
+        let accepted = response.verify(&key, &protocols, &offered)?;
         let protocol = accepted.protocol.map(String::from);
+        #[cfg(feature = "deflate")]
+        let agreed = match &compression {
+            Some(c) => crate::permessage_deflate::negotiation::check_response(
+                response.extensions(),
+                &c.options(),
+            )?,
+            None => None,
+        };
 
         let mut ws = WebSocket::from_raw_socket(stream, Role::Client, self.config, &buf[len..]);
+        #[cfg(feature = "deflate")]
+        if let Some(agreed) = agreed {
+            ws.set_compression(agreed);
+        }
         if let Some(ops) = ops {
             ws.set_socket_ops(ops)?;
         }

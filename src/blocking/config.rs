@@ -20,6 +20,7 @@
 //! | `idle_timeout` | none | with a value, a connection that receives no data message (pings and pongs do not count) for that long is closed with 1001: one client cannot hold a slot by trickling bytes or answering pings |
 //! | `max_head_bytes`, `max_headers` | 8 KiB, 64 | handshake limits; HTTP 431 past them |
 //! | `nodelay` | on | `TCP_NODELAY`: a frame goes out when written, not 40 ms later |
+//! | `compression` | on: 4 KiB windows, level 6, messages of 1 KiB and up | permessage-deflate (RFC 7692, feature `deflate`): a client offers it, a server accepts it; see [`Compression`] |
 
 use core::time::Duration;
 
@@ -65,6 +66,115 @@ pub struct Config {
     pub max_headers: usize,
     /// Whether to set `TCP_NODELAY` on TCP sockets.
     pub nodelay: bool,
+    /// permessage-deflate (RFC 7692): offered by a client and accepted by a
+    /// server with these settings; `None` turns it off.
+    #[cfg(feature = "deflate")]
+    pub compression: Option<Compression>,
+}
+
+/// The settings of permessage-deflate (RFC 7692) for one connection.
+///
+/// The window sizes are powers of two, given as bits (8 to 15: 256 bytes to
+/// 32 KiB): the farther back a compressor may refer, the better it
+/// compresses repetitive data, and the more memory each connection holds
+/// while it keeps that window between messages. The defaults, 12 bits
+/// (4 KiB) each way, are python-websockets' and cost a connection that
+/// compresses in both directions about 30 KiB; a connection that has not
+/// sent or received a compressed message holds none of it (see the memory
+/// table in the README).
+#[cfg(feature = "deflate")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Compression {
+    /// The compression level, 0 (store only) to 9 (smallest); 1 is the
+    /// fastest that compresses, 6 the usual balance. Default 6.
+    pub level: u8,
+    /// The largest window the server compresses with (the client asks the
+    /// server for at most this; a server uses at most this). Default 12.
+    pub server_max_window_bits: u8,
+    /// The largest window the client compresses with (a server asks the
+    /// client for at most this when the client lets it; a client uses at
+    /// most this). Default 12.
+    pub client_max_window_bits: u8,
+    /// The server starts every message with an empty window (RFC 7692
+    /// §7.1.1.1): less memory between messages, worse ratio. Default off.
+    pub server_no_context_takeover: bool,
+    /// The same for the client (§7.1.1.2). Default off.
+    pub client_no_context_takeover: bool,
+    /// Messages shorter than this are sent uncompressed: compressing a few
+    /// bytes costs more time than it saves on the wire. Default 1 KiB (as
+    /// node's `ws`); 0 compresses every message.
+    pub threshold: usize,
+}
+
+#[cfg(feature = "deflate")]
+impl Default for Compression {
+    fn default() -> Self {
+        Compression {
+            level: 6,
+            server_max_window_bits: 12,
+            client_max_window_bits: 12,
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            threshold: 1024,
+        }
+    }
+}
+
+#[cfg(feature = "deflate")]
+impl Compression {
+    /// Sets the compression level (0 to 9; higher values count as 9).
+    pub fn level(mut self, level: u8) -> Self {
+        self.level = level.min(9);
+        self
+    }
+
+    /// Sets both window sizes, in bits (8 to 15; clamped to that range).
+    pub fn window_bits(mut self, bits: u8) -> Self {
+        self.server_max_window_bits = bits.clamp(8, 15);
+        self.client_max_window_bits = bits.clamp(8, 15);
+        self
+    }
+
+    /// Sets the server's window, in bits (8 to 15; clamped).
+    pub fn server_max_window_bits(mut self, bits: u8) -> Self {
+        self.server_max_window_bits = bits.clamp(8, 15);
+        self
+    }
+
+    /// Sets the client's window, in bits (8 to 15; clamped).
+    pub fn client_max_window_bits(mut self, bits: u8) -> Self {
+        self.client_max_window_bits = bits.clamp(8, 15);
+        self
+    }
+
+    /// Asks that the server start every message afresh.
+    pub fn server_no_context_takeover(mut self, on: bool) -> Self {
+        self.server_no_context_takeover = on;
+        self
+    }
+
+    /// Asks that the client start every message afresh.
+    pub fn client_no_context_takeover(mut self, on: bool) -> Self {
+        self.client_no_context_takeover = on;
+        self
+    }
+
+    /// Sets the size below which messages go uncompressed.
+    pub fn threshold(mut self, bytes: usize) -> Self {
+        self.threshold = bytes;
+        self
+    }
+
+    /// The negotiation's view of these settings.
+    pub fn options(&self) -> crate::permessage_deflate::negotiation::DeflateOptions {
+        crate::permessage_deflate::negotiation::DeflateOptions {
+            server_max_window_bits: self.server_max_window_bits.clamp(8, 15),
+            client_max_window_bits: self.client_max_window_bits.clamp(8, 15),
+            server_no_context_takeover: self.server_no_context_takeover,
+            client_no_context_takeover: self.client_no_context_takeover,
+        }
+    }
 }
 
 impl Default for Config {
@@ -85,6 +195,8 @@ impl Default for Config {
             max_head_bytes: 8 << 10,
             max_headers: 64,
             nodelay: true,
+            #[cfg(feature = "deflate")]
+            compression: Some(Compression::default()),
         }
     }
 }
@@ -134,6 +246,12 @@ setters! {
     max_headers: usize;
     /// Turns `TCP_NODELAY` on or off.
     nodelay: bool;
+}
+
+#[cfg(feature = "deflate")]
+setters! {
+    /// Sets permessage-deflate's settings, or turns it off with `None`.
+    compression: Option<Compression>;
 }
 
 impl Config {

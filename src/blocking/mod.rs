@@ -24,6 +24,8 @@
 
 pub mod accept;
 pub mod client;
+#[cfg(feature = "deflate")]
+mod compression;
 pub mod config;
 pub mod message;
 mod os_limits;
@@ -40,6 +42,8 @@ pub mod url;
 
 pub use accept::{accept, accept_with, Accept, HttpResponse};
 pub use client::{client_handshake, connect, ClientBuilder};
+#[cfg(feature = "deflate")]
+pub use config::Compression;
 pub use config::Config;
 pub use message::{CloseFrame, Message};
 pub use request::HttpRequest;

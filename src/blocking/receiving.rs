@@ -74,6 +74,14 @@ pub(crate) trait ReadLink: TimedRead {
     fn reader_stopped(&mut self, _eof: bool) {}
 }
 
+/// The inflater's `begin_frame`, if there is an inflater.
+#[cfg(feature = "deflate")]
+fn inflating_begin_frame(inflating: &mut Option<super::compression::Inflating>) {
+    if let Some(inflating) = inflating {
+        inflating.begin_frame();
+    }
+}
+
 /// What the receiving half found.
 pub(crate) enum Step {
     /// A piece of a data message, at `range` in the read buffer (valid until
@@ -82,6 +90,12 @@ pub(crate) enum Step {
         kind: DataKind,
         range: Range<usize>,
         fin: bool,
+        /// Whether the bytes are DEFLATE data still to be inflated (only
+        /// between the wire and the inflater: [`ReadHalf::next_step`] hands
+        /// out inflated bytes).
+        compressed: bool,
+        /// Whether the piece begins a frame.
+        new_frame: bool,
     },
     /// A control frame.
     Control(Message),
@@ -126,6 +140,13 @@ pub(crate) struct ReadHalf {
     /// How long, and how many bytes at least, a failed connection drains.
     linger_time: Duration,
     linger_bytes: usize,
+    /// permessage-deflate, when it was agreed: the peer's compressed
+    /// messages are inflated on their way out of `next_step`.
+    #[cfg(feature = "deflate")]
+    pub(crate) inflating: Option<super::compression::Inflating>,
+    /// The last piece handed out is in the inflater's buffer, not `buf`.
+    #[cfg(feature = "deflate")]
+    from_inflated: bool,
 }
 
 impl ReadHalf {
@@ -157,6 +178,10 @@ impl ReadHalf {
             peer_close: None,
             linger_time: config.close_timeout,
             linger_bytes: 1 << 20,
+            #[cfg(feature = "deflate")]
+            inflating: None,
+            #[cfg(feature = "deflate")]
+            from_inflated: false,
         }
     }
 
@@ -197,6 +222,12 @@ impl ReadHalf {
     // In bounds: ranges come from `next_step`, inside `start..end` of the buffer.
     #[allow(clippy::indexing_slicing)]
     pub(crate) fn piece(&self, range: Range<usize>) -> &[u8] {
+        #[cfg(feature = "deflate")]
+        if self.from_inflated {
+            if let Some(inflating) = &self.inflating {
+                return &inflating.out[range];
+            }
+        }
         &self.buf[range]
     }
 
@@ -213,7 +244,9 @@ impl ReadHalf {
         loop {
             match self.next_step(link)? {
                 Step::Control(message) => return Ok(message),
-                Step::Piece { kind, range, fin } => {
+                Step::Piece {
+                    kind, range, fin, ..
+                } => {
                     if self.skip_message {
                         self.skip_message = !fin;
                         continue;
@@ -243,27 +276,104 @@ impl ReadHalf {
     // In bounds: ranges come from `next_step`, inside `start..end` of the buffer.
     #[allow(clippy::indexing_slicing)]
     fn append_piece(&mut self, range: Range<usize>) {
-        let piece = &self.buf[range];
-        let needed = self.message.len() + piece.len();
-        if needed > self.message.capacity() {
+        let mut message = core::mem::take(&mut self.message);
+        let piece = self.piece(range);
+        let needed = message.len() + piece.len();
+        if needed > message.capacity() {
             // Grow by doubling, as `Vec` would, but never past the message
             // limit: plain doubling could take twice the limit for a message
             // just over a power of two. (The limit itself was checked from
             // the frame header before any payload arrived.)
-            let target = (self.message.capacity() * 2)
+            let target = (message.capacity() * 2)
                 .max(needed)
                 .min(self.max_message.max(needed));
-            self.message.reserve_exact(target - self.message.len());
+            message.reserve_exact(target - message.len());
         }
-        self.message.extend_from_slice(piece);
+        message.extend_from_slice(piece);
+        self.message = message;
     }
 
-    /// The next thing the peer said: a piece of a data message or a control
-    /// frame. Owed replies are sent (or handed to the writers) before it
-    /// returns.
+    /// The next thing the peer said: a piece of a data message (inflated,
+    /// if it was compressed) or a control frame. Owed replies are sent (or
+    /// handed to the writers) before it returns.
+    pub(crate) fn next_step<L: ReadLink>(&mut self, link: &mut L) -> Result<Step> {
+        #[cfg(feature = "deflate")]
+        if self.inflating.is_some() {
+            return self.next_inflated_step(link);
+        }
+        self.next_wire_step(link)
+    }
+
+    /// `next_step` when permessage-deflate was agreed: a compressed piece is
+    /// inflated a buffer at a time, and each buffer is handed out as a
+    /// piece, until the message's last byte (RFC 7692 §6.2). A rule broken
+    /// on the way (bad DEFLATE data, a limit passed by the inflated bytes,
+    /// bad UTF-8) fails the connection like a violation on the wire.
+    // In bounds: a piece's range lies inside `start..end` of the buffer,
+    // which nothing moves while the piece is being inflated.
+    #[cfg(feature = "deflate")]
+    #[allow(clippy::indexing_slicing)]
+    fn next_inflated_step<L: ReadLink>(&mut self, link: &mut L) -> Result<Step> {
+        self.from_inflated = false;
+        loop {
+            let Some(inflating) = &mut self.inflating else {
+                return self.next_wire_step(link);
+            };
+            if let Some(mut piece) = inflating.piece.take() {
+                let input = &self.buf[piece.range.clone()];
+                let outcome = inflating.inflate(piece.kind, input, piece.fin);
+                let inflated = match outcome {
+                    Ok(inflated) => inflated,
+                    Err(error) => {
+                        let receiver = &mut self.receiver;
+                        let error = link.shared(|shared| receiver.fail_with(shared, error));
+                        return Err(self.fail(link, error));
+                    }
+                };
+                piece.range.start += inflated.consumed;
+                let kind = piece.kind;
+                // Kept while there is more to inflate from it (or, at the
+                // end of a message, more to give out).
+                if !inflated.done && !(piece.range.is_empty() && !piece.fin) {
+                    inflating.piece = Some(piece);
+                }
+                if inflated.produced > 0 || inflated.done {
+                    self.from_inflated = true;
+                    return Ok(Step::Piece {
+                        kind,
+                        range: 0..inflated.produced,
+                        fin: inflated.done,
+                        compressed: false,
+                        new_frame: false,
+                    });
+                }
+                continue;
+            }
+            match self.next_wire_step(link)? {
+                Step::Piece {
+                    kind,
+                    range,
+                    fin,
+                    compressed: true,
+                    new_frame,
+                } => {
+                    if new_frame {
+                        inflating_begin_frame(&mut self.inflating);
+                    }
+                    if let Some(inflating) = &mut self.inflating {
+                        inflating.piece =
+                            Some(super::compression::CompressedPiece { kind, range, fin });
+                    }
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// The next thing the peer said, as the wire has it.
     // In bounds: `start < end <= buf.len()` always holds between calls.
     #[allow(clippy::indexing_slicing)]
-    pub(crate) fn next_step<L: ReadLink>(&mut self, link: &mut L) -> Result<Step> {
+    fn next_wire_step<L: ReadLink>(&mut self, link: &mut L) -> Result<Step> {
         loop {
             // Checked after every step, so that a peer sending empty frames
             // (which complete no event) cannot stretch an operation.
@@ -274,6 +384,7 @@ impl ReadHalf {
                 let (start, end) = (self.start, self.end);
                 let (receiver, buf) = (&mut self.receiver, &mut self.buf);
                 let role = receiver.role();
+                let new_frame = !receiver.is_in_frame();
                 let outcome = link.shared(|shared| {
                     let received = receiver.receive(shared, &mut buf[start..end]);
                     let owed = shared.has_pending();
@@ -284,10 +395,17 @@ impl ReadHalf {
                             && shared.end_of_tcp(role) == EndOfTcp::Now;
                         let step = received.event.map(|event| match event {
                             // A data piece is always the last bytes consumed.
-                            Event::Data { kind, bytes, fin } => Step::Piece {
+                            Event::Data {
+                                kind,
+                                bytes,
+                                fin,
+                                compressed,
+                            } => Step::Piece {
                                 kind,
                                 range: start + consumed - bytes.len()..start + consumed,
                                 fin,
+                                compressed,
+                                new_frame,
                             },
                             Event::Ping(p) => Step::Control(Message::Ping(p.to_vec())),
                             Event::Pong(p) => Step::Control(Message::Pong(p.to_vec())),
@@ -497,6 +615,14 @@ impl ReadHalf {
             self.end = 0;
             if self.shrink && self.buf.len() > self.initial_size {
                 self.buf = Vec::new();
+            }
+            // Idle between bursts: no inflate buffer either, unless a
+            // message is half inflated.
+            #[cfg(feature = "deflate")]
+            if let Some(inflating) = &mut self.inflating {
+                if self.shrink && inflating.piece.is_none() {
+                    inflating.release_output();
+                }
             }
         } else if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);

@@ -76,6 +76,9 @@ pub(crate) enum Piece {
     Start(DataKind),
     /// A continuation frame of the message in progress.
     Continue,
+    /// The first frame of a compressed message (RSV1, RFC 7692 §6).
+    #[cfg(feature = "deflate")]
+    StartCompressed(DataKind),
 }
 
 /// The sending half. See the [module documentation](self).
@@ -94,6 +97,9 @@ pub(crate) struct WriteHalf {
     write_timeout: Option<Duration>,
     /// A write failed part-way through a frame: nothing more can be sent.
     broken: bool,
+    /// permessage-deflate, when it was agreed.
+    #[cfg(feature = "deflate")]
+    pub(crate) deflating: Option<super::compression::Deflating>,
 }
 
 impl WriteHalf {
@@ -106,6 +112,8 @@ impl WriteHalf {
             auto_pong: config.auto_pong,
             write_timeout: socket_timeout(config.write_timeout),
             broken: false,
+            #[cfg(feature = "deflate")]
+            deflating: None,
         }
     }
 
@@ -276,10 +284,11 @@ impl WriteHalf {
         }
     }
 
-    /// Sends one data frame: gathered with others when it is small (written
-    /// now if `now`), written at once with what was gathered when it is large.
-    // In bounds: `at` is the buffer's length before the payload was appended.
-    #[allow(clippy::indexing_slicing)]
+    /// Sends the data of one frame of the application's: a whole message,
+    /// or a piece of a streamed one. With permessage-deflate agreed, a
+    /// message at or above the threshold (and every streamed message) is
+    /// compressed on its way, in as many frames as its compressed bytes
+    /// need; otherwise the data goes out as one frame.
     pub(crate) fn send_data<L: WriteLink>(
         &mut self,
         link: &mut L,
@@ -292,11 +301,93 @@ impl WriteHalf {
             return Err(Error::ConnectionClosed);
         }
         let mut deadline = Deadline::after(self.write_timeout);
+        #[cfg(feature = "deflate")]
+        if let Some(deflating) = &self.deflating {
+            if let Some(kind) = deflating.compresses(piece, fin, payload.bytes().len()) {
+                return self.send_compressed(link, kind, fin, payload.bytes(), now, &mut deadline);
+            }
+        }
+        self.send_frame(link, piece, fin, payload, now, &mut deadline)
+    }
+
+    /// Compresses `data`, a message of `kind` or a piece of one (`fin`: the
+    /// end of it), and sends what the compressor gives as frames: the
+    /// first with RSV1, the last with FIN (RFC 7692 §6.1). The whole send
+    /// is one operation under one `deadline`, however many frames it takes.
+    #[cfg(feature = "deflate")]
+    fn send_compressed<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        kind: DataKind,
+        fin: bool,
+        data: &[u8],
+        now: bool,
+        deadline: &mut Deadline,
+    ) -> Result<()> {
+        let mut input = data;
+        loop {
+            let Some(deflating) = &mut self.deflating else {
+                return Err(Error::CompressionNotNegotiated);
+            };
+            let (consumed, done, mut frame) = deflating.compress(input, fin, kind)?;
+            input = input.get(consumed..).unwrap_or_default();
+            // A frame goes out when the compressed bytes fill the buffer,
+            // and at the end of the message; a streamed piece that only
+            // filled the compressor's window sends nothing yet.
+            let last = fin && done;
+            if frame.is_empty() && !last {
+                if done {
+                    return Ok(());
+                }
+                if consumed == 0 {
+                    // Cannot happen: a compressor with room always moves.
+                    return Err(Error::InvalidInput("the compressor made no progress"));
+                }
+                continue;
+            }
+            let piece = deflating.next_piece(kind);
+            let result = self.send_frame(
+                link,
+                piece,
+                last,
+                Payload::Owned(&mut frame),
+                now || !last,
+                deadline,
+            );
+            if last {
+                if let Some(deflating) = &mut self.deflating {
+                    deflating.end_message();
+                }
+            }
+            result?;
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends one data frame: gathered with others when it is small (written
+    /// now if `now`), written at once with what was gathered when it is large.
+    // In bounds: `at` is the buffer's length before the payload was appended.
+    #[allow(clippy::indexing_slicing)]
+    fn send_frame<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        piece: Piece,
+        fin: bool,
+        payload: Payload<'_>,
+        now: bool,
+        deadline: &mut Deadline,
+    ) -> Result<()> {
         let len = payload.bytes().len() as u64;
         let (sender, rng) = (&mut self.sender, &mut self.rng);
         let encode = |sender: &mut Sender, shared: &mut Shared, rng: &mut LazyRandom| match piece {
             Piece::Start(kind) => sender.start_message(shared, kind, fin, len, rng),
             Piece::Continue => sender.continue_message(shared, fin, len, rng),
+            #[cfg(feature = "deflate")]
+            Piece::StartCompressed(kind) => {
+                sender.start_compressed_message(shared, kind, fin, len, rng)
+            }
         };
         // One look at the shared state in the common case, where nothing is
         // owed; owed frames, when there are some, go out first.
@@ -305,7 +396,7 @@ impl WriteHalf {
         let header = match header {
             Some(header) => header?,
             None => {
-                self.owed_first(link, &mut deadline)?;
+                self.owed_first(link, deadline)?;
                 let (sender, rng) = (&mut self.sender, &mut self.rng);
                 link.shared(|shared| encode(sender, shared, rng))?
             }
@@ -320,7 +411,7 @@ impl WriteHalf {
             self.out.extend_from_slice(payload.bytes());
             header.mask_payload(&mut self.out[at..], 0);
             return if now {
-                self.write_now(link, &[], &mut deadline)
+                self.write_now(link, &[], deadline)
             } else {
                 Ok(())
             };
@@ -330,12 +421,12 @@ impl WriteHalf {
             // client), written without a copy.
             Payload::Owned(p) => {
                 header.mask_payload(p, 0);
-                self.write_now(link, &[header.as_bytes(), p], &mut deadline)
+                self.write_now(link, &[header.as_bytes(), p], deadline)
             }
             // Large and borrowed: a server writes it as it is; a client
             // masks it through the bounded buffer, piece by piece.
             Payload::Borrowed(p) if header.mask().is_none() => {
-                self.write_now(link, &[header.as_bytes(), p], &mut deadline)
+                self.write_now(link, &[header.as_bytes(), p], deadline)
             }
             Payload::Borrowed(p) => {
                 self.out.extend_from_slice(header.as_bytes());
@@ -345,10 +436,10 @@ impl WriteHalf {
                     self.out.extend_from_slice(piece);
                     offset = header.mask_payload(&mut self.out[at..], offset);
                     if self.out.len() >= self.write_buffer_size {
-                        self.write_now(link, &[], &mut deadline)?;
+                        self.write_now(link, &[], deadline)?;
                     }
                 }
-                self.write_now(link, &[], &mut deadline)
+                self.write_now(link, &[], deadline)
             }
         }
     }

@@ -66,7 +66,6 @@ use super::stream::SocketOps;
 use super::Config;
 use crate::error::Result;
 use crate::handshake::Request;
-use crate::protocol::Role;
 
 /// What the server knows of its open connections.
 struct Registry {
@@ -526,11 +525,10 @@ fn handshake(
     let mut handle: &TcpStream = &stream;
     let upgraded =
         server_handshake(&mut handle, &config, Some(by_ref), &mut decide, http).ok()??;
-    let mut request = upgraded.request;
-    request.set_addrs(stream.peer_addr().ok(), stream.local_addr().ok());
-    let mut ws = WebSocket::from_io(Io::shared(stream), Role::Server, config, &upgraded.leftover);
+    let mut upgraded = upgraded;
+    (upgraded.request).set_addrs(stream.peer_addr().ok(), stream.local_addr().ok());
+    let mut ws = upgraded.into_websocket(Io::shared(stream), config);
     ws.set_socket_ops(SocketOps::tcp()).ok()?;
-    ws.set_request(request);
     Some(ws)
 }
 

@@ -97,6 +97,9 @@ pub struct WebSocket<S> {
     pub(crate) protocol: Option<String>,
     /// The opening request, on a connection a server accepted.
     request: Option<Box<HttpRequest>>,
+    /// permessage-deflate's parameters, when it was agreed.
+    #[cfg(feature = "deflate")]
+    compression: Option<crate::permessage_deflate::negotiation::Agreed>,
 }
 
 impl<S> WebSocket<S> {
@@ -215,7 +218,41 @@ impl<S: Read + Write> WebSocket<S> {
             config,
             protocol: None,
             request: None,
+            #[cfg(feature = "deflate")]
+            compression: None,
         }
+    }
+
+    /// Turns permessage-deflate on, as the opening handshake agreed
+    /// (RFC 7692): RSV1 becomes legal on a message's first frame, the
+    /// peer's compressed messages are inflated, and ours are compressed as
+    /// [`Config::compression`] says (its level and threshold; the windows
+    /// and context takeover are `agreed`'s). For a handshake done by
+    /// [`accept`](super::accept()) or a [`ClientBuilder`](super::ClientBuilder)
+    /// this is done already; call it after a handshake of your own that
+    /// negotiated the extension with [`crate::permessage_deflate::negotiation`].
+    #[cfg(feature = "deflate")]
+    pub fn set_compression(&mut self, agreed: crate::permessage_deflate::negotiation::Agreed) {
+        let role = self.writing.sender.role();
+        let settings = self.config.compression.unwrap_or_default();
+        self.reading.receiver.enable_compression();
+        self.writing.sender.enable_compression();
+        self.reading.inflating = Some(super::compression::Inflating::new(
+            agreed.receiving(role),
+            self.config.limits(),
+        ));
+        self.writing.deflating = Some(super::compression::Deflating::new(
+            agreed.sending(role),
+            &settings,
+        ));
+        self.compression = Some(agreed);
+    }
+
+    /// The permessage-deflate parameters agreed in the handshake, if the
+    /// extension is in use.
+    #[cfg(feature = "deflate")]
+    pub fn compression(&self) -> Option<crate::permessage_deflate::negotiation::Agreed> {
+        self.compression
     }
 
     /// Keeps the opening request a server accepted (and its subprotocol).
@@ -291,7 +328,9 @@ impl<S: Read + Write> WebSocket<S> {
             match step? {
                 Step::Control(Message::Close(_)) => return Err(Error::ConnectionClosed),
                 Step::Control(_) => continue,
-                Step::Piece { kind, range, fin } => {
+                Step::Piece {
+                    kind, range, fin, ..
+                } => {
                     if self.reading.skip_message {
                         self.reading.skip_message = !fin;
                         continue;

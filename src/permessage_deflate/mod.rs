@@ -52,4 +52,5 @@
 //!    [`Agreed`](negotiation::Agreed), which says how each direction
 //!    compresses.
 
+pub mod message;
 pub mod negotiation;

@@ -176,6 +176,12 @@ pub enum Event<'a> {
         bytes: &'a [u8],
         /// Whether this is the last piece of the message.
         fin: bool,
+        /// Whether the message is compressed (permessage-deflate, RFC 7692
+        /// §6: RSV1 on its first frame). Its pieces are then DEFLATE data,
+        /// to be inflated (see [`crate::permessage_deflate`]), and a text
+        /// message's UTF-8 and the size limits are checked on the inflated
+        /// bytes. Always false unless compression was negotiated.
+        compressed: bool,
     },
     /// A ping with its payload. A pong answer is queued automatically
     /// (see [`Connection::take_pending`]).

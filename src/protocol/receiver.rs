@@ -34,6 +34,13 @@ pub struct Receiver {
     utf8: Utf8Validator,
     /// The payload of the control frame being received.
     control: ControlPayload,
+    /// Whether permessage-deflate was negotiated (RFC 7692 §6): RSV1 may
+    /// then mark the first frame of a compressed message.
+    #[cfg(feature = "deflate")]
+    compression: bool,
+    /// Whether the message in progress is compressed (RSV1 on its first
+    /// frame). Its payload is then checked after inflating, not here.
+    compressed: bool,
 }
 
 impl Receiver {
@@ -49,7 +56,34 @@ impl Receiver {
             message_len: 0,
             utf8: Utf8Validator::new(),
             control: ControlPayload::EMPTY,
+            #[cfg(feature = "deflate")]
+            compression: false,
+            compressed: false,
         }
+    }
+
+    /// Allows RSV1 on the first frame of a data message, which marks the
+    /// message as compressed: call it when permessage-deflate was
+    /// negotiated (RFC 7692 §6). Without it RSV1 stays a 1002 (§5.2).
+    #[cfg(feature = "deflate")]
+    pub fn enable_compression(&mut self) {
+        self.compression = true;
+    }
+
+    /// Which RSV bits a first data frame may carry.
+    const fn allowed_rsv(&self) -> u8 {
+        #[cfg(feature = "deflate")]
+        if self.compression {
+            return 0b100;
+        }
+        0
+    }
+
+    /// Whether a frame's payload is still arriving: false right after the
+    /// piece that ended a frame. A caller that counts bytes per frame (the
+    /// inflated bytes of a compressed message) resets its count there.
+    pub const fn is_in_frame(&self) -> bool {
+        self.frame.is_some()
     }
 
     /// Which end this is.
@@ -116,6 +150,7 @@ impl Receiver {
                     kind,
                     bytes: buf.get(start..consumed).unwrap_or_default(),
                     fin,
+                    compressed: self.compressed,
                 }),
             }),
             Ok((consumed, Step::Control(opcode))) => {
@@ -196,7 +231,8 @@ impl Receiver {
             }
 
             let kind = self.message.unwrap_or(DataKind::Binary);
-            if kind == DataKind::Text {
+            // Compressed text is UTF-8 only once inflated (RFC 7692 §6).
+            if kind == DataKind::Text && !self.compressed {
                 self.utf8.feed(piece)?;
             }
             if fin {
@@ -234,8 +270,15 @@ impl Receiver {
     /// header, known up to its length (`masked`: whether a key follows).
     /// It changes nothing, so it may look at the same header more than once.
     fn check_frame(&self, header: &FrameHeader, masked: bool) -> Result<()> {
-        // §5.2: no extension is negotiated, so no RSV bit may be set.
-        if header.rsv != 0 {
+        // §5.2: an RSV bit means whatever a negotiated extension says, and
+        // nothing otherwise. permessage-deflate gives RSV1 a meaning on the
+        // first frame of a data message only (RFC 7692 §6): not on a
+        // continuation, not on a control frame.
+        let allowed = match header.opcode {
+            OpCode::Text | OpCode::Binary => self.allowed_rsv(),
+            _ => 0,
+        };
+        if header.rsv & !allowed != 0 {
             return Err(Error::ReservedBitsSet { rsv: header.rsv });
         }
         // §5.1: clients mask, servers do not.
@@ -250,7 +293,13 @@ impl Receiver {
         if header.opcode.is_control() {
             return Ok(());
         }
-        if len > self.limits.max_frame_size {
+        // A compressed message is held to the limits once inflated (the
+        // inflater checks), and its wire bytes to the limits plus what
+        // incompressible data costs in stored blocks.
+        let compressed =
+            header.rsv != 0 || (header.opcode == OpCode::Continuation && self.compressed);
+        let frame_limit = wire_limit(self.limits.max_frame_size, compressed);
+        if len > frame_limit {
             return Err(Error::FrameTooLarge {
                 length: len,
                 limit: self.limits.max_frame_size,
@@ -265,7 +314,7 @@ impl Receiver {
         }
         // No message in progress means `message_len` is 0.
         let total = self.message_len.saturating_add(len);
-        if total > self.limits.max_message_size {
+        if total > wire_limit(self.limits.max_message_size, compressed) {
             return Err(Error::MessageTooLarge {
                 length: total,
                 limit: self.limits.max_message_size,
@@ -283,6 +332,9 @@ impl Receiver {
             OpCode::Text => self.message = Some(DataKind::Text),
             OpCode::Binary => self.message = Some(DataKind::Binary),
             _ => {}
+        }
+        if matches!(header.opcode, OpCode::Text | OpCode::Binary) {
+            self.compressed = header.rsv != 0;
         }
         if header.opcode.is_control() {
             self.control.len = 0;
@@ -322,7 +374,7 @@ impl Receiver {
     fn end_message(&mut self) -> Result<()> {
         let kind = self.message.take();
         self.message_len = 0;
-        if kind == Some(DataKind::Text) {
+        if kind == Some(DataKind::Text) && !self.compressed {
             // §8.1: a message that ends inside a character is invalid.
             self.utf8.finish()?;
         }
@@ -360,12 +412,35 @@ impl Receiver {
         Ok(Event::Close(frame))
     }
 
+    /// Fails the connection (§7.1.7) for a rule broken in what this
+    /// receiver handed out: a compressed message that does not inflate, or
+    /// inflates past a limit (RFC 7692 §6, checked by the caller's
+    /// [`MessageInflater`](crate::permessage_deflate::message::MessageInflater)).
+    /// Queues the Close with the error's code, as a violation found here
+    /// would, and returns the error.
+    #[cfg(feature = "deflate")]
+    pub fn fail_with(&mut self, shared: &mut Shared, error: Error) -> Error {
+        self.fail(shared, error)
+    }
+
     /// Fails the connection (§7.1.7): queues a Close frame with the error's
     /// code if we have not sent one, and stops. Returns the error.
     fn fail(&mut self, shared: &mut Shared, error: Error) -> Error {
         shared.fail(error.close_code().unwrap_or(CloseCode::PROTOCOL_ERROR));
         self.frame = None;
         error
+    }
+}
+
+/// The most wire bytes a frame or message limited to `limit` bytes may take:
+/// the limit itself, or for compressed data the limit plus the 5-byte
+/// header of every stored block (at most 64 KiB each) and the sync flush,
+/// so that incompressible data that fits the limit inflated is not refused.
+const fn wire_limit(limit: u64, compressed: bool) -> u64 {
+    if compressed {
+        limit.saturating_add((limit >> 13).saturating_add(64))
+    } else {
+        limit
     }
 }
 

@@ -27,6 +27,10 @@ pub struct Sender {
     role: Role,
     /// The kind of the message we are sending in fragments, if any.
     outgoing: Option<DataKind>,
+    /// Whether permessage-deflate was negotiated (RFC 7692 §6), so that a
+    /// message may start with RSV1 set.
+    #[cfg(feature = "deflate")]
+    compression: bool,
 }
 
 impl Sender {
@@ -35,7 +39,46 @@ impl Sender {
         Sender {
             role,
             outgoing: None,
+            #[cfg(feature = "deflate")]
+            compression: false,
         }
+    }
+
+    /// Allows compressed messages: call it when permessage-deflate was
+    /// negotiated (RFC 7692 §6).
+    #[cfg(feature = "deflate")]
+    pub fn enable_compression(&mut self) {
+        self.compression = true;
+    }
+
+    /// Whether permessage-deflate was negotiated.
+    #[cfg(feature = "deflate")]
+    pub const fn compression(&self) -> bool {
+        self.compression
+    }
+
+    /// Like [`start_message`](Self::start_message), for a message whose
+    /// payload is DEFLATE data (RFC 7692 §6): RSV1 is set on this first
+    /// frame, and only on it; its continuation frames carry none. Refused
+    /// with [`Error::CompressionNotNegotiated`] unless
+    /// [`enable_compression`](Self::enable_compression) was called: the peer
+    /// would fail the connection with 1002 (RFC 6455 §5.2).
+    #[cfg(feature = "deflate")]
+    pub fn start_compressed_message<R: RandomSource + ?Sized>(
+        &mut self,
+        shared: &Shared,
+        kind: DataKind,
+        fin: bool,
+        len: u64,
+        rng: &mut R,
+    ) -> Result<DataHeader> {
+        if !self.compression {
+            return Err(Error::CompressionNotNegotiated);
+        }
+        if self.outgoing.is_some() {
+            return Err(Error::MessageInProgress);
+        }
+        self.data_frame(shared, kind, kind.opcode(), 0b100, fin, len, rng)
     }
 
     /// Which end this is.
@@ -114,7 +157,7 @@ impl Sender {
         if self.outgoing.is_some() {
             return Err(Error::MessageInProgress);
         }
-        self.data_frame(shared, kind, kind.opcode(), fin, len, rng)
+        self.data_frame(shared, kind, kind.opcode(), 0, fin, len, rng)
     }
 
     /// Encodes the header of the next frame (a continuation frame, §5.4) of
@@ -131,14 +174,16 @@ impl Sender {
         let Some(kind) = self.outgoing else {
             return Err(Error::MessageInProgress);
         };
-        self.data_frame(shared, kind, OpCode::Continuation, fin, len, rng)
+        self.data_frame(shared, kind, OpCode::Continuation, 0, fin, len, rng)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn data_frame<R: RandomSource + ?Sized>(
         &mut self,
         shared: &Shared,
         kind: DataKind,
         opcode: OpCode,
+        rsv: u8,
         fin: bool,
         len: u64,
         rng: &mut R,
@@ -146,7 +191,7 @@ impl Sender {
         check_can_send(shared)?;
         let header = FrameHeader {
             fin,
-            rsv: 0,
+            rsv,
             opcode,
             mask: self.new_mask(rng),
             payload_len: len,

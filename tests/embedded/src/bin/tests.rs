@@ -399,7 +399,7 @@ fn rfc_5_7_masked_text_byte_by_byte() -> bool {
         let mut one = [byte];
         let received = ok!(conn.receive(&mut one));
         check!(received.consumed == 1);
-        if let Some(Event::Data { kind, bytes, fin }) = received.event {
+        if let Some(Event::Data { kind, bytes, fin, .. }) = received.event {
             check!(kind == DataKind::Text && bytes.len() == 1 && !fin_seen);
             text[got] = bytes[0];
             got += 1;
@@ -482,7 +482,7 @@ fn stream_binary(header: &[u8], len: usize) -> bool {
             let received = ok!(conn.receive(&mut buf[start..filled]));
             let used = received.consumed;
             match received.event {
-                Some(Event::Data { kind, bytes, fin }) => {
+                Some(Event::Data { kind, bytes, fin, .. }) => {
                     check!(kind == DataKind::Binary && !fin_seen);
                     for &b in bytes {
                         check!(b == got as u8 ^ 0x5a);
