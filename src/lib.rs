@@ -140,7 +140,7 @@
 //!     let received = conn.receive(&mut bytes[at..])?;
 //!     at += received.consumed;
 //!     match received.event {
-//!         Some(Event::Data { kind: DataKind::Text, bytes, fin }) => seen.push(format!("text {:?} fin={fin}", std::str::from_utf8(bytes).unwrap())),
+//!         Some(Event::Data { kind: DataKind::Text, bytes, fin, .. }) => seen.push(format!("text {:?} fin={fin}", std::str::from_utf8(bytes).unwrap())),
 //!         Some(Event::Ping(payload)) => seen.push(format!("ping {payload:?}")),
 //!         other => panic!("unexpected {other:?}"),
 //!     }
