@@ -248,12 +248,14 @@ pub enum Error {
     // ----- Compression (RFC 7692 §6, RFC 1951) -----
     /// A compressed message's payload is not valid DEFLATE data (RFC 7692
     /// §6.2); `reason` names the RFC 1951 rule it breaks. Close 1007.
+    #[cfg(feature = "deflate")]
     InvalidCompressedData {
         /// The rule, e.g. "a back-reference reaches farther than the window".
         reason: &'static str,
     },
     /// A compressed message was to be sent, but permessage-deflate was not
     /// negotiated (RFC 7692 §6): the peer would fail the connection.
+    #[cfg(feature = "deflate")]
     CompressionNotNegotiated,
 }
 
@@ -276,7 +278,9 @@ impl Error {
             | ExpectedContinuation
             | InvalidClosePayload
             | InvalidCloseCode { .. } => Some(CloseCode::PROTOCOL_ERROR),
-            InvalidUtf8 | InvalidCompressedData { .. } => Some(CloseCode::INVALID_PAYLOAD),
+            InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
+            #[cfg(feature = "deflate")]
+            InvalidCompressedData { .. } => Some(CloseCode::INVALID_PAYLOAD),
             FrameTooLarge { .. } | MessageTooLarge { .. } => Some(CloseCode::MESSAGE_TOO_BIG),
             _ => None,
         }
@@ -410,10 +414,12 @@ impl fmt::Display for Error {
                 f,
                 "message of at least {length} bytes exceeds the message limit of {limit} bytes (RFC 6455 §10.4); closing with 1009"
             ),
+            #[cfg(feature = "deflate")]
             InvalidCompressedData { reason } => write!(
                 f,
                 "a compressed message is not valid DEFLATE data: {reason}; closing with 1007 (RFC 7692 §6.2)"
             ),
+            #[cfg(feature = "deflate")]
             CompressionNotNegotiated => f.write_str(
                 "a compressed message cannot be sent: permessage-deflate was not negotiated (RFC 7692 §6)",
             ),

@@ -40,6 +40,7 @@ pub struct Receiver {
     compression: bool,
     /// Whether the message in progress is compressed (RSV1 on its first
     /// frame). Its payload is then checked after inflating, not here.
+    #[cfg(feature = "deflate")]
     compressed: bool,
 }
 
@@ -58,6 +59,7 @@ impl Receiver {
             control: ControlPayload::EMPTY,
             #[cfg(feature = "deflate")]
             compression: false,
+            #[cfg(feature = "deflate")]
             compressed: false,
         }
     }
@@ -68,6 +70,16 @@ impl Receiver {
     #[cfg(feature = "deflate")]
     pub fn enable_compression(&mut self) {
         self.compression = true;
+    }
+
+    /// Whether the message in progress is compressed (never, without the
+    /// `deflate` feature).
+    const fn compressed(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        if self.compressed {
+            return true;
+        }
+        false
     }
 
     /// Which RSV bits a first data frame may carry.
@@ -150,7 +162,7 @@ impl Receiver {
                     kind,
                     bytes: buf.get(start..consumed).unwrap_or_default(),
                     fin,
-                    compressed: self.compressed,
+                    compressed: self.compressed(),
                 }),
             }),
             Ok((consumed, Step::Control(opcode))) => {
@@ -232,7 +244,7 @@ impl Receiver {
 
             let kind = self.message.unwrap_or(DataKind::Binary);
             // Compressed text is UTF-8 only once inflated (RFC 7692 §6).
-            if kind == DataKind::Text && !self.compressed {
+            if kind == DataKind::Text && !self.compressed() {
                 self.utf8.feed(piece)?;
             }
             if fin {
@@ -297,7 +309,7 @@ impl Receiver {
         // inflater checks), and its wire bytes to the limits plus what
         // incompressible data costs in stored blocks.
         let compressed =
-            header.rsv != 0 || (header.opcode == OpCode::Continuation && self.compressed);
+            header.rsv != 0 || (header.opcode == OpCode::Continuation && self.compressed());
         let frame_limit = wire_limit(self.limits.max_frame_size, compressed);
         if len > frame_limit {
             return Err(Error::FrameTooLarge {
@@ -333,6 +345,7 @@ impl Receiver {
             OpCode::Binary => self.message = Some(DataKind::Binary),
             _ => {}
         }
+        #[cfg(feature = "deflate")]
         if matches!(header.opcode, OpCode::Text | OpCode::Binary) {
             self.compressed = header.rsv != 0;
         }
@@ -374,7 +387,7 @@ impl Receiver {
     fn end_message(&mut self) -> Result<()> {
         let kind = self.message.take();
         self.message_len = 0;
-        if kind == Some(DataKind::Text) && !self.compressed {
+        if kind == Some(DataKind::Text) && !self.compressed() {
             // §8.1: a message that ends inside a character is invalid.
             self.utf8.finish()?;
         }
@@ -437,7 +450,7 @@ impl Receiver {
 /// header of every stored block (at most 64 KiB each) and the sync flush,
 /// so that incompressible data that fits the limit inflated is not refused.
 const fn wire_limit(limit: u64, compressed: bool) -> u64 {
-    if compressed {
+    if cfg!(feature = "deflate") && compressed {
         limit.saturating_add((limit >> 13).saturating_add(64))
     } else {
         limit

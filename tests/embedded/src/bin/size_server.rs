@@ -107,7 +107,7 @@ fn serve(socket: &mut Socket) {
             Some(Event::Data {
                 kind: DataKind::Text,
                 bytes,
-                fin: true,
+                fin: true, ..
             }) => (received.consumed, bytes.len()),
             _ => fail(),
         },

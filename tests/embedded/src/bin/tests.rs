@@ -328,7 +328,8 @@ fn client_exchange() -> bool {
             == Some(Event::Data {
                 kind: DataKind::Text,
                 bytes: text,
-                fin: true
+                fin: true,
+                compressed: false,
             })
     );
     // The client closes; its Close is masked and the server echoes it.
@@ -365,7 +366,8 @@ fn one_data_event(conn: &mut Connection, bytes: &mut [u8], expect: &[u8], fin: b
             == Some(Event::Data {
                 kind: DataKind::Text,
                 bytes: expect,
-                fin
+                fin,
+                compressed: false,
             })
     );
     true
