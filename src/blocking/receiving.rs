@@ -334,7 +334,7 @@ impl ReadHalf {
                 let kind = piece.kind;
                 // Kept while there is more to inflate from it (or, at the
                 // end of a message, more to give out).
-                if !inflated.done && !(piece.range.is_empty() && !piece.fin) {
+                if !inflated.done && (!piece.range.is_empty() || piece.fin) {
                     inflating.piece = Some(piece);
                 }
                 if inflated.produced > 0 || inflated.done {

@@ -208,12 +208,13 @@ impl<W: AsRef<[u8]> + AsMut<[u8]>> MessageInflater<W> {
                 // A block with BFINAL set: the next block follows it, after
                 // the padding (RFC 7692 §7.2.3.4), and may still refer back.
                 Status::StreamEnd => self.inflater.continue_after_final_block(),
-                _ if progress.produced < room_len && source.len() == progress.consumed => {
-                    // All of `source` used and nothing held back: move on to
-                    // the tail, or stop if the tail is in too.
-                    if from_tail {
-                        return Ok((consumed, produced, true));
-                    }
+                // All of the tail used and nothing held back: done. (All of
+                // the input used: the tail comes next.)
+                _ if from_tail
+                    && progress.produced < room_len
+                    && source.len() == progress.consumed =>
+                {
+                    return Ok((consumed, produced, true));
                 }
                 _ => {}
             }
