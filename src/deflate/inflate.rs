@@ -783,19 +783,6 @@ impl Core {
         Ok(())
     }
 
-    /// Checks a back-reference's distance against the window and the
-    /// bytes produced since the start (§3.2.5).
-    fn check_distance(&self, distance: u16, window_len: usize) -> Result<(), InflateError> {
-        let distance = usize::from(distance);
-        if distance > window_len {
-            Err(InflateError::DistanceBeyondWindow)
-        } else if !self.wrapped && distance > self.write_pos {
-            Err(InflateError::DistanceBeforeStart)
-        } else {
-            Ok(())
-        }
-    }
-
     /// The slow path: one item, pulling input a byte at a time as it needs
     /// bits. `Some(stop)` when it cannot go on.
     fn slow_item(
@@ -832,7 +819,7 @@ impl Core {
                 self.write_pos += 1;
             }
             Item::Match { length, distance } => {
-                self.check_distance(distance, window.len())?;
+                check_distance(distance, window.len(), self.wrapped, self.write_pos)?;
                 self.bits.consume(used);
                 self.step = Step::Copy { length, distance };
             }
@@ -850,31 +837,26 @@ impl Core {
         window: &mut [u8],
         end: usize,
     ) -> Result<(), InflateError> {
+        // The loop works on local copies (registers, not memory) and puts
+        // them back when it leaves.
         let mut write_pos = self.write_pos;
+        let mut bits = self.bits;
+        let (litlen, distances, wrapped) = (&self.litlen, &self.distance, self.wrapped);
         // Only the bytes read here may be given back: the bits held before
         // belong to the item the slow path was decoding.
         let entry = *pos;
-        let result = loop {
-            if end.saturating_sub(write_pos) < MAX_MATCH || !self.bits.refill(input, pos) {
-                break Ok(());
-            }
+        let mut end_of_block = false;
+        'refill: while end.saturating_sub(write_pos) >= MAX_MATCH && bits.refill(input, pos) {
             // At least 56 bits now: items until fewer than a whole item's
             // worth are left.
-            while self.bits.count() >= MAX_ITEM_BITS && end.saturating_sub(write_pos) >= MAX_MATCH {
-                let decoded = decode_item(
-                    &self.litlen,
-                    &self.distance,
-                    self.bits.bits(),
-                    self.bits.count(),
-                );
-                let (item, used) = match decoded {
-                    Ok(Some(decoded)) => decoded,
-                    // Cannot happen with MAX_ITEM_BITS held; the slow path
-                    // would sort it out.
-                    Ok(None) => break,
-                    Err(e) => return Err(e),
+            while bits.count() >= MAX_ITEM_BITS && end.saturating_sub(write_pos) >= MAX_MATCH {
+                // `None` cannot happen with MAX_ITEM_BITS held; the slow
+                // path would sort it out.
+                let Some((item, used)) = decode_item(litlen, distances, bits.bits(), bits.count())?
+                else {
+                    break 'refill;
                 };
-                self.bits.consume(used);
+                bits.consume(used);
                 match item {
                     Item::Literal(byte) => {
                         if let Some(slot) = window.get_mut(write_pos) {
@@ -883,24 +865,45 @@ impl Core {
                         write_pos += 1;
                     }
                     Item::Match { length, distance } => {
-                        self.write_pos = write_pos;
-                        self.check_distance(distance, window.len())?;
+                        check_distance(distance, window.len(), wrapped, write_pos)?;
                         let length = usize::from(length);
                         copy_match(window, write_pos, usize::from(distance), length);
                         write_pos += length;
                     }
                     Item::EndOfBlock => {
-                        self.write_pos = write_pos;
-                        self.bits.give_back(pos, entry);
-                        self.end_block(pos);
-                        return Ok(());
+                        end_of_block = true;
+                        break 'refill;
                     }
                 }
             }
-        };
+        }
+        bits.give_back(pos, entry);
+        self.bits = bits;
         self.write_pos = write_pos;
-        self.bits.give_back(pos, entry);
-        result
+        if end_of_block {
+            self.end_block(pos);
+        }
+        Ok(())
+    }
+}
+
+/// Checks a back-reference's distance against the window and the bytes
+/// produced since the start (§3.2.5): `write_pos` of them, unless the
+/// window has `wrapped`.
+#[inline(always)]
+fn check_distance(
+    distance: u16,
+    window_len: usize,
+    wrapped: bool,
+    write_pos: usize,
+) -> Result<(), InflateError> {
+    let distance = usize::from(distance);
+    if distance > window_len {
+        Err(InflateError::DistanceBeyondWindow)
+    } else if !wrapped && distance > write_pos {
+        Err(InflateError::DistanceBeforeStart)
+    } else {
+        Ok(())
     }
 }
 
@@ -959,37 +962,29 @@ fn decode_item(
 }
 
 /// Writes `n` bytes at `window[at..]`, each a copy of the byte `distance`
-/// before it (§3.2.3), reading around the ring's end when `distance > at`.
-/// The caller guarantees `at + n ≤ window.len()`, `distance ≤
-/// window.len()`, and a window a power of two long.
+/// before it in the ring (§3.2.3). The caller guarantees `at + n ≤
+/// window.len()`, `distance ≤ window.len()`, and a window a power of two
+/// long.
+///
+/// The copy must give what copying one byte at a time would: when the
+/// source overlaps the destination (`distance < n`), the bytes just
+/// written are read again, which is how DEFLATE codes runs.
 fn copy_match(window: &mut [u8], at: usize, distance: usize, n: usize) {
-    if distance == 0 || at + n > window.len() {
+    let size = window.len();
+    if distance == 0 || distance > size || at + n > size {
         return; // Not reachable: the decoder never asks for it.
     }
-    if let Some(from) = at.checked_sub(distance) {
-        if distance >= n {
-            // No overlap: one block copy.
-            window.copy_within(from..from + n, at);
-        } else if distance == 1 {
-            let byte = window.get(from).copied().unwrap_or(0);
-            if let Some(run) = window.get_mut(at..at + n) {
-                run.fill(byte);
-            }
-        } else {
-            // Overlap: the bytes from `from` on repeat with period
-            // `distance`, so copying whole periods from `from` (twice as
-            // many each time, as more are written) gives the same bytes as
-            // copying one at a time.
-            let mut done = 0;
-            while done < n {
-                let chunk = (n - done).min(distance + done);
-                window.copy_within(from..from + chunk, at + done);
-                done += chunk;
-            }
-        }
+    // Where the source starts: behind `at`, or (when `distance > at`) in
+    // the ring's far end, ahead of `at`, holding the previous lap.
+    let ahead = distance > at;
+    let from = if ahead {
+        at + size - distance
     } else {
-        // The source starts in the far end of the ring: byte by byte.
-        let mask = window.len() - 1;
+        at - distance
+    };
+    if from + n > size {
+        // The source runs across the ring's end: byte by byte (rare).
+        let mask = size - 1;
         for i in at..at + n {
             let byte = window
                 .get(i.wrapping_sub(distance) & mask)
@@ -999,6 +994,79 @@ fn copy_match(window: &mut [u8], at: usize, distance: usize, n: usize) {
                 *slot = byte;
             }
         }
+    } else if from + n <= at || at + n <= from {
+        // Source and destination apart: any order of copying will do.
+        copy_apart(window, from, at, n);
+    } else if distance == 1 {
+        // A run of one byte.
+        let byte = window.get(from).copied().unwrap_or(0);
+        if let Some(run) = window.get_mut(at..at + n) {
+            run.fill(byte);
+        }
+    } else if !ahead {
+        // A period of `distance` bytes repeated: the bytes from `from` on
+        // repeat with that period, so copying whole periods from `from`
+        // (twice as many each time, as more are written) gives the same
+        // bytes as copying one at a time.
+        let mut done = 0;
+        while done < n {
+            let chunk = (n - done).min(distance + done);
+            window.copy_within(from..from + chunk, at + done);
+            done += chunk;
+        }
+    } else {
+        // A source ahead that overlaps the destination (a distance within
+        // `n` of the whole window): forward, one byte at a time, reads
+        // each byte before it is overwritten.
+        for i in 0..n {
+            let byte = window.get(from + i).copied().unwrap_or(0);
+            if let Some(slot) = window.get_mut(at + i) {
+                *slot = byte;
+            }
+        }
+    }
+}
+
+/// Moves `K` bytes from `window[from..]` to `window[at..]` through a
+/// local array: one load and one store once compiled.
+#[inline(always)]
+fn move_fixed<const K: usize>(window: &mut [u8], from: usize, at: usize) {
+    let bytes: Option<[u8; K]> = window
+        .get(from..from + K)
+        .and_then(|s| <[u8; K]>::try_from(s).ok());
+    if let (Some(bytes), Some(to)) = (bytes, window.get_mut(at..at + K)) {
+        to.copy_from_slice(&bytes);
+    }
+}
+
+/// Copies `window[from..from + n]` to `window[at..at + n]`, two ranges
+/// that do not overlap, both inside the window. Short copies (most
+/// matches are a few bytes) use two fixed-size moves that may overlap
+/// each other, each compiled to one load and one store, where a call to
+/// memmove would cost more than the copy.
+fn copy_apart(window: &mut [u8], from: usize, at: usize, n: usize) {
+    match n {
+        0..=3 => {
+            for i in 0..n {
+                let byte = window.get(from + i).copied().unwrap_or(0);
+                if let Some(slot) = window.get_mut(at + i) {
+                    *slot = byte;
+                }
+            }
+        }
+        4..=7 => {
+            move_fixed::<4>(window, from, at);
+            move_fixed::<4>(window, from + n - 4, at + n - 4);
+        }
+        8..=15 => {
+            move_fixed::<8>(window, from, at);
+            move_fixed::<8>(window, from + n - 8, at + n - 8);
+        }
+        16..=32 => {
+            move_fixed::<16>(window, from, at);
+            move_fixed::<16>(window, from + n - 16, at + n - 16);
+        }
+        _ => window.copy_within(from..from + n, at),
     }
 }
 
@@ -1027,6 +1095,28 @@ mod tests {
         window[255] = b'z';
         copy_match(&mut window, 17, 19, 4);
         assert_eq!(&window[17..21], b"yzab");
+    }
+
+    #[test]
+    fn copy_match_is_a_byte_by_byte_copy_around_the_ring() {
+        // Every path (apart, overlapping, short periods, sources ahead in
+        // the previous lap, sources across the ring's end) against the
+        // definition: out[i] = out[i - distance], one byte at a time.
+        let start: [u8; 256] = core::array::from_fn(|i| (i as u8).wrapping_mul(151) ^ 0x5A);
+        for at in (0..256).step_by(7) {
+            for distance in 1..=256 {
+                for n in [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 258] {
+                    let n = n.min(256 - at);
+                    let mut fast = start;
+                    let mut slow = start;
+                    copy_match(&mut fast, at, distance, n);
+                    for i in at..at + n {
+                        slow[i] = slow[(i + 256 - distance) % 256];
+                    }
+                    assert_eq!(fast, slow, "at {at}, distance {distance}, n {n}");
+                }
+            }
+        }
     }
 
     #[test]
