@@ -850,11 +850,24 @@ impl Core {
             // At least 56 bits now: items until fewer than a whole item's
             // worth are left.
             while bits.count() >= MAX_ITEM_BITS && end.saturating_sub(write_pos) >= MAX_MATCH {
-                // `None` cannot happen with MAX_ITEM_BITS held; the slow
-                // path would sort it out.
-                let Some((item, used)) = decode_item(litlen, distances, bits.bits(), bits.count())?
-                else {
-                    break 'refill;
+                // `None` cannot happen with MAX_ITEM_BITS held (the slow
+                // path would sort it out).
+                let decoded = decode_item(litlen, distances, bits.bits(), bits.count())
+                    .and_then(|decoded| match decoded {
+                        Some((Item::Match { distance, .. }, _)) => {
+                            check_distance(distance, window.len(), wrapped, write_pos)
+                                .map(|()| decoded)
+                        }
+                        _ => Ok(decoded),
+                    });
+                let (item, used) = match decoded {
+                    Ok(Some(decoded)) => decoded,
+                    Ok(None) => break 'refill,
+                    Err(e) => {
+                        // What was written before the error is output.
+                        self.write_pos = write_pos;
+                        return Err(e);
+                    }
                 };
                 bits.consume(used);
                 match item {
@@ -865,7 +878,6 @@ impl Core {
                         write_pos += 1;
                     }
                     Item::Match { length, distance } => {
-                        check_distance(distance, window.len(), wrapped, write_pos)?;
                         let length = usize::from(length);
                         copy_match(window, write_pos, usize::from(distance), length);
                         write_pos += length;
