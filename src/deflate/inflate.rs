@@ -29,7 +29,9 @@
 //! holds the last 2^k bytes, which is exactly what back-references may
 //! read. Nothing else is buffered: the decoder writes into the window only
 //! as many bytes as the output buffer has room for, so a back-reference
-//! that does not fit is carried over as `Step::Copy`.
+//! that does not fit is carried over as `Step::Copy`. Stored blocks take
+//! a shortcut: their bytes go straight from the input to the output, and
+//! only the last window's worth of them into the window.
 //!
 //! ## Two paths, one decoder
 //!
@@ -260,6 +262,13 @@ enum Stop {
     WindowFull,
     /// The final block ended.
     StreamEnd,
+    /// A stored block's next `remaining` bytes are the input's next ones:
+    /// copied straight to the output (one copy instead of two), and only
+    /// their last window's worth into the window.
+    StoredBytes { remaining: u16 },
+    /// The next step uses the window, which must first be given the
+    /// stored bytes copied since the caller last gave it some.
+    NeedHistory,
 }
 
 /// One decoded piece of compressed data (§3.2.5).
@@ -457,6 +466,10 @@ impl Core {
         }
         let mut consumed = 0;
         let mut produced = 0;
+        // Where the stored bytes copied straight to the output begin that
+        // the window has not been given yet: it gets them once, when
+        // something else needs the window or the call ends.
+        let mut unremembered: Option<usize> = None;
         let status = loop {
             // Decode at most what the output can take, and without
             // wrapping around the window's end, so that the new bytes are
@@ -464,7 +477,7 @@ impl Core {
             let start = self.write_pos;
             let room = output.len().saturating_sub(produced);
             let end = start.saturating_add(room).min(window.len());
-            let stop = self.run(input, &mut consumed, window, end);
+            let stop = self.run(input, &mut consumed, window, end, unremembered.is_some());
             let written = self.write_pos.saturating_sub(start);
             if let (Some(from), Some(to)) = (
                 window.get(start..self.write_pos),
@@ -482,6 +495,36 @@ impl Core {
                     self.step = Step::Failed(e);
                     return Err(e);
                 }
+                Ok(Stop::StoredBytes { remaining }) => {
+                    let n = usize::from(remaining)
+                        .min(output.len().saturating_sub(produced))
+                        .min(input.len().saturating_sub(consumed));
+                    let (Some(from), Some(to)) = (
+                        input.get(consumed..consumed + n),
+                        output.get_mut(produced..produced + n),
+                    ) else {
+                        break Status::NeedInput; // Not reachable: both in bounds.
+                    };
+                    if n == 0 {
+                        break if consumed >= input.len() {
+                            Status::NeedInput
+                        } else {
+                            Status::OutputFull
+                        };
+                    }
+                    to.copy_from_slice(from);
+                    unremembered.get_or_insert(produced);
+                    consumed += n;
+                    produced += n;
+                    self.step = Step::Stored {
+                        remaining: remaining - n as u16,
+                    };
+                }
+                Ok(Stop::NeedHistory) => {
+                    if let Some(from) = unremembered.take() {
+                        self.remember(window, output.get(from..produced).unwrap_or_default());
+                    }
+                }
                 Ok(Stop::NeedInput) => break Status::NeedInput,
                 Ok(Stop::StreamEnd) => break Status::StreamEnd,
                 Ok(Stop::WindowFull) if produced >= output.len() => break Status::OutputFull,
@@ -489,6 +532,9 @@ impl Core {
                 Ok(Stop::WindowFull) => {}
             }
         };
+        if let Some(from) = unremembered {
+            self.remember(window, output.get(from..produced).unwrap_or_default());
+        }
         Ok(Progress {
             consumed,
             produced,
@@ -498,13 +544,15 @@ impl Core {
 
     /// Runs the state machine on `input` from `*pos`, writing into
     /// `window[write_pos..end]`, until the input runs out, that part of the
-    /// window is full, or the stream ends.
+    /// window is full, or the stream ends; or, if the window lacks the
+    /// latest stored bytes (`history_pending`), until it needs them.
     fn run(
         &mut self,
         input: &[u8],
         pos: &mut usize,
         window: &mut [u8],
         end: usize,
+        history_pending: bool,
     ) -> Result<Stop, InflateError> {
         loop {
             match self.step {
@@ -542,15 +590,26 @@ impl Core {
                         self.end_block(pos);
                         continue;
                     }
+                    if self.bits.count() < 8 {
+                        // Aligned and nothing buffered: the bytes come
+                        // straight from the input, which the caller copies.
+                        return Ok(Stop::StoredBytes { remaining });
+                    }
+                    // A byte the bit buffer still holds.
+                    if history_pending {
+                        return Ok(Stop::NeedHistory);
+                    }
                     if self.write_pos >= end {
                         return Ok(Stop::WindowFull);
                     }
-                    let copied = self.copy_stored(input, pos, window, end, remaining);
-                    if copied == 0 {
-                        return Ok(Stop::NeedInput);
+                    let byte = self.bits.peek(8) as u8;
+                    self.bits.consume(8);
+                    if let Some(slot) = window.get_mut(self.write_pos) {
+                        *slot = byte;
                     }
+                    self.write_pos += 1;
                     self.step = Step::Stored {
-                        remaining: remaining - copied,
+                        remaining: remaining - 1,
                     };
                 }
                 Step::DynamicHeader => {
@@ -606,6 +665,9 @@ impl Core {
                         None if self.bits.pull_byte(input, pos) => {}
                         None => return Ok(Stop::NeedInput),
                     }
+                }
+                Step::Items | Step::Copy { .. } if history_pending => {
+                    return Ok(Stop::NeedHistory);
                 }
                 Step::Items => {
                     if end.saturating_sub(self.write_pos) >= MAX_MATCH {
@@ -670,40 +732,26 @@ impl Core {
         }
     }
 
-    /// Copies up to `remaining` bytes of a stored block into
-    /// `window[write_pos..end]`: first whole bytes still in the bit buffer,
-    /// then straight from the input. Returns how many.
-    fn copy_stored(
-        &mut self,
-        input: &[u8],
-        pos: &mut usize,
-        window: &mut [u8],
-        end: usize,
-        remaining: u16,
-    ) -> u16 {
-        let mut copied = 0u16;
-        while copied < remaining && self.write_pos < end && self.bits.count() >= 8 {
-            let byte = self.bits.peek(8) as u8;
-            self.bits.consume(8);
-            if let Some(slot) = window.get_mut(self.write_pos) {
-                *slot = byte;
-            }
-            self.write_pos += 1;
-            copied += 1;
+    /// Keeps `bytes`, just written to the output, as the newest history:
+    /// the window gets their last `window.len()` bytes at most.
+    fn remember(&mut self, window: &mut [u8], bytes: &[u8]) {
+        let size = window.len();
+        let n = bytes.len();
+        let kept = bytes.get(n.saturating_sub(size)..).unwrap_or_default();
+        // The kept bytes start where the ring is after the others.
+        let start = (self.write_pos + (n - kept.len())) & (size - 1);
+        let (up_to_end, from_start) = kept.split_at(kept.len().min(size - start));
+        if let Some(to) = window.get_mut(start..start + up_to_end.len()) {
+            to.copy_from_slice(up_to_end);
         }
-        let n = usize::from(remaining - copied)
-            .min(end.saturating_sub(self.write_pos))
-            .min(input.len().saturating_sub(*pos));
-        if let (Some(from), Some(to)) = (
-            input.get(*pos..*pos + n),
-            window.get_mut(self.write_pos..self.write_pos + n),
-        ) {
-            to.copy_from_slice(from);
-            *pos += n;
-            self.write_pos += n;
-            copied += n as u16;
+        if let Some(to) = window.get_mut(..from_start.len()) {
+            to.copy_from_slice(from_start);
         }
-        copied
+        let end = self.write_pos + n;
+        if end >= size {
+            self.wrapped = true;
+        }
+        self.write_pos = end & (size - 1);
     }
 
     /// Reads one code-length symbol (with its repeat count) at `read` of
