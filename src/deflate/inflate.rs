@@ -1036,6 +1036,7 @@ fn decode_item(
 /// The copy must give what copying one byte at a time would: when the
 /// source overlaps the destination (`distance < n`), the bytes just
 /// written are read again, which is how DEFLATE codes runs.
+#[inline(always)]
 fn copy_match(window: &mut [u8], at: usize, distance: usize, n: usize) {
     let size = window.len();
     if distance == 0 || distance > size || at + n > size {
@@ -1043,6 +1044,26 @@ fn copy_match(window: &mut [u8], at: usize, distance: usize, n: usize) {
     }
     // Where the source starts: behind `at`, or (when `distance > at`) in
     // the ring's far end, ahead of `at`, holding the previous lap.
+    let ahead = distance > at;
+    let from = if ahead {
+        at + size - distance
+    } else {
+        at - distance
+    };
+    if from + n <= size && (from + n <= at || at + n <= from) {
+        // The common case, inline: source and destination apart, so any
+        // order of copying will do.
+        copy_apart(window, from, at, n);
+    } else {
+        copy_overlapping(window, at, distance, n);
+    }
+}
+
+/// [`copy_match`]'s other cases: a source that runs across the ring's
+/// end, or one that overlaps the destination.
+#[inline(never)]
+fn copy_overlapping(window: &mut [u8], at: usize, distance: usize, n: usize) {
+    let size = window.len();
     let ahead = distance > at;
     let from = if ahead {
         at + size - distance
@@ -1061,9 +1082,6 @@ fn copy_match(window: &mut [u8], at: usize, distance: usize, n: usize) {
                 *slot = byte;
             }
         }
-    } else if from + n <= at || at + n <= from {
-        // Source and destination apart: any order of copying will do.
-        copy_apart(window, from, at, n);
     } else if distance == 1 {
         // A run of one byte.
         let byte = window.get(from).copied().unwrap_or(0);
@@ -1111,9 +1129,14 @@ fn move_fixed<const K: usize>(window: &mut [u8], from: usize, at: usize) {
 /// matches are a few bytes) use two fixed-size moves that may overlap
 /// each other, each compiled to one load and one store, where a call to
 /// memmove would cost more than the copy.
+#[inline(always)]
 fn copy_apart(window: &mut [u8], from: usize, at: usize, n: usize) {
     match n {
-        0..=3 => {
+        2..=3 => {
+            move_fixed::<2>(window, from, at);
+            move_fixed::<2>(window, from + n - 2, at + n - 2);
+        }
+        0..=1 => {
             for i in 0..n {
                 let byte = window.get(from + i).copied().unwrap_or(0);
                 if let Some(slot) = window.get_mut(at + i) {
