@@ -109,7 +109,13 @@ impl<const ROOT: usize, const SYMBOLS: usize> Decoder<ROOT, SYMBOLS> {
         let lengths = lengths.get(..SYMBOLS).unwrap_or(lengths);
         let mut codes = [0u16; SYMBOLS];
         let shape = tables::canonical_codes(lengths, &mut codes);
-        *self = Self::new();
+        // Cleared in place: no 2.7 KiB temporary on a small stack.
+        self.root.fill(0);
+        self.count = [0; MAX_CODE_BITS + 1];
+        self.first_code = [0; MAX_CODE_BITS + 1];
+        self.first_index = [0; MAX_CODE_BITS + 1];
+        self.max_len = 0;
+        self.used = 0;
         if shape == CodeShape::Oversubscribed {
             return shape;
         }
@@ -326,8 +332,10 @@ mod tests {
 
     #[test]
     fn the_tables_are_small() {
-        assert!(core::mem::size_of::<LiteralLengthDecoder>() < 2800);
-        assert!(core::mem::size_of::<DistanceDecoder>() < 800);
-        assert!(core::mem::size_of::<CodeLengthDecoder>() < 450);
+        const {
+            assert!(core::mem::size_of::<LiteralLengthDecoder>() < 2800);
+            assert!(core::mem::size_of::<DistanceDecoder>() < 800);
+            assert!(core::mem::size_of::<CodeLengthDecoder>() < 450);
+        }
     }
 }
