@@ -34,7 +34,7 @@ impl Bits {
 
     /// Appends a Huffman code (sent most significant bit first).
     fn code(&mut self, code: u64, len: u32) {
-        let reversed = (code.reverse_bits() >> (64 - len)) as u64;
+        let reversed = code.reverse_bits() >> (64 - len);
         self.put(reversed, len);
     }
 }
