@@ -103,12 +103,15 @@ fn bomb_server(handler: Handler) -> (Option<u16>, usize) {
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
 
+    // The frames come back from the thread, so that they are freed after
+    // the measurement, not during it.
     let sender = thread::spawn(move || {
         for frame in &frames {
             if writer.write_all(frame).is_err() {
                 break;
             }
         }
+        frames
     });
     let mut code = None;
     for _ in 0..1000 {
@@ -125,7 +128,7 @@ fn bomb_server(handler: Handler) -> (Option<u16>, usize) {
     let _ = stream.shutdown(std::net::Shutdown::Both);
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);
-    sender.join().unwrap();
+    drop(sender.join().unwrap());
     assert_eq!(server.shutdown(), 0);
     (code, grown)
 }
@@ -138,7 +141,7 @@ fn a_gib_of_zeros_read_whole_is_refused_at_the_limit_with_memory_bounded_by_it()
     assert_eq!(code, Some(1009));
     // The message kept up to the limit, a 32 KiB window (the offer did not
     // limit the client's), the inflater's 16 KiB buffer and the read
-    // buffer (64 KiB at most): well under the limit plus 256 KiB.
+    // buffer: about the limit plus 55 KiB, under the limit plus 128 KiB.
     assert!(
         grown < LIMIT + (256 << 10),
         "the heap grew by {grown} bytes"
@@ -152,5 +155,5 @@ fn a_gib_of_zeros_read_as_a_stream_is_refused_at_the_limit_holding_only_buffers(
     eprintln!("read_stream(): refused with {code:?}, heap grew by {grown} bytes");
     assert_eq!(code, Some(1009));
     // Nothing of the message is kept: only the window and the buffers.
-    assert!(grown < 256 << 10, "the heap grew by {grown} bytes");
+    assert!(grown < 128 << 10, "the heap grew by {grown} bytes");
 }
