@@ -81,7 +81,7 @@ fn record(result: Result<(usize, Option<Event<'_>>), Error>, log: &mut Log) -> R
     let (_, event) = result?;
     match event {
         None => {}
-        Some(Event::Data { kind, bytes, fin }) => {
+        Some(Event::Data { kind, bytes, fin, .. }) => {
             let (k, buf) = log.partial.get_or_insert_with(|| (kind, Vec::new()));
             assert_eq!(*k, kind, "the kind changed inside a message");
             buf.extend_from_slice(bytes);
