@@ -79,8 +79,6 @@ fn sweep(compressed: bool) -> impl Iterator<Item = usize> {
         .filter(move |&size| !compressed || size <= MIB)
 }
 
-/// Same text as `common.TEXT_UNIT`: 1-, 2-, 3- and 4-byte UTF-8 characters.
-const TEXT_UNIT: &str = "wslite→Python ✓ é 😀 interop; ";
 /// Same as the constants of `common.py`.
 const PY_CLOSE_REASON: &str = "bye ✓ from python";
 const PING_PAYLOAD_PY: &[u8] = b"python ping \x00\xff";
@@ -90,93 +88,12 @@ const WSLITE_CLOSE_REASON: &str = "bye ✓ from wslite";
 const PING_PAYLOAD_WSLITE: &[u8] = b"wslite ping \x00\xff";
 
 // ---------------------------------------------------------------------------
-// Payloads
+// Payloads: tests/interop/generators.rs, the same bytes as `common.payload`
+// in Python and `payload` in tests/interop-node/deflate_peer.mjs.
 
-/// The expected content of a message of `kind` and `size` bytes; the same
-/// bytes as `common.payload` in Python.
-fn payload(kind: DataKind, size: usize) -> Vec<u8> {
-    match kind {
-        // A period of 251 (prime): a byte out of place or a mask applied at
-        // the wrong offset shows.
-        DataKind::Binary => (0..size).map(|i| ((i % 251) * 31 + 7) as u8).collect(),
-        DataKind::Text => {
-            let unit = TEXT_UNIT.as_bytes();
-            let mut data: Vec<u8> = unit.iter().copied().cycle().take(size).collect();
-            // The cut may split the last character: dots replace its bytes.
-            let valid = match std::str::from_utf8(&data) {
-                Ok(_) => size,
-                Err(e) => e.valid_up_to(),
-            };
-            data[valid..].fill(b'.');
-            data
-        }
-    }
-}
-
-/// A message of one of the generators of `common.payload` by name: "text"
-/// and "binary" as [`payload`], "json" (JSON-like records, text) and
-/// "random" (xorshift32 noise, binary).
-fn generated(name: &str, size: usize) -> Vec<u8> {
-    match name {
-        "text" => payload(DataKind::Text, size),
-        "binary" => payload(DataKind::Binary, size),
-        "json" => {
-            let mut out = b"[".to_vec();
-            let mut n = 0u64;
-            while out.len() < size {
-                let active = if n % 3 != 0 { "true" } else { "false" };
-                let score = (n * 7919) % 1000;
-                out.extend_from_slice(
-                    format!(
-                        "{{\"id\":{n},\"user\":\"user-{n}\",\"active\":{active},\"score\":{score},\"tags\":[\"alpha\",\"beta\"]}},"
-                    )
-                    .as_bytes(),
-                );
-                n += 1;
-            }
-            out.truncate(size);
-            out
-        }
-        "random" => {
-            let mut x: u32 = 2463534242;
-            (0..size)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    x as u8
-                })
-                .collect()
-        }
-        other => panic!("no generator {other:?}"),
-    }
-}
-
-/// The data kind of a generator's messages.
-fn generated_kind(name: &str) -> DataKind {
-    match name {
-        "text" | "json" => DataKind::Text,
-        _ => DataKind::Binary,
-    }
-}
-
-/// A generator's message as a [`Message`].
-fn generated_message(name: &str, size: usize) -> Message {
-    let data = generated(name, size);
-    match generated_kind(name) {
-        DataKind::Text => Message::Text(String::from_utf8(data).unwrap()),
-        DataKind::Binary => Message::Binary(data),
-    }
-}
-
-/// Whether `data` is what one of the generators of its kind makes.
-fn is_generated(kind: DataKind, data: &[u8]) -> bool {
-    let names: &[&str] = match kind {
-        DataKind::Text => &["text", "json"],
-        DataKind::Binary => &["binary", "random"],
-    };
-    names.iter().any(|name| generated(name, data.len()) == data)
-}
+#[path = "interop/generators.rs"]
+mod generators;
+use generators::{generated_kind, generated_message, is_generated, payload};
 
 fn kind_name(kind: DataKind) -> &'static str {
     match kind {
