@@ -2,7 +2,7 @@
 //! Node: **a peer that sends a frame over our limit must be told 1009**,
 //! and **permessage-deflate (RFC 7692) both ways, in both roles** (the
 //! second half of this file: ws's `perMessageDeflate` with its defaults,
-//! 9- and 15-bit windows, no context takeover and its `threshold`).
+//! 8-, 9- and 15-bit windows, no context takeover and its `threshold`).
 //!
 //! RFC 6455 §7.4.1: 1009 "indicates that an endpoint is terminating the
 //! connection because it has received a message that is too big for it to
@@ -847,6 +847,16 @@ fn node_client_cases() -> Vec<DeflateCase> {
             answer: "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9",
             agreed: (9, 9, false, false),
         },
+        // 256-byte windows. zlib turns a raw window of 8 bits into 9, but
+        // its matches stay 262 bytes short of the window, so never reach
+        // past 250: our 256-byte inflater window holds them.
+        DeflateCase {
+            node: r#"{"serverMaxWindowBits": 8, "clientMaxWindowBits": 8}"#,
+            ours: Compression::default().window_bits(8),
+            node_threshold: 1024,
+            answer: "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
+            agreed: (8, 8, false, false),
+        },
         DeflateCase {
             node: r#"{"serverMaxWindowBits": 15, "clientMaxWindowBits": 15}"#,
             ours: wide,
@@ -887,6 +897,14 @@ fn node_server_cases() -> Vec<DeflateCase> {
             answer: "permessage-deflate; client_max_window_bits=9; server_max_window_bits=9",
             agreed: (9, 9, false, false),
         },
+        // 256-byte windows (see `node_client_cases`); our offer names both.
+        DeflateCase {
+            node: r#"{"serverMaxWindowBits": 8, "clientMaxWindowBits": 8}"#,
+            ours: Compression::default().window_bits(8),
+            node_threshold: 1024,
+            answer: "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
+            agreed: (8, 8, false, false),
+        },
         DeflateCase {
             node: r#"{"serverMaxWindowBits": 15, "clientMaxWindowBits": 15}"#,
             ours: wide,
@@ -914,8 +932,8 @@ fn node_client_and_our_server_compress_with_default_settings() {
 
 #[test]
 #[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
-fn node_client_and_our_server_compress_with_9_and_15_bit_windows() {
-    for case in &node_client_cases()[1..3] {
+fn node_client_and_our_server_compress_with_8_9_and_15_bit_windows() {
+    for case in &node_client_cases()[1..4] {
         node_client_compresses_with_our_server(case);
     }
 }
@@ -923,7 +941,7 @@ fn node_client_and_our_server_compress_with_9_and_15_bit_windows() {
 #[test]
 #[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
 fn node_client_and_our_server_compress_without_server_context_takeover() {
-    node_client_compresses_with_our_server(&node_client_cases()[3]);
+    node_client_compresses_with_our_server(&node_client_cases()[4]);
 }
 
 #[test]
@@ -934,8 +952,8 @@ fn our_client_and_node_server_compress_with_default_settings() {
 
 #[test]
 #[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
-fn our_client_and_node_server_compress_with_9_and_15_bit_windows() {
-    for case in &node_server_cases()[1..3] {
+fn our_client_and_node_server_compress_with_8_9_and_15_bit_windows() {
+    for case in &node_server_cases()[1..4] {
         our_client_compresses_with_node_server(case);
     }
 }
@@ -943,5 +961,5 @@ fn our_client_and_node_server_compress_with_9_and_15_bit_windows() {
 #[test]
 #[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
 fn our_client_and_node_server_compress_without_server_context_takeover() {
-    our_client_compresses_with_node_server(&node_server_cases()[3]);
+    our_client_compresses_with_node_server(&node_server_cases()[4]);
 }

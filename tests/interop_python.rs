@@ -2081,3 +2081,33 @@ fn our_client_and_python_server_compress_without_context_takeover() {
         our_client_compresses_with_python(case);
     }
 }
+
+/// websockets does not do 8-bit windows (zlib refuses a raw 256-byte
+/// window): offered them, its server declines the extension, and both
+/// sides go on uncompressed (RFC 7692 §5: a declined offer is no error).
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn python_server_declines_our_8_bit_windows_and_we_go_uncompressed() {
+    let mut server = PythonServer::start();
+    let (mut ws, open) = server.connect_with(
+        "/echo",
+        &[],
+        config().compression(Some(Compression::default().window_bits(8))),
+    );
+    assert_eq!(
+        open["requested"].str(),
+        Some("permessage-deflate; server_max_window_bits=8; client_max_window_bits=8"),
+        "{open:?}"
+    );
+    assert_eq!(open["extensions"], Json::Null, "{open:?}");
+    assert_eq!(ws.compression(), None);
+    let message = generated_message("json", 10 * KIB);
+    ws.send(message.clone()).expect("send");
+    assert_eq!(ws.read().expect("echo"), message);
+    ws.close(CloseCode::NORMAL, "").expect("close");
+    let seen = server.expect("message");
+    assert_eq!(seen["intact"].bool(), Some(true), "{seen:?}");
+    assert_eq!(seen["received"], Json::Null, "not compressed: {seen:?}");
+    let closed = server.closed();
+    assert_eq!(closed["code"].u64(), Some(1000), "{closed:?}");
+}
