@@ -29,6 +29,8 @@ The wslite server in the test runs the matching script (see
                     each echo, reporting per message whether it went and
                     came back compressed (RSV1) and its bytes on the wire;
                     then the agreed parameters
+  too-big           send 4 MiB of text (a few KiB compressed) and wait for
+                    the server to close
 
 Compression: websockets' default (compression="deflate": permessage-deflate
 offered with client_max_window_bits) unless DEFLATE is given: "off" offers
@@ -215,6 +217,19 @@ async def deflate(ws):
     await ws.close()
 
 
+async def too_big(ws):
+    # 4 MiB of text, about 10 KiB compressed: a server whose limit is on the
+    # inflated size must refuse it (1009), whatever its size on the wire.
+    watch = DeflateWatch(ws)
+    await ws.send(payload("text", 4 * MiB).decode("utf-8"))
+    emit(event="sent", sent=watch.take_sent())
+    try:
+        got = await asyncio.wait_for(ws.recv(), WAIT)
+        emit(event="unexpected message", size=len(raw_bytes(got)))
+    except ConnectionClosed:
+        pass
+
+
 SCENARIOS = {
     "echo": echo_sizes(SIZES),
     # Up to 1 MiB: compressing 16 MiB takes seconds in a debug build.
@@ -231,6 +246,7 @@ SCENARIOS = {
     "await-opcode": await_violation("violate opcode"),
     "await-rsv": await_violation("violate rsv"),
     "deflate": deflate,
+    "too-big": too_big,
 }
 
 

@@ -22,6 +22,8 @@ request path:
   /ping             ping the client, wait for its pong, then report the
                     pings the client sends
   /close            close at once with code 4004 and a reason
+  /too-big          send 4 MiB of text (a few KiB compressed), then read
+                    until the end
   /violate-opcode   write a frame with the reserved opcode 0x3
   /violate-rsv      write a frame with RSV1 set (a violation only when the
                     client did not agree permessage-deflate)
@@ -158,6 +160,14 @@ async def ping(ws, pings):
         pass
 
 
+async def too_big(ws, pings):
+    # 4 MiB of text, about 10 KiB compressed.
+    await ws.send(payload("text", 4 * MiB).decode("utf-8"))
+    emit(event="sent", sent=ws.deflate_watch.take_sent())
+    async for _ in ws:
+        pass
+
+
 async def close(ws, pings):
     await ws.close(4004, PY_CLOSE_REASON)
 
@@ -178,6 +188,7 @@ BEHAVIOURS = {
     "/fragments": fragments,
     "/ping": ping,
     "/close": close,
+    "/too-big": too_big,
     # Server to client: unmasked, FIN set, reserved opcode 0x3, empty.
     "/violate-opcode": violate(b"\x83\x00"),
     # Server to client: unmasked, FIN and RSV1 set, text, empty.
