@@ -19,6 +19,18 @@
 //! a width; a Close frame's code by name. `--hex` adds the raw header bytes
 //! with each field marked under them, for learning the wire format.
 //!
+//! **permessage-deflate (RFC 7692).** When the server's answer agrees the
+//! extension (its `Sec-WebSocket-Extensions` field, parsed as a client
+//! would, §7.1), the inspector says with which windows and whether each
+//! side keeps its context between messages, and inflates what it sees, one
+//! inflater per direction: a compressed message has RSV1 on its first frame
+//! (§6), and with context takeover (§7.1.1) a message may refer back into
+//! the ones before it, so each direction's window lives as long as the
+//! connection, sized from what was agreed (2^bits bytes). For each frame of
+//! a compressed message it shows the DEFLATE bytes the frame carried; at the
+//! message's end, its size on the wire and inflated, and the inflated
+//! payload (as text or hex, cut to the width like any payload).
+//!
 //! Bytes are forwarded unchanged, as they arrive; the inspector only watches.
 //! It also runs the protocol rules over what it sees (the same core the
 //! library uses) and reports the first violation in each direction.
@@ -36,7 +48,9 @@ use wslite::frame::{apply_mask, FrameHeader, OpCode, MAX_HEADER_LEN};
 use wslite::handshake::{
     self, accept_key, head::HeadScanner, Header, Limits, RequestParser, ResponseParser, Status,
 };
-use wslite::protocol::{Connection, Role};
+use wslite::permessage_deflate::message::MessageInflater;
+use wslite::permessage_deflate::negotiation::{check_response, Agreed, DeflateOptions};
+use wslite::protocol::{Connection, DataKind, Role};
 use wslite::{sha1, CloseCode};
 
 /// What the user asked for.
@@ -202,6 +216,7 @@ fn proxy(mut client: TcpStream, id: u64, options: &Options) -> io::Result<()> {
     let response_len = read_head(&mut server, &mut response_bytes)?;
     let mut headers = [Header::EMPTY; 64];
     let mut parser = ResponseParser::new(Limits::new().with_max_head_bytes(64 << 10));
+    let mut deflate = None;
     let switched = match parser.parse(&response_bytes[..response_len], &mut headers) {
         Ok(Status::Complete((_, response))) => {
             say(
@@ -221,6 +236,7 @@ fn proxy(mut client: TcpStream, id: u64, options: &Options) -> io::Result<()> {
                 };
                 say(id, &format!("      (Sec-WebSocket-Accept {verdict})"));
             }
+            deflate = agreed_deflate(id, response.extensions());
             response.status() == 101
         }
         Ok(Status::Partial) => return Err(io::ErrorKind::InvalidData.into()),
@@ -241,15 +257,55 @@ fn proxy(mut client: TcpStream, id: u64, options: &Options) -> io::Result<()> {
     let (c2, s2) = (client.try_clone()?, server.try_clone()?);
     let opts = options.clone();
     let up = thread::spawn(move || {
-        let mut log = FrameLog::new(id, "→", Role::Server, opts);
+        let mut log = FrameLog::new(id, "→", Role::Server, opts, deflate);
         log.feed(&early_from_client);
         pump(client, server, log)
     });
-    let mut log = FrameLog::new(id, "←", Role::Client, options.clone());
+    let mut log = FrameLog::new(id, "←", Role::Client, options.clone(), deflate);
     log.feed(&early_from_server);
     let down = pump(s2, c2, log);
     let _ = up.join();
     down
+}
+
+/// What the server's `Sec-WebSocket-Extensions` answer agrees of
+/// permessage-deflate (RFC 7692 §7.1), read as a client reads it, and said
+/// in words. The offer is taken as the widest one (32 KiB windows, no
+/// requests): the inspector did not make it, and a larger window than the
+/// sender uses inflates just as well.
+fn agreed_deflate<'a>(id: u64, elements: impl IntoIterator<Item = &'a [u8]>) -> Option<Agreed> {
+    match check_response(elements, &DeflateOptions::new()) {
+        Ok(Some(agreed)) => {
+            let context = |reset: bool| {
+                if reset {
+                    "starts every message afresh (no_context_takeover)"
+                } else {
+                    "keeps its window between messages (context takeover)"
+                }
+            };
+            say(
+                id,
+                &format!(
+                    "   permessage-deflate agreed (RFC 7692): messages may be compressed, RSV1 on the first frame
+                        → the client compresses with a window of 2^{} bytes and {}
+                        ← the server compresses with a window of 2^{} bytes and {}",
+                    agreed.client_max_window_bits,
+                    context(agreed.client_no_context_takeover),
+                    agreed.server_max_window_bits,
+                    context(agreed.server_no_context_takeover),
+                ),
+            );
+            Some(agreed)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            say(
+                id,
+                &format!("   !! the permessage-deflate answer is invalid: {e} (not inflating)"),
+            );
+            None
+        }
+    }
 }
 
 /// The accept key, step by step (RFC 6455 §1.3).
@@ -315,6 +371,29 @@ struct FrameLog {
     rules: Option<Connection>,
     /// An unreadable header was seen: frames can no longer be told apart.
     lost: bool,
+    /// permessage-deflate, when agreed: this direction's inflater.
+    inflate: Option<Inflate>,
+}
+
+/// One direction's inflating (RFC 7692 §7.2.2): the inflater keeps its
+/// window from message to message unless the sender resets its own.
+struct Inflate {
+    inflater: MessageInflater<Vec<u8>>,
+    /// Where inflated bytes go, a piece at a time.
+    out: Vec<u8>,
+    /// The compressed message arriving, if one is.
+    message: Option<Compressed>,
+}
+
+/// A compressed message as it arrives.
+struct Compressed {
+    kind: DataKind,
+    /// Its DEFLATE bytes on the wire so far, and in the current frame.
+    wire: u64,
+    frame_wire: u64,
+    /// Bytes inflated so far, and the first of them, for display.
+    inflated: u64,
+    shown: Vec<u8>,
 }
 
 struct Current {
@@ -326,18 +405,131 @@ struct Current {
 }
 
 impl FrameLog {
-    fn new(id: u64, arrow: &'static str, receiver: Role, options: Options) -> Self {
+    fn new(
+        id: u64,
+        arrow: &'static str,
+        receiver: Role,
+        options: Options,
+        deflate: Option<Agreed>,
+    ) -> Self {
         let limits = wslite::protocol::Limits::default()
             .max_frame_size(u64::MAX >> 1)
             .max_message_size(u64::MAX >> 1);
+        let mut rules = Connection::new(receiver, limits);
+        let inflate = deflate.map(|agreed| {
+            // RSV1 on a message's first frame is now allowed (§6).
+            let (mut receiving, sending, shared) = rules.clone().into_parts();
+            receiving.enable_compression();
+            rules = Connection::from_parts(receiving, sending, shared);
+            // The sender is the peer of `receiver`: its window and reset.
+            let sender = agreed.receiving(receiver);
+            Inflate {
+                inflater: MessageInflater::new(
+                    vec![0u8; 1 << sender.window_bits],
+                    sender.no_context_takeover,
+                    limits,
+                ),
+                out: vec![0u8; 16 << 10],
+                message: None,
+            }
+        });
         FrameLog {
             id,
             arrow,
             options,
             header: Vec::new(),
             current: None,
-            rules: Some(Connection::new(receiver, limits)),
+            rules: Some(rules),
             lost: false,
+            inflate,
+        }
+    }
+
+    /// A frame header arrived: a data frame with RSV1 starts a compressed
+    /// message (§6), a continuation goes on with the one in progress.
+    fn begin_frame(&mut self, header: &FrameHeader) {
+        let Some(inflate) = &mut self.inflate else {
+            return;
+        };
+        let kind = match header.opcode {
+            OpCode::Text => Some(DataKind::Text),
+            OpCode::Binary => Some(DataKind::Binary),
+            _ => None,
+        };
+        match kind {
+            Some(kind) if header.rsv & 0b100 != 0 => {
+                inflate.message = Some(Compressed {
+                    kind,
+                    wire: 0,
+                    frame_wire: 0,
+                    inflated: 0,
+                    shown: Vec::new(),
+                })
+            }
+            Some(_) => inflate.message = None,
+            None => {}
+        }
+        if let (OpCode::Continuation | OpCode::Text | OpCode::Binary, Some(message)) =
+            (header.opcode, &mut inflate.message)
+        {
+            message.frame_wire = 0;
+            inflate.inflater.begin_frame();
+        }
+    }
+
+    /// Whether the frame arriving belongs to a compressed message.
+    fn compressed(&self, header: &FrameHeader) -> bool {
+        !header.opcode.is_control()
+            && self
+                .inflate
+                .as_ref()
+                .is_some_and(|inflate| inflate.message.is_some())
+    }
+
+    /// Inflates a piece of a compressed message's payload, unmasked;
+    /// `fin`: it ends the message. A failure is reported, and ends the
+    /// inflating of this direction (the window is lost with it).
+    fn inflate(&mut self, mut input: &[u8], fin: bool) {
+        let Some(inflate) = &mut self.inflate else {
+            return;
+        };
+        let Some(message) = &mut inflate.message else {
+            return;
+        };
+        message.wire += input.len() as u64;
+        message.frame_wire += input.len() as u64;
+        let keep = self.options.width.max(125) * 4;
+        loop {
+            let step = inflate
+                .inflater
+                .inflate(message.kind, input, fin, &mut inflate.out);
+            let step = match step {
+                Ok(step) => step,
+                Err(e) => {
+                    say(
+                        self.id,
+                        &format!(
+                            "{} !! does not inflate: {e} (no more inflating this way)",
+                            self.arrow
+                        ),
+                    );
+                    self.inflate = None;
+                    return;
+                }
+            };
+            let out = &inflate.out[..step.produced];
+            let room = keep.saturating_sub(message.shown.len()).min(out.len());
+            message.shown.extend_from_slice(&out[..room]);
+            message.inflated += step.produced as u64;
+            input = &input[step.consumed..];
+            let more_out = step.produced == inflate.out.len();
+            if step.done || (input.is_empty() && !more_out && !fin) {
+                return;
+            }
+            if step.consumed == 0 && step.produced == 0 {
+                // No progress: nothing more to get from these bytes.
+                return;
+            }
         }
     }
 
@@ -357,6 +549,7 @@ impl FrameLog {
                     bytes = &bytes[take..];
                     match FrameHeader::parse(&self.header) {
                         Ok(Some((header, len))) => {
+                            self.begin_frame(&header);
                             self.print_header(&header, len);
                             self.header.clear();
                             let current = Current {
@@ -366,6 +559,9 @@ impl FrameLog {
                                 seen: 0,
                             };
                             if header.payload_len == 0 {
+                                if self.compressed(&header) {
+                                    self.inflate(&[], header.fin);
+                                }
                                 self.print_payload(&current);
                             } else {
                                 self.current = Some(current);
@@ -393,6 +589,16 @@ impl FrameLog {
                 Some(current) => {
                     let take = usize::try_from(current.remaining)
                         .map_or(bytes.len(), |r| r.min(bytes.len()));
+                    let header = current.header;
+                    let compressed = self.inflate.as_ref().is_some_and(|i| i.message.is_some())
+                        && !header.opcode.is_control();
+                    let piece = compressed.then(|| {
+                        let mut piece = bytes[..take].to_vec();
+                        if let Some(key) = header.mask {
+                            apply_mask(&mut piece, key, current.seen as usize);
+                        }
+                        piece
+                    });
                     let keep = self
                         .options
                         .width
@@ -408,8 +614,12 @@ impl FrameLog {
                     }
                     current.seen += take as u64;
                     current.remaining -= take as u64;
+                    let frame_done = current.remaining == 0;
                     bytes = &bytes[take..];
-                    if current.remaining == 0 {
+                    if let Some(piece) = piece {
+                        self.inflate(&piece, frame_done && header.fin);
+                    }
+                    if frame_done {
                         if let Some(current) = self.current.take() {
                             self.print_payload(&current);
                         }
@@ -533,8 +743,11 @@ impl FrameLog {
         say(self.id, &lines.join("\n"));
     }
 
-    fn print_payload(&self, current: &Current) {
+    fn print_payload(&mut self, current: &Current) {
         let h = &current.header;
+        if self.compressed(h) {
+            return self.print_compressed(h);
+        }
         let shown = &current.shown;
         let text = match h.opcode {
             OpCode::Close => match shown.as_slice() {
@@ -554,6 +767,54 @@ impl FrameLog {
             ),
         };
         say(self.id, &format!("{}      {text}", self.arrow));
+    }
+}
+
+impl FrameLog {
+    /// A frame of a compressed message: the DEFLATE bytes it carried; at
+    /// the message's end, its size on the wire and inflated, and the
+    /// inflated payload.
+    fn print_compressed(&mut self, h: &FrameHeader) {
+        let Some(message) = self.inflate.as_mut().and_then(|i| i.message.take()) else {
+            return;
+        };
+        if !h.fin {
+            say(
+                self.id,
+                &format!(
+                    "{}      compressed (permessage-deflate): {} bytes of DEFLATE data in this frame, {} bytes inflated so far",
+                    self.arrow, message.frame_wire, message.inflated
+                ),
+            );
+            if let Some(inflate) = &mut self.inflate {
+                inflate.message = Some(message);
+            }
+            return;
+        }
+        let percent = if message.inflated == 0 {
+            String::new()
+        } else {
+            format!(
+                " ({:.1}% of its size)",
+                message.wire as f64 * 100.0 / message.inflated as f64
+            )
+        };
+        say(
+            self.id,
+            &format!(
+                "{}      compressed (permessage-deflate): {} bytes on the wire inflated to {} bytes{percent}",
+                self.arrow, message.wire, message.inflated
+            ),
+        );
+        if message.inflated > 0 {
+            let text = preview(
+                &message.shown,
+                message.inflated,
+                self.options.width,
+                message.kind == DataKind::Text,
+            );
+            say(self.id, &format!("{}      inflated: {text}", self.arrow));
+        }
     }
 }
 

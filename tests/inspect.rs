@@ -219,3 +219,137 @@ fn inspector_reports_a_protocol_violation_and_still_forwards() {
     assert!(text.contains("code 1002 (protocol error)"), "{text}");
     server.shutdown();
 }
+
+/// Collects the inspector's lines until both directions ended (bounded).
+fn collect_until_both_ends(lines: &mpsc::Receiver<String>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut output = Vec::new();
+    let mut ends = 0;
+    while ends < 2 && Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+            if line.ends_with("end of stream") {
+                ends += 1;
+            }
+            output.push(line);
+        }
+    }
+    assert_eq!(ends, 2, "both directions ended:\n{}", output.join("\n"));
+    output.join("\n")
+}
+
+/// permessage-deflate (RFC 7692) through the inspector: it reads the
+/// agreement from the server's answer and inflates both directions with
+/// one inflater each, keeping the window from message to message (context
+/// takeover), so a repeated message, a few bytes on the wire, still shows
+/// its text; a message too large for one frame shows frame by frame.
+#[test]
+fn inspector_inflates_compressed_frames_both_ways() {
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .spawn(|mut ws| {
+            while let Ok(message) = ws.read() {
+                if message.is_data() && ws.send(message).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    let upstream = format!("ws://{}", server.local_addr());
+    let inspector = Inspector::start(&upstream, &[]);
+    let (lines, listen) = (&inspector.lines, &inspector.listen);
+
+    // Both sides with their defaults: compression on, 12-bit windows, a
+    // 1 KiB threshold.
+    let config = Config::default().read_timeout(Some(Duration::from_secs(10)));
+    let mut ws = wslite::ClientBuilder::new(format!("ws://{listen}/"))
+        .config(config)
+        .connect()
+        .expect("connect through the inspector");
+    assert!(ws.compression().is_some(), "permessage-deflate agreed");
+    let text = "inflate me, inspector! ".repeat(445); // 10,235 bytes
+                                                      // 100 KiB of noise: it does not compress, so it takes several frames of
+                                                      // at most 16 KiB of DEFLATE data each.
+    let mut x = 2463534242u32;
+    let noise: Vec<u8> = (0..100 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    for message in [
+        Message::text("short, so not compressed"),
+        Message::text(text.clone()),
+        Message::text(text.clone()),
+        Message::binary(noise.clone()),
+    ] {
+        ws.send(message.clone()).unwrap();
+        assert_eq!(ws.read().unwrap(), message);
+    }
+    ws.close(CloseCode::NORMAL, "done").unwrap();
+
+    let out = collect_until_both_ends(lines);
+    let has = |needle: &str| {
+        assert!(
+            out.contains(needle),
+            "inspector output lacks {needle:?}:\n{out}"
+        )
+    };
+    let count = |needle: &str| out.matches(needle).count();
+    has("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; client_max_window_bits=12");
+    has("permessage-deflate agreed (RFC 7692)");
+    has("→ the client compresses with a window of 2^12 bytes and keeps its window between messages (context takeover)");
+    has("← the server compresses with a window of 2^12 bytes and keeps its window between messages (context takeover)");
+    // Below the threshold: plain frames, shown as before.
+    has("→ text         FIN=1 RSV=000 MASK key=");
+    has("\"short, so not compressed\"");
+    // Compressed, RSV1 set, both ways.
+    has("→ text         FIN=1 RSV=100 MASK key=");
+    has("← text         FIN=1 RSV=100 no mask len=");
+    // The 10 KiB text twice each way, inflated to its text (the second one
+    // through the window kept from the first).
+    assert_eq!(
+        count("inflated to 10235 bytes"),
+        4,
+        "the 10 KiB text, twice each way:\n{out}"
+    );
+    assert_eq!(
+        count("inflated: \"inflate me, inspector! inflate me, inspector! inflate me, in\" … (10235 bytes)"),
+        4,
+        "{out}"
+    );
+    // With context takeover the repeat costs a few bytes: the smallest
+    // compressed size shown is far below the first.
+    let sizes: Vec<u64> = out
+        .lines()
+        .filter(|l| l.contains("inflated to 10235 bytes"))
+        .filter_map(|l| {
+            l.split("compressed (permessage-deflate): ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_eq!(sizes.len(), 4, "{out}");
+    assert!(
+        sizes[2] < sizes[0] && sizes[3] < sizes[1],
+        "the repeat is smaller on the wire, both ways: {sizes:?}\n{out}"
+    );
+    // The noise: several frames, continuations without RSV1, then its
+    // inflated size, both ways.
+    has("→ binary       FIN=0 RSV=100 MASK key=");
+    has("→ continuation FIN=0 RSV=000 MASK key=");
+    has("bytes of DEFLATE data in this frame, ");
+    assert_eq!(
+        count("inflated to 102400 bytes"),
+        2,
+        "the noise, each way:\n{out}"
+    );
+    has("inflated: hex 63 7a a0 7e e1 ea f2 3d ");
+    has("code 1000 (normal closure), reason \"done\"");
+    assert!(!out.contains("!!"), "no violation expected:\n{out}");
+    server.shutdown();
+}

@@ -1,5 +1,8 @@
 //! Interoperability with Node's `ws`, the most used WebSocket library on
-//! Node: **a peer that sends a frame over our limit must be told 1009**.
+//! Node: **a peer that sends a frame over our limit must be told 1009**,
+//! and **permessage-deflate (RFC 7692) both ways, in both roles** (the
+//! second half of this file: ws's `perMessageDeflate` with its defaults,
+//! 8-, 9- and 15-bit windows, no context takeover and its `threshold`).
 //!
 //! RFC 6455 §7.4.1: 1009 "indicates that an endpoint is terminating the
 //! connection because it has received a message that is too big for it to
@@ -446,4 +449,517 @@ fn flat_json_reads_the_clients_line() {
     );
     assert!(flat_json(r#"{"code":1009"#).is_err());
     assert!(flat_json(r#"{"code":1009} trailing"#).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// permessage-deflate (RFC 7692) with ws's `perMessageDeflate`, both roles.
+//
+// The peer is `tests/interop-node/deflate_peer.mjs`: as a client it sends
+// every message of [`DEFLATE_MESSAGES`] to our echo server and checks each
+// echo; as a server it echoes what our client sends and checks it. Either
+// way it parses the bytes on its own socket, both directions, and reports
+// per message whether its first frame had RSV1, its payload bytes on the
+// wire and its frames: the proof that compressed frames really went each
+// way. Our side checks the parameters it agreed (`WebSocket::compression`)
+// against ws's, and the messages against the generators.
+
+#[path = "interop/generators.rs"]
+mod generators;
+use generators::{generated_kind, generated_message, is_generated};
+
+use std::io::{BufRead, BufReader};
+use std::process::Child;
+use wslite::permessage_deflate::negotiation::Agreed;
+use wslite::{ClientBuilder, Compression, DataKind, Message};
+
+const KIB: usize = 1024;
+/// As `MESSAGES` in deflate_peer.mjs (and `common.DEFLATE_MESSAGES`): under
+/// our 1 KiB threshold; 2 KiB of noise twice (the second costs a few bytes
+/// with context takeover and a window that reaches back over it); 10 KiB of
+/// text; 1 MiB of JSON-like text; 64 KiB of noise (stored); 100 KiB of the
+/// period-251 binary.
+const DEFLATE_MESSAGES: [(&str, usize); 7] = [
+    ("text", 100),
+    ("random", 2 * KIB),
+    ("random", 2 * KIB),
+    ("text", 10 * KIB),
+    ("json", MIB),
+    ("random", 64 * KIB),
+    ("binary", 100 * KIB),
+];
+/// Our threshold and ws's default one: shorter messages go uncompressed.
+const THRESHOLD: usize = 1024;
+
+/// A running `deflate_peer.mjs`, its lines arriving through a channel;
+/// killed when dropped.
+struct NodePeer {
+    child: Child,
+    lines: Receiver<String>,
+    stderr: Receiver<String>,
+}
+
+impl NodePeer {
+    fn spawn(args: &[&str]) -> NodePeer {
+        let mut child = Command::new(node())
+            .arg(node_dir().join("deflate_peer.mjs"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start deflate_peer.mjs: {e}"));
+        let (tx, lines) = mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (etx, stderr) = mpsc::channel();
+        let mut pipe = child.stderr.take().expect("stderr");
+        thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            let _ = etx.send(String::from_utf8_lossy(&text).into_owned());
+        });
+        NodePeer {
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    /// The next line, which must be the event `event`, as its fields.
+    fn expect(&mut self, event: &str) -> Vec<(String, Value)> {
+        let line = match self.lines.recv_timeout(WAIT) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = self.child.kill();
+                let stderr = self.stderr.recv_timeout(WAIT).unwrap_or_default();
+                panic!("deflate_peer.mjs: {e} waiting for {event:?}; stderr:\n{stderr}")
+            }
+        };
+        let fields = flat_json(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert_eq!(
+            field(&fields, "event"),
+            &Value::Str(event.into()),
+            "expected {event:?}: {line}"
+        );
+        fields
+    }
+}
+
+impl Drop for NodePeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+static MISSING: Value = Value::Null;
+
+fn field<'a>(fields: &'a [(String, Value)], key: &str) -> &'a Value {
+    fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or(&MISSING, |(_, v)| v)
+}
+
+fn num(fields: &[(String, Value)], key: &str) -> u64 {
+    match field(fields, key) {
+        Value::Num(n) if *n >= 0.0 && n.fract() == 0.0 => *n as u64,
+        other => panic!("{key} is not a count: {other:?} in {fields:?}"),
+    }
+}
+
+fn boolean(fields: &[(String, Value)], key: &str) -> bool {
+    match field(fields, key) {
+        Value::Bool(b) => *b,
+        other => panic!("{key} is not a boolean: {other:?} in {fields:?}"),
+    }
+}
+
+/// One compression setup, as both sides are told and as they must agree.
+struct DeflateCase {
+    /// ws's `perMessageDeflate` option, as JSON.
+    node: &'static str,
+    /// Ours.
+    ours: Compression,
+    /// ws's threshold (its default: 1 KiB). ws applies it only when its
+    /// side compresses without context takeover (`Sender#send` in ws 8):
+    /// otherwise it compresses every message.
+    node_threshold: usize,
+    /// The server's `Sec-WebSocket-Extensions` answer.
+    answer: &'static str,
+    /// (server_max_window_bits, client_max_window_bits,
+    /// server_no_context_takeover, client_no_context_takeover).
+    agreed: (u8, u8, bool, bool),
+}
+
+fn agreed(agreed: &Option<Agreed>) -> Option<(u8, u8, bool, bool)> {
+    agreed.map(|a| {
+        (
+            a.server_max_window_bits,
+            a.client_max_window_bits,
+            a.server_no_context_takeover,
+            a.client_no_context_takeover,
+        )
+    })
+}
+
+/// ws's `open` line: the extension, the header answered, and the window
+/// sizes and takeover flags ws agreed (named in the answer only when set).
+fn check_node_open(open: &[(String, Value)], case: &DeflateCase) {
+    let what = format!("{}: ws opened with {open:?}", case.answer);
+    assert_eq!(
+        field(open, "extensions"),
+        &Value::Str("permessage-deflate".into()),
+        "{what}"
+    );
+    assert_eq!(
+        field(open, "answer"),
+        &Value::Str(case.answer.into()),
+        "{what}"
+    );
+    let (s_bits, c_bits, s_nct, c_nct) = case.agreed;
+    for (key, bits) in [
+        ("server_max_window_bits", s_bits),
+        ("client_max_window_bits", c_bits),
+    ] {
+        match field(open, key) {
+            Value::Num(n) => assert_eq!(*n as u8, bits, "{key}: {what}"),
+            // Not named: 15 (RFC 7692 §7.1.2).
+            Value::Null | Value::Bool(true) => assert_eq!(bits, 15, "{key}: {what}"),
+            other => panic!("{key}: {other:?}: {what}"),
+        }
+    }
+    for (key, on) in [
+        ("server_no_context_takeover", s_nct),
+        ("client_no_context_takeover", c_nct),
+    ] {
+        let named = matches!(field(open, key), Value::Bool(true));
+        assert_eq!(named, on, "{key}: {what}");
+    }
+}
+
+/// What ws saw of one message's trip, from its socket: (RSV1, payload
+/// bytes on the wire) of the message and of its echo, as ws's `sent_*` and
+/// `received_*`.
+#[derive(Debug)]
+struct Trip {
+    rsv1: bool,
+    wire: u64,
+}
+
+fn trip(line: &[(String, Value)], way: &str) -> Trip {
+    Trip {
+        rsv1: boolean(line, &format!("{way}_rsv1")),
+        wire: num(line, &format!("{way}_wire")),
+    }
+}
+
+/// The checks on one direction's messages as ws's socket saw them,
+/// compressed by `by` with `threshold`, a window of `bits` and context
+/// takeover unless `no_takeover`.
+fn check_direction(
+    trips: &[Trip],
+    by: &str,
+    threshold: usize,
+    bits: u8,
+    no_takeover: bool,
+    what: &str,
+) {
+    for (t, (name, size)) in trips.iter().zip(DEFLATE_MESSAGES) {
+        let what = format!("{what}: {name} of {size} bytes compressed by {by}: {t:?}");
+        let compressed = size >= threshold;
+        assert_eq!(t.rsv1, compressed, "RSV1: {what}");
+        if !compressed {
+            assert_eq!(t.wire, size as u64, "{what}");
+        }
+        // zlib matches at most 262 bytes short of its window (MAX_DIST):
+        // with 9 bits it cannot reach back the binary's period of 251.
+        let reaches_period = by == "wslite" || bits >= 10;
+        match name {
+            "text" | "json" if compressed && size >= 10 * KIB => {
+                assert!(t.wire < size as u64 / 4, "{what}")
+            }
+            "binary" if reaches_period => assert!(t.wire < size as u64 / 4, "{what}"),
+            "random" if size > 2 * KIB => assert!(
+                t.wire >= size as u64 && t.wire < size as u64 + size as u64 / 16 + 64,
+                "{what}"
+            ),
+            _ => {}
+        }
+    }
+    let (first, second) = (&trips[1], &trips[2]);
+    let what = format!(
+        "{what}: the same 2 KiB of noise twice, compressed by {by}: {first:?} then {second:?}"
+    );
+    if !no_takeover && bits >= 12 {
+        assert!(second.wire < first.wire / 8, "context taken over: {what}");
+    } else {
+        assert!(
+            second.wire > first.wire / 2,
+            "no context taken over: {what}"
+        );
+    }
+}
+
+/// ws's client against our echo server.
+fn node_client_compresses_with_our_server(case: &DeflateCase) {
+    node();
+    let (tx, seen) = mpsc::channel();
+    let server = Server::bind("127.0.0.1:0").expect("bind").config(
+        Config::default()
+            .read_timeout(Some(WAIT))
+            .write_timeout(Some(WAIT))
+            .compression(Some(case.ours)),
+    );
+    let url = format!("ws://{}/", server.local_addr().expect("local_addr"));
+    let handle = server
+        .spawn(move |mut ws| {
+            let _ = tx.send(Err(agreed(&ws.compression())));
+            while let Ok(message) = ws.read() {
+                if !message.is_data() {
+                    continue;
+                }
+                let kind = match message {
+                    Message::Text(_) => DataKind::Text,
+                    _ => DataKind::Binary,
+                };
+                let _ = tx.send(Ok((
+                    kind,
+                    message.len(),
+                    is_generated(kind, message.as_bytes()),
+                )));
+                if ws.send(message).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("spawn");
+    let mut client = NodePeer::spawn(&["client", &url, case.node]);
+    let open = client.expect("open");
+    check_node_open(&open, case);
+    let (mut sent, mut received) = (Vec::new(), Vec::new());
+    for (name, size) in DEFLATE_MESSAGES {
+        let echo = client.expect("echo");
+        let what = format!("{}: {name} of {size} bytes: {echo:?}", case.answer);
+        assert_eq!(num(&echo, "size"), size as u64, "{what}");
+        assert!(boolean(&echo, "intact"), "{what}");
+        if name == "json" {
+            // Both ways on ws's socket: far below the 2 MiB of the messages.
+            let socket = num(&echo, "socket_read") + num(&echo, "socket_written");
+            assert!(socket < (size / 2) as u64, "{what}");
+        }
+        sent.push(trip(&echo, "sent"));
+        received.push(trip(&echo, "received"));
+    }
+    let closed = client.expect("closed");
+    assert_eq!(num(&closed, "code"), 1000, "{closed:?}");
+    let (s_bits, c_bits, s_nct, c_nct) = case.agreed;
+    let node_threshold = if c_nct { case.node_threshold } else { 0 };
+    check_direction(&sent, "ws", node_threshold, c_bits, c_nct, case.answer);
+    check_direction(&received, "wslite", THRESHOLD, s_bits, s_nct, case.answer);
+
+    let ours = seen.recv_timeout(WAIT).expect("our server's open");
+    assert_eq!(ours, Err(Some(case.agreed)), "{}", case.answer);
+    for (name, size) in DEFLATE_MESSAGES {
+        let got = seen.recv_timeout(WAIT).expect("our server's message");
+        assert_eq!(
+            got,
+            Ok((generated_kind(name), size, true)),
+            "{}: our server received {name} of {size} bytes",
+            case.answer
+        );
+    }
+    handle.shutdown();
+}
+
+/// Our client against ws's echo server.
+fn our_client_compresses_with_node_server(case: &DeflateCase) {
+    node();
+    let mut server = NodePeer::spawn(&["server", case.node]);
+    let listening = server.expect("listening");
+    let url = format!("ws://127.0.0.1:{}/", num(&listening, "port"));
+    let mut ws = ClientBuilder::new(&url)
+        .config(
+            Config::default()
+                .read_timeout(Some(WAIT))
+                .write_timeout(Some(WAIT))
+                .compression(Some(case.ours)),
+        )
+        .connect()
+        .unwrap_or_else(|e| panic!("{}: connecting to {url}: {e}", case.answer));
+    assert_eq!(
+        agreed(&ws.compression()),
+        Some(case.agreed),
+        "{}",
+        case.answer
+    );
+    let open = server.expect("open");
+    check_node_open(&open, case);
+    let (mut sent, mut received) = (Vec::new(), Vec::new());
+    for (name, size) in DEFLATE_MESSAGES {
+        let message = generated_message(name, size);
+        ws.send(message.clone()).expect("send");
+        let echo = ws.read().expect("read the echo");
+        assert!(
+            echo == message,
+            "{}: {name} of {size} bytes came back as {} bytes",
+            case.answer,
+            echo.len()
+        );
+        let line = server.expect("echo");
+        let what = format!("{}: {name} of {size} bytes: {line:?}", case.answer);
+        assert_eq!(num(&line, "size"), size as u64, "{what}");
+        assert!(boolean(&line, "intact"), "ws received {what}");
+        received.push(trip(&line, "received"));
+        sent.push(trip(&line, "sent"));
+    }
+    ws.close(CloseCode::NORMAL, "done").expect("close");
+    let closed = server.expect("closed");
+    assert_eq!(num(&closed, "code"), 1000, "{closed:?}");
+    let (s_bits, c_bits, s_nct, c_nct) = case.agreed;
+    check_direction(&received, "wslite", THRESHOLD, c_bits, c_nct, case.answer);
+    let node_threshold = if s_nct { case.node_threshold } else { 0 };
+    check_direction(&sent, "ws", node_threshold, s_bits, s_nct, case.answer);
+}
+
+/// ws's client offers `client_max_window_bits` by default; our server's
+/// windows are 12 bits unless set.
+fn node_client_cases() -> Vec<DeflateCase> {
+    let wide = Compression::default().window_bits(15);
+    vec![
+        DeflateCase {
+            node: "{}",
+            ours: Compression::default(),
+            node_threshold: 1024,
+            answer: "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+            agreed: (12, 12, false, false),
+        },
+        DeflateCase {
+            node: r#"{"serverMaxWindowBits": 9, "clientMaxWindowBits": 9}"#,
+            ours: wide,
+            node_threshold: 1024,
+            answer: "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9",
+            agreed: (9, 9, false, false),
+        },
+        // 256-byte windows. zlib turns a raw window of 8 bits into 9, but
+        // its matches stay 262 bytes short of the window, so never reach
+        // past 250: our 256-byte inflater window holds them.
+        DeflateCase {
+            node: r#"{"serverMaxWindowBits": 8, "clientMaxWindowBits": 8}"#,
+            ours: Compression::default().window_bits(8),
+            node_threshold: 1024,
+            answer: "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
+            agreed: (8, 8, false, false),
+        },
+        DeflateCase {
+            node: r#"{"serverMaxWindowBits": 15, "clientMaxWindowBits": 15}"#,
+            ours: wide,
+            node_threshold: 1024,
+            answer: "permessage-deflate; server_max_window_bits=15; client_max_window_bits=15",
+            agreed: (15, 15, false, false),
+        },
+        // ws asks for no context takeover both ways; its threshold then
+        // applies (4 KiB: the 100 B and 2 KiB messages go uncompressed).
+        DeflateCase {
+            node: r#"{"serverNoContextTakeover": true, "clientNoContextTakeover": true, "threshold": 4096}"#,
+            ours: Compression::default(),
+            node_threshold: 4096,
+            answer: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12",
+            agreed: (12, 12, true, true),
+        },
+    ]
+}
+
+/// ws's server accepts our offer (12-bit windows by default) within its
+/// own limits.
+fn node_server_cases() -> Vec<DeflateCase> {
+    let wide = Compression::default().window_bits(15);
+    // With 15-bit windows our offer is `client_max_window_bits` alone, and
+    // ws answers the client's window first.
+    vec![
+        DeflateCase {
+            node: "{}",
+            ours: Compression::default(),
+            node_threshold: 1024,
+            answer: "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+            agreed: (12, 12, false, false),
+        },
+        DeflateCase {
+            node: r#"{"serverMaxWindowBits": 9, "clientMaxWindowBits": 9}"#,
+            ours: wide,
+            node_threshold: 1024,
+            answer: "permessage-deflate; client_max_window_bits=9; server_max_window_bits=9",
+            agreed: (9, 9, false, false),
+        },
+        // 256-byte windows (see `node_client_cases`); our offer names both.
+        DeflateCase {
+            node: r#"{"serverMaxWindowBits": 8, "clientMaxWindowBits": 8}"#,
+            ours: Compression::default().window_bits(8),
+            node_threshold: 1024,
+            answer: "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
+            agreed: (8, 8, false, false),
+        },
+        DeflateCase {
+            node: r#"{"serverMaxWindowBits": 15, "clientMaxWindowBits": 15}"#,
+            ours: wide,
+            node_threshold: 1024,
+            answer: "permessage-deflate; client_max_window_bits=15; server_max_window_bits=15",
+            agreed: (15, 15, false, false),
+        },
+        // ws's server without context takeover, and with it its threshold
+        // (4 KiB: the 100 B and 2 KiB echoes go uncompressed).
+        DeflateCase {
+            node: r#"{"serverNoContextTakeover": true, "threshold": 4096}"#,
+            ours: Compression::default(),
+            node_threshold: 4096,
+            answer: "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12; server_no_context_takeover",
+            agreed: (12, 12, true, false),
+        },
+    ]
+}
+
+#[test]
+#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
+fn node_client_and_our_server_compress_with_default_settings() {
+    node_client_compresses_with_our_server(&node_client_cases()[0]);
+}
+
+#[test]
+#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
+fn node_client_and_our_server_compress_with_8_9_and_15_bit_windows() {
+    for case in &node_client_cases()[1..4] {
+        node_client_compresses_with_our_server(case);
+    }
+}
+
+#[test]
+#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
+fn node_client_and_our_server_compress_without_server_context_takeover() {
+    node_client_compresses_with_our_server(&node_client_cases()[4]);
+}
+
+#[test]
+#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
+fn our_client_and_node_server_compress_with_default_settings() {
+    our_client_compresses_with_node_server(&node_server_cases()[0]);
+}
+
+#[test]
+#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
+fn our_client_and_node_server_compress_with_8_9_and_15_bit_windows() {
+    for case in &node_server_cases()[1..4] {
+        our_client_compresses_with_node_server(case);
+    }
+}
+
+#[test]
+#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
+fn our_client_and_node_server_compress_without_server_context_takeover() {
+    our_client_compresses_with_node_server(&node_server_cases()[4]);
 }

@@ -13,6 +13,24 @@
 //! 1002 (§7.4.1), and full duplex through `split` (§1.1: 2,000 messages of
 //! 32 KiB written by one thread while another reads the echoes).
 //!
+//! **permessage-deflate (RFC 7692)** is on by default on both sides, so
+//! most tests here run compressed; those about the wire format itself (the
+//! size sweep's length encodings, fragmentation, RSV1 as a violation) run
+//! uncompressed, and the sweep, the fragments and the duplex run again
+//! compressed. The `*_compress_*` tests go through websockets'
+//! `Client/ServerPerMessageDeflateFactory` with 9-, 12- and 15-bit windows
+//! and without context takeover, in both roles, and check: the
+//! `Sec-WebSocket-Extensions` answer; what each side agreed (ours:
+//! `WebSocket::compression`; theirs: its extension object); every message
+//! of [`DEFLATE_MESSAGES`] intact both ways (under our 1 KiB threshold,
+//! 2 KiB of noise twice, 10 KiB of text, 1 MiB of JSON, 64 KiB of noise,
+//! 100 KiB of binary); and that compressed frames really went both ways:
+//! the Python side counts, per message, RSV1 and the bytes on the wire
+//! (`common.DeflateWatch`), and our client counts the bytes on its socket.
+//! Context takeover shows in the sizes: the second copy of the 2 KiB of
+//! noise costs a few bytes when the window is kept and reaches back over
+//! it, as much as the first otherwise.
+//!
 //! Both sides build payloads with the same generator (`payload` here,
 //! `common.payload` in Python), so each side checks what it received without
 //! shipping the bytes across.
@@ -36,9 +54,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use wslite::permessage_deflate::negotiation::Agreed;
 use wslite::{
-    Accept, ClientBuilder, CloseCode, CloseFrame, Config, DataKind, Error, Message, Server,
-    ServerHandle, WebSocket,
+    Accept, ClientBuilder, CloseCode, CloseFrame, Compression, Config, DataKind, Error, Message,
+    Server, ServerHandle, WebSocket,
 };
 
 /// The longest any single wait on a peer may take (a line of output, a
@@ -51,8 +70,15 @@ const MIB: usize = 1024 * KIB;
 /// encodings (RFC 6455 §5.2), then bulk. Same list as `common.SIZES`.
 const SIZES: [usize; 8] = [0, 1, 125, 126, 65535, 65536, MIB, 16 * MIB];
 
-/// Same text as `common.TEXT_UNIT`: 1-, 2-, 3- and 4-byte UTF-8 characters.
-const TEXT_UNIT: &str = "wslite→Python ✓ é 😀 interop; ";
+/// The sizes of a sweep: all of [`SIZES`], or compressed up to 1 MiB
+/// (compressing 16 MiB takes seconds in a debug build; python's
+/// `echo-compressed`).
+fn sweep(compressed: bool) -> impl Iterator<Item = usize> {
+    SIZES
+        .into_iter()
+        .filter(move |&size| !compressed || size <= MIB)
+}
+
 /// Same as the constants of `common.py`.
 const PY_CLOSE_REASON: &str = "bye ✓ from python";
 const PING_PAYLOAD_PY: &[u8] = b"python ping \x00\xff";
@@ -62,28 +88,12 @@ const WSLITE_CLOSE_REASON: &str = "bye ✓ from wslite";
 const PING_PAYLOAD_WSLITE: &[u8] = b"wslite ping \x00\xff";
 
 // ---------------------------------------------------------------------------
-// Payloads
+// Payloads: tests/interop/generators.rs, the same bytes as `common.payload`
+// in Python and `payload` in tests/interop-node/deflate_peer.mjs.
 
-/// The expected content of a message of `kind` and `size` bytes; the same
-/// bytes as `common.payload` in Python.
-fn payload(kind: DataKind, size: usize) -> Vec<u8> {
-    match kind {
-        // A period of 251 (prime): a byte out of place or a mask applied at
-        // the wrong offset shows.
-        DataKind::Binary => (0..size).map(|i| ((i % 251) * 31 + 7) as u8).collect(),
-        DataKind::Text => {
-            let unit = TEXT_UNIT.as_bytes();
-            let mut data: Vec<u8> = unit.iter().copied().cycle().take(size).collect();
-            // The cut may split the last character: dots replace its bytes.
-            let valid = match std::str::from_utf8(&data) {
-                Ok(_) => size,
-                Err(e) => e.valid_up_to(),
-            };
-            data[valid..].fill(b'.');
-            data
-        }
-    }
-}
+#[path = "interop/generators.rs"]
+mod generators;
+use generators::{generated_kind, generated_message, is_generated, payload};
 
 fn kind_name(kind: DataKind) -> &'static str {
     match kind {
@@ -124,6 +134,25 @@ fn send_fragmented<S: Read + Write>(
     }
     writer.finish()?;
     Ok(frames)
+}
+
+/// The `Sec-WebSocket-Extensions` answer when both sides keep their
+/// defaults: permessage-deflate with 12-bit (4 KiB) windows each way, which
+/// both websockets and wslite choose.
+const DEFAULT_ANSWER: &str =
+    "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12";
+
+/// What was agreed, as (server_max_window_bits, client_max_window_bits,
+/// server_no_context_takeover, client_no_context_takeover).
+fn agreed(agreed: &Option<Agreed>) -> Option<(u8, u8, bool, bool)> {
+    agreed.map(|a| {
+        (
+            a.server_max_window_bits,
+            a.client_max_window_bits,
+            a.server_no_context_takeover,
+            a.client_no_context_takeover,
+        )
+    })
 }
 
 /// Limits and timeouts of every wslite connection here: every wait bounded.
@@ -566,6 +595,17 @@ fn python_client(url: &str, scenario: &str) -> Peer {
     )
 }
 
+/// `peer_client.py` running `scenario` with the permessage-deflate offer
+/// `deflate` ("off", or the JSON arguments of websockets'
+/// `ClientPerMessageDeflateFactory`).
+fn python_client_with(url: &str, scenario: &str, deflate: &str) -> Peer {
+    Peer::python(
+        &format!("peer_client.py {scenario} {deflate}"),
+        "peer_client.py",
+        &[url, scenario, deflate],
+    )
+}
+
 /// `peer_server.py`, listening.
 struct PythonServer {
     peer: Peer,
@@ -574,7 +614,19 @@ struct PythonServer {
 
 impl PythonServer {
     fn start() -> PythonServer {
-        let mut peer = Peer::python("peer_server.py", "peer_server.py", &["--lifetime", "120"]);
+        PythonServer::start_with(None)
+    }
+
+    /// With `deflate` ("off", or the JSON arguments of websockets'
+    /// `ServerPerMessageDeflateFactory`), or websockets' default
+    /// compression.
+    fn start_with(deflate: Option<&str>) -> PythonServer {
+        let mut args = vec!["--lifetime", "120"];
+        if let Some(deflate) = deflate {
+            args.extend(["--deflate", deflate]);
+        }
+        let name = format!("peer_server.py {}", deflate.unwrap_or_default());
+        let mut peer = Peer::python(&name, "peer_server.py", &args);
         let listening = peer.expect("listening");
         let port = listening["port"].u64().expect("port") as u16;
         PythonServer { peer, port }
@@ -585,10 +637,33 @@ impl PythonServer {
         self.connect_and_open(path, protocols).0
     }
 
-    /// Our client, connected, and the Python server's `open` line.
+    /// Our client, connected, and the Python server's `open` line; both
+    /// sides' defaults agree permessage-deflate with 12-bit windows.
     fn connect_and_open(&mut self, path: &str, protocols: &[&str]) -> (WebSocket<TcpStream>, Json) {
+        let (ws, open) = self.connect_with(path, protocols, config());
+        assert_eq!(open["extensions"].str(), Some(DEFAULT_ANSWER), "{open:?}");
+        assert_eq!(agreed(&ws.compression()), Some((12, 12, false, false)));
+        (ws, open)
+    }
+
+    /// Our client without compression: nothing offered, nothing agreed.
+    fn connect_uncompressed(&mut self, path: &str) -> WebSocket<TcpStream> {
+        let (ws, open) = self.connect_with(path, &[], config().compression(None));
+        assert_eq!(open["extensions"], Json::Null, "{open:?}");
+        assert_eq!(ws.compression(), None);
+        ws
+    }
+
+    /// Our client with `config`, connected, and the Python server's `open`
+    /// line.
+    fn connect_with(
+        &mut self,
+        path: &str,
+        protocols: &[&str],
+        config: Config,
+    ) -> (WebSocket<TcpStream>, Json) {
         let url = format!("ws://127.0.0.1:{}{path}", self.port);
-        let mut builder = ClientBuilder::new(&url).config(config());
+        let mut builder = ClientBuilder::new(&url).config(config);
         for protocol in protocols {
             builder = builder.protocol(*protocol);
         }
@@ -597,11 +672,6 @@ impl PythonServer {
             .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
         let open = self.peer.expect("open");
         assert_eq!(open["path"].str(), Some(path));
-        assert_eq!(
-            open["extensions"],
-            Json::Null,
-            "no extension negotiated: {open:?}"
-        );
         (ws, open)
     }
 
@@ -625,8 +695,9 @@ impl PythonServer {
 enum Seen {
     /// The subprotocols the client offered (from the request callback).
     Offered(Vec<String>),
-    /// The handshake is done; the subprotocol agreed.
-    Open(Option<String>),
+    /// The handshake is done; the subprotocol and the permessage-deflate
+    /// parameters agreed.
+    Open(Option<String>, Option<Agreed>),
     /// A data message: its kind, size, and whether it matches `payload`.
     Data {
         kind: DataKind,
@@ -663,11 +734,15 @@ struct ScriptedServer {
 
 impl ScriptedServer {
     fn start(echo: Echo) -> ScriptedServer {
+        ScriptedServer::start_with(echo, config())
+    }
+
+    fn start_with(echo: Echo, config: Config) -> ScriptedServer {
         let (tx, seen) = mpsc::channel();
         let offered_tx = tx.clone();
         let server = Server::bind("127.0.0.1:0")
             .expect("bind")
-            .config(config())
+            .config(config)
             .on_request(move |request| {
                 let offered: Vec<String> = request.protocols().map(String::from).collect();
                 let chosen = offered.iter().find(|p| *p == "chat.v2").cloned();
@@ -726,7 +801,10 @@ fn scripted_connection(mut ws: WebSocket<TcpStream>, echo: Echo, seen: &Sender<S
     let note = |s: Seen| {
         let _ = seen.send(s);
     };
-    note(Seen::Open(ws.protocol().map(String::from)));
+    note(Seen::Open(
+        ws.protocol().map(String::from),
+        ws.compression(),
+    ));
     loop {
         let message = match ws.read() {
             Ok(message) => message,
@@ -773,7 +851,7 @@ fn scripted_connection(mut ws: WebSocket<TcpStream>, echo: Echo, seen: &Sender<S
                 note(Seen::Data {
                     kind,
                     size,
-                    intact: data.as_bytes() == payload(kind, size),
+                    intact: is_generated(kind, data.as_bytes()),
                 });
                 match echo {
                     Echo::Whole => ws.send(data),
@@ -794,12 +872,20 @@ fn code_and_reason(frame: &Option<CloseFrame>) -> Option<(u16, &str)> {
     frame.as_ref().map(|f| (f.code.0, f.reason.as_str()))
 }
 
-/// Checks a Python client's `open` line: the version pinned, and no
-/// extension agreed (websockets offers permessage-deflate; wslite has none).
+/// Checks a Python client's `open` line: the version pinned, and
+/// permessage-deflate agreed as both sides do by default (websockets offers
+/// it with `client_max_window_bits`; our server answers with 12-bit
+/// windows).
 fn expect_open(client: &mut Peer) -> Json {
+    expect_open_with(client, Some(DEFAULT_ANSWER))
+}
+
+/// The same, with the `Sec-WebSocket-Extensions` answer expected (`None`:
+/// no extension agreed).
+fn expect_open_with(client: &mut Peer, answer: Option<&str>) -> Json {
     let open = client.expect("open");
     assert_eq!(open["version"].str(), Some(pinned_version().as_str()));
-    assert_eq!(open["extensions"], Json::Null, "{open:?}");
+    assert_eq!(open["extensions"].str(), answer, "{open:?}");
     open
 }
 
@@ -809,11 +895,32 @@ fn expect_open(client: &mut Peer) -> Json {
 #[test]
 #[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
 fn our_server_echoes_every_size_to_python() {
+    // Uncompressed, so that the sizes are those of the frames' length
+    // encodings (RFC 6455 §5.2).
+    our_server_echoes_every_size(false);
+}
+
+/// The same sweep compressed both ways (RFC 7692), up to 16 MiB through
+/// each side's inflater.
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_echoes_every_size_compressed_to_python() {
+    our_server_echoes_every_size(true);
+}
+
+fn our_server_echoes_every_size(compressed: bool) {
     let server = ScriptedServer::start(Echo::Whole);
-    let mut client = python_client(&server.url(), "echo");
-    expect_open(&mut client);
+    let mut client = if compressed {
+        let mut client = python_client(&server.url(), "echo-compressed");
+        expect_open(&mut client);
+        client
+    } else {
+        let mut client = python_client_with(&server.url(), "echo", "off");
+        expect_open_with(&mut client, None);
+        client
+    };
     for kind in [DataKind::Text, DataKind::Binary] {
-        for size in SIZES {
+        for size in sweep(compressed) {
             let echo = client.expect("echo");
             let what = format!("{} of {size} bytes: {echo:?}", kind_name(kind));
             assert_eq!(echo["kind"].str(), Some(kind_name(kind)), "{what}");
@@ -830,9 +937,11 @@ fn our_server_echoes_every_size_to_python() {
     let seen = server.connection();
     let mut seen = seen.iter();
     assert!(matches!(seen.next(), Some(Seen::Offered(o)) if o.is_empty()));
-    assert!(matches!(seen.next(), Some(Seen::Open(None))));
+    assert!(
+        matches!(seen.next(), Some(Seen::Open(None, agreed)) if agreed.is_some() == compressed)
+    );
     for kind in [DataKind::Text, DataKind::Binary] {
-        for size in SIZES {
+        for size in sweep(compressed) {
             match seen.next() {
                 Some(Seen::Data {
                     kind: k,
@@ -857,11 +966,32 @@ fn our_server_echoes_every_size_to_python() {
 #[test]
 #[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
 fn our_server_and_python_client_exchange_fragmented_messages() {
+    our_server_and_python_client_exchange_fragments(false);
+}
+
+/// The same compressed: websockets compresses each fragment of its
+/// messages (RSV1 on the first), with a ping between two of them.
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_and_python_client_exchange_compressed_fragmented_messages() {
+    our_server_and_python_client_exchange_fragments(true);
+}
+
+fn our_server_and_python_client_exchange_fragments(compressed: bool) {
     let server = ScriptedServer::start(Echo::Fragmented);
-    let mut client = python_client(&server.url(), "fragments");
-    expect_open(&mut client);
-    // Our echoes, as websockets received them: three fragments and the
-    // empty final one of `finish`.
+    let mut client = if compressed {
+        let mut client = python_client(&server.url(), "fragments");
+        expect_open(&mut client);
+        client
+    } else {
+        let mut client = python_client_with(&server.url(), "fragments", "off");
+        expect_open_with(&mut client, None);
+        client
+    };
+    // Our echoes, as websockets received them: uncompressed, three
+    // fragments and the empty final one of `finish`; compressed, the
+    // deflater's frames (RFC 7692 lets an extension change fragmentation,
+    // and wslite's deflater holds a small streamed message until `finish`).
     for (kind, size) in [
         (DataKind::Text, 1000),
         (DataKind::Binary, MIB),
@@ -871,7 +1001,9 @@ fn our_server_and_python_client_exchange_fragmented_messages() {
         let what = format!("{} of {size} bytes: {echo:?}", kind_name(kind));
         assert_eq!(echo["kind"].str(), Some(kind_name(kind)), "{what}");
         assert_eq!(echo["size"].u64(), Some(size as u64), "{what}");
-        assert_eq!(echo["frames"].u64(), Some(4), "{what}");
+        if !compressed {
+            assert_eq!(echo["frames"].u64(), Some(4), "{what}");
+        }
         assert_eq!(echo["intact"].bool(), Some(true), "{what}");
     }
     client.expect("closed");
@@ -950,7 +1082,7 @@ fn our_server_agrees_a_subprotocol_with_python() {
 
     let seen = server.connection();
     assert!(
-        matches!(&seen[..2], [Seen::Offered(o), Seen::Open(Some(p))]
+        matches!(&seen[..2], [Seen::Offered(o), Seen::Open(Some(p), _)]
             if o == &["chat.v1", "chat.v2"] && p == "chat.v2"),
         "our server saw the offer and agreed chat.v2: {seen:?}"
     );
@@ -1000,9 +1132,11 @@ fn our_server_and_python_client_close_with_code_and_reason() {
 #[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
 fn python_client_protocol_violation_gets_1002_from_our_server() {
     let server = ScriptedServer::start(Echo::Whole);
+    // The client offers no compression in these (see peer_client.py):
+    // with permessage-deflate agreed, RSV1 on a data frame is allowed.
     for scenario in ["violate-opcode", "violate-rsv"] {
         let mut client = python_client(&server.url(), scenario);
-        expect_open(&mut client);
+        expect_open_with(&mut client, None);
         let closed = client.expect("closed");
         assert_eq!(closed["code"].u64(), Some(1002), "{scenario}: {closed:?}");
         assert_eq!(
@@ -1037,7 +1171,7 @@ fn our_server_protocol_violation_gets_1002_from_python() {
     let server = ScriptedServer::start(Echo::Whole);
     for scenario in ["await-opcode", "await-rsv"] {
         let mut client = python_client(&server.url(), scenario);
-        expect_open(&mut client);
+        expect_open_with(&mut client, None);
         let closed = client.expect("closed");
         // websockets failed the connection with 1002; our answer echoed it.
         assert_eq!(
@@ -1067,10 +1201,27 @@ fn our_server_protocol_violation_gets_1002_from_python() {
 #[test]
 #[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
 fn our_client_gets_every_size_echoed_by_python() {
+    // Uncompressed, so that the sizes are those of the frames' length
+    // encodings (RFC 6455 §5.2).
+    our_client_gets_every_size_echoed(false);
+}
+
+/// The same sweep compressed both ways (RFC 7692).
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_gets_every_size_echoed_compressed_by_python() {
+    our_client_gets_every_size_echoed(true);
+}
+
+fn our_client_gets_every_size_echoed(compressed: bool) {
     let mut server = PythonServer::start();
-    let mut ws = server.connect("/echo", &[]);
+    let mut ws = if compressed {
+        server.connect("/echo", &[])
+    } else {
+        server.connect_uncompressed("/echo")
+    };
     for kind in [DataKind::Text, DataKind::Binary] {
-        for size in SIZES {
+        for size in sweep(compressed) {
             let sent = message(kind, size);
             ws.send(sent.clone()).expect("send");
             let echo = ws.read().expect("read the echo");
@@ -1085,13 +1236,22 @@ fn our_client_gets_every_size_echoed_by_python() {
     }
     ws.close(CloseCode::NORMAL, "").expect("close");
     for kind in [DataKind::Text, DataKind::Binary] {
-        for size in SIZES {
+        for size in sweep(compressed) {
             let seen = server.expect("message");
             let what = format!("{} of {size} bytes: {seen:?}", kind_name(kind));
             assert_eq!(seen["kind"].str(), Some(kind_name(kind)), "{what}");
             assert_eq!(seen["size"].u64(), Some(size as u64), "{what}");
-            assert_eq!(seen["frames"].u64(), Some(1), "{what}");
             assert_eq!(seen["intact"].bool(), Some(true), "{what}");
+            if compressed {
+                // Ours compressed from the threshold up, in frames of at
+                // most 16 KiB of DEFLATE data.
+                let received = on_the_wire(&seen["received"]);
+                assert_eq!(received.rsv1, size >= THRESHOLD, "{what}");
+                assert_eq!(received.inflated, size as u64, "{what}");
+            } else {
+                assert_eq!(seen["frames"].u64(), Some(1), "{what}");
+                assert_eq!(seen["received"], Json::Null, "{what}");
+            }
         }
     }
     let closed = server.closed();
@@ -1103,8 +1263,9 @@ fn our_client_gets_every_size_echoed_by_python() {
 fn our_client_and_python_server_exchange_fragmented_messages() {
     let mut server = PythonServer::start();
 
-    // Ours to theirs: `send_stream`, three writes and `finish`.
-    let mut ws = server.connect("/echo", &[]);
+    // Ours to theirs: `send_stream`, three writes and `finish`,
+    // uncompressed, so that each write is a frame.
+    let mut ws = server.connect_uncompressed("/echo");
     for (kind, size) in [(DataKind::Text, 1000), (DataKind::Binary, MIB)] {
         let data = payload(kind, size);
         let frames = send_fragmented(&mut ws, kind, &data).expect("send_stream");
@@ -1121,7 +1282,8 @@ fn our_client_and_python_server_exchange_fragmented_messages() {
     server.closed();
 
     // Theirs to ours: text cut inside characters, 1 MiB in 64 KiB frames, a
-    // ping between two fragments.
+    // ping between two fragments; compressed by websockets, each fragment
+    // with a sync flush of its own (RFC 7692 §7.2.1).
     let mut ws = server.connect("/fragments", &[]);
     assert_eq!(ws.read().expect("text"), message(DataKind::Text, 1000));
     assert_eq!(ws.read().expect("binary"), message(DataKind::Binary, MIB));
@@ -1224,8 +1386,10 @@ fn our_client_and_python_server_close_with_code_and_reason() {
 #[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
 fn python_server_protocol_violation_gets_1002_from_our_client() {
     let mut server = PythonServer::start();
+    // Without compression: with permessage-deflate agreed, RSV1 on a data
+    // frame is allowed.
     for path in ["/violate-opcode", "/violate-rsv"] {
-        let mut ws = server.connect(path, &[]);
+        let mut ws = server.connect_uncompressed(path);
         let failure = ws.read().expect_err("a protocol error");
         match path {
             "/violate-opcode" => assert!(
@@ -1254,7 +1418,7 @@ fn our_client_protocol_violation_gets_1002_from_python() {
         ("reserved opcode", [0x83, 0x80, 0, 0, 0, 0]),
         ("RSV1", [0xC1, 0x80, 0, 0, 0, 0]),
     ] {
-        let mut ws = server.connect("/echo", &[]);
+        let mut ws = server.connect_uncompressed("/echo");
         raw_write(ws.get_ref(), &raw).expect("raw write");
         match ws.read().expect("Python's close") {
             Message::Close(frame) => assert_eq!(
@@ -1284,9 +1448,9 @@ const DUPLEX_BOUND: Duration = Duration::from_secs(40);
 /// from an offset that depends on `seq`, so that no two neighbours are
 /// alike. Made before the exchange, so that the writer does nothing between
 /// two sends but send.
-fn duplex_messages() -> Vec<Vec<u8>> {
+fn duplex_messages(count: usize) -> Vec<Vec<u8>> {
     let base = payload(DataKind::Binary, DUPLEX_SIZE + 251);
-    (0..DUPLEX_COUNT)
+    (0..count)
         .map(|seq| {
             let at = seq % 251;
             let mut data = Vec::with_capacity(DUPLEX_SIZE);
@@ -1314,11 +1478,30 @@ fn duplex_messages() -> Vec<Vec<u8>> {
 #[test]
 #[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
 fn our_split_client_writes_and_reads_at_once_with_python() {
+    // Uncompressed: the bytes on the wire are the messages', enough to
+    // fill both directions' socket buffers.
+    split_duplex(false, DUPLEX_COUNT);
+}
+
+/// The same compressed, with fewer messages (compressing is slow in a
+/// debug build): the reader inflates on one thread while the writer
+/// compresses on another (RFC 7692 keeps one context per direction).
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_split_client_writes_and_reads_compressed_at_once_with_python() {
+    split_duplex(true, DUPLEX_COUNT / 10);
+}
+
+fn split_duplex(compressed: bool, count: usize) {
     let deadline = Instant::now() + DUPLEX_BOUND;
     let mut server = PythonServer::start();
-    let ws = server.connect("/echo-count", &[]);
+    let ws = if compressed {
+        server.connect("/echo-count", &[])
+    } else {
+        server.connect_uncompressed("/echo-count")
+    };
     let (mut reader, writer) = ws.split().expect("split");
-    let messages = Arc::new(duplex_messages());
+    let messages = Arc::new(duplex_messages(count));
     let sent = Arc::new(AtomicUsize::new(0));
     let received = Arc::new(AtomicUsize::new(0));
     let (all_read_tx, all_read) = mpsc::channel::<()>();
@@ -1353,7 +1536,7 @@ fn our_split_client_writes_and_reads_at_once_with_python() {
         let received = Arc::clone(&received);
         thread::spawn(move || {
             let result = (|| {
-                for seq in 0..DUPLEX_COUNT {
+                for seq in 0..count {
                     let data = match reader.read() {
                         Ok(Message::Binary(data)) => data,
                         Ok(other) => {
@@ -1407,7 +1590,7 @@ fn our_split_client_writes_and_reads_at_once_with_python() {
             Err(_) => format!("stalled: not both halves done {DUPLEX_BOUND:?} into the test"),
         };
         let progress = format!(
-            "{} of {DUPLEX_COUNT} messages sent, {} echoes read",
+            "{} of {count} messages sent, {} echoes read",
             sent.load(Ordering::SeqCst),
             received.load(Ordering::SeqCst)
         );
@@ -1426,14 +1609,10 @@ fn our_split_client_writes_and_reads_at_once_with_python() {
         );
     }
     let echoed = server.expect("echoed");
-    assert_eq!(
-        echoed["messages"].u64(),
-        Some(DUPLEX_COUNT as u64),
-        "{echoed:?}"
-    );
+    assert_eq!(echoed["messages"].u64(), Some(count as u64), "{echoed:?}");
     assert_eq!(
         echoed["bytes"].u64(),
-        Some((DUPLEX_COUNT * DUPLEX_SIZE) as u64),
+        Some((count * DUPLEX_SIZE) as u64),
         "{echoed:?}"
     );
     let closed = server.closed();
@@ -1476,4 +1655,517 @@ fn python_peer_has_the_pinned_websockets() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------
+// permessage-deflate (RFC 7692), both roles
+
+/// The messages of the compression tests, as `common.DEFLATE_MESSAGES`:
+/// (generator, size).
+const DEFLATE_MESSAGES: [(&str, usize); 7] = [
+    ("text", 100),
+    ("random", 2 * KIB),
+    ("random", 2 * KIB),
+    ("text", 10 * KIB),
+    ("json", MIB),
+    ("random", 64 * KIB),
+    ("binary", 100 * KIB),
+];
+
+/// Our side's threshold: messages shorter than this go uncompressed.
+const THRESHOLD: usize = 1024;
+
+/// One compression setup, as both sides are told and as they must agree.
+struct DeflateCase {
+    /// The JSON arguments of websockets' extension factory, or `None` for
+    /// its default (`compression="deflate"`).
+    python: Option<&'static str>,
+    /// Ours.
+    ours: Compression,
+    /// The server's `Sec-WebSocket-Extensions` answer.
+    answer: &'static str,
+    /// (server_max_window_bits, client_max_window_bits,
+    /// server_no_context_takeover, client_no_context_takeover).
+    agreed: (u8, u8, bool, bool),
+}
+
+/// A message's [RSV1, bytes on the wire, bytes inflated], as the Python
+/// side's `DeflateWatch` counted them.
+#[derive(Debug, PartialEq)]
+struct OnTheWire {
+    rsv1: bool,
+    wire: u64,
+    inflated: u64,
+}
+
+fn on_the_wire(json: &Json) -> OnTheWire {
+    match json {
+        Json::Arr(items) => match &items[..] {
+            [Json::Bool(rsv1), wire, inflated] => OnTheWire {
+                rsv1: *rsv1,
+                wire: wire.u64().expect("wire bytes"),
+                inflated: inflated.u64().expect("inflated bytes"),
+            },
+            _ => panic!("not [rsv1, wire, inflated]: {json:?}"),
+        },
+        _ => panic!("no count of the message on the wire: {json:?}"),
+    }
+}
+
+/// What Python's extension object agreed, in its terms, checked against the
+/// case: for its client, `remote` is our server's compressor; for its
+/// server, `remote` is our client's.
+fn check_python_params(params: &Json, case: &DeflateCase, python_is_client: bool) {
+    let (s_bits, c_bits, s_nct, c_nct) = case.agreed;
+    let (remote, local) = if python_is_client {
+        ((s_bits, s_nct), (c_bits, c_nct))
+    } else {
+        ((c_bits, c_nct), (s_bits, s_nct))
+    };
+    let what = format!("{}: Python agreed {params:?}", case.answer);
+    assert_eq!(
+        params["remote_max_window_bits"].u64(),
+        Some(remote.0 as u64),
+        "{what}"
+    );
+    assert_eq!(
+        params["remote_no_context_takeover"].bool(),
+        Some(remote.1),
+        "{what}"
+    );
+    assert_eq!(
+        params["local_max_window_bits"].u64(),
+        Some(local.0 as u64),
+        "{what}"
+    );
+    assert_eq!(
+        params["local_no_context_takeover"].bool(),
+        Some(local.1),
+        "{what}"
+    );
+}
+
+/// The checks on one direction's compressed messages, as counted by the
+/// Python side: `counts[i]` is message `i` of [`DEFLATE_MESSAGES`] as it
+/// went one way, compressed by `by` (`"wslite"` applies its threshold,
+/// websockets compresses everything) with a window of `bits` and context
+/// takeover unless `no_takeover`.
+fn check_compressed(counts: &[OnTheWire], by: &str, bits: u8, no_takeover: bool, what: &str) {
+    for (count, (name, size)) in counts.iter().zip(DEFLATE_MESSAGES) {
+        let what = format!("{what}: {name} of {size} bytes compressed by {by}: {count:?}");
+        let compressed = by != "wslite" || size >= THRESHOLD;
+        assert_eq!(count.rsv1, compressed, "RSV1 {what}");
+        assert_eq!(count.inflated, size as u64, "{what}");
+        // zlib matches at most 262 bytes short of its window
+        // (MAX_DIST), so with 9 bits it cannot reach back the 251 bytes of
+        // the binary's period.
+        let reaches_period = by == "wslite" || bits >= 10;
+        match name {
+            // Repetitive: far below its size on the wire.
+            "text" | "json" if compressed && size >= 10 * KIB => {
+                assert!(count.wire < size as u64 / 4, "{what}")
+            }
+            "binary" if compressed && reaches_period => {
+                assert!(count.wire < size as u64 / 4, "{what}")
+            }
+            // Noise: stored, block headers more (zlib with a 512-byte
+            // window stores in small blocks: 2.3% more at 9 bits).
+            "random" if size > 2 * KIB => assert!(
+                count.wire >= size as u64 && count.wire < size as u64 + size as u64 / 16 + 64,
+                "{what}"
+            ),
+            _ => {}
+        }
+    }
+    // The second 2 KiB of noise repeats the first: with context takeover
+    // and a window that reaches back over it (4 KiB and up), it costs a few
+    // bytes; otherwise as much as the first (RFC 7692 §7.1.1).
+    let (first, second) = (&counts[1], &counts[2]);
+    let what = format!(
+        "{what}: the same 2 KiB of noise twice, compressed by {by}: {first:?} then {second:?}"
+    );
+    if !no_takeover && bits >= 12 {
+        assert!(second.wire < first.wire / 8, "context taken over: {what}");
+    } else {
+        assert!(
+            second.wire > first.wire / 2,
+            "no context taken over: {what}"
+        );
+    }
+}
+
+/// Their client against our server, for each case: the offer, the answer,
+/// what each side agreed, every message of [`DEFLATE_MESSAGES`] intact both
+/// ways, and compressed frames (RSV1) counted on the Python side in both
+/// directions.
+fn our_server_compresses_with_python(case: &DeflateCase) {
+    let server = ScriptedServer::start_with(Echo::Whole, config().compression(Some(case.ours)));
+    let mut client = match case.python {
+        Some(args) => python_client_with(&server.url(), "deflate", args),
+        None => python_client(&server.url(), "deflate"),
+    };
+    let open = expect_open_with(&mut client, Some(case.answer));
+    check_python_params(&open["deflate"], case, true);
+    let (mut sent, mut received) = (Vec::new(), Vec::new());
+    for (name, size) in DEFLATE_MESSAGES {
+        let echo = client.expect("echo");
+        let what = format!("{}: {name} of {size} bytes: {echo:?}", case.answer);
+        assert_eq!(echo["kind"].str(), Some(name), "{what}");
+        assert_eq!(echo["got_size"].u64(), Some(size as u64), "{what}");
+        assert_eq!(echo["intact"].bool(), Some(true), "{what}");
+        sent.push(on_the_wire(&echo["sent"]));
+        received.push(on_the_wire(&echo["received"]));
+    }
+    let deflate = client.expect("deflate");
+    check_python_params(&deflate["params"], case, true);
+    client.expect("closed");
+    client.finish();
+    let (s_bits, c_bits, s_nct, c_nct) = case.agreed;
+    check_compressed(&sent, "websockets", c_bits, c_nct, case.answer);
+    check_compressed(&received, "wslite", s_bits, s_nct, case.answer);
+
+    let seen = server.connection();
+    match seen.get(1) {
+        Some(Seen::Open(_, ours)) => {
+            assert_eq!(agreed(ours), Some(case.agreed), "{}", case.answer)
+        }
+        other => panic!("expected our server's open, saw {other:?}"),
+    }
+    let data: Vec<_> = seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Data { kind, size, intact } => Some((*kind, *size, *intact)),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<_> = DEFLATE_MESSAGES
+        .iter()
+        .map(|(name, size)| (generated_kind(name), *size, true))
+        .collect();
+    assert_eq!(data, expected, "{}: our server received", case.answer);
+}
+
+/// The cases of the tests with our server. websockets' client offers
+/// `client_max_window_bits` by default; our server's windows are 12 bits
+/// unless set.
+fn python_client_cases() -> Vec<DeflateCase> {
+    let wide = Compression::default().window_bits(15);
+    vec![
+        DeflateCase {
+            python: None,
+            ours: Compression::default(),
+            answer: DEFAULT_ANSWER,
+            agreed: (12, 12, false, false),
+        },
+        DeflateCase {
+            python: Some(r#"{"server_max_window_bits": 9, "client_max_window_bits": 9}"#),
+            ours: wide,
+            answer: "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9",
+            agreed: (9, 9, false, false),
+        },
+        DeflateCase {
+            python: Some(r#"{"server_max_window_bits": 15, "client_max_window_bits": 15}"#),
+            ours: wide,
+            answer: "permessage-deflate; server_max_window_bits=15; client_max_window_bits=15",
+            agreed: (15, 15, false, false),
+        },
+        DeflateCase {
+            python: Some(
+                r#"{"server_no_context_takeover": true, "client_no_context_takeover": true, "client_max_window_bits": true}"#,
+            ),
+            ours: Compression::default(),
+            answer: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12",
+            agreed: (12, 12, true, true),
+        },
+        // Python offers the bare extension; our server asks for no context
+        // takeover both ways, and cannot limit the client's window (RFC 7692
+        // §7.1.2.2: not offered), so it inflates with 32 KiB.
+        DeflateCase {
+            python: Some(r#"{"client_max_window_bits": null}"#),
+            ours: Compression::default()
+                .server_no_context_takeover(true)
+                .client_no_context_takeover(true),
+            answer: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12",
+            agreed: (12, 15, true, true),
+        },
+    ]
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_and_python_client_compress_with_default_settings() {
+    our_server_compresses_with_python(&python_client_cases()[0]);
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_and_python_client_compress_with_9_and_15_bit_windows() {
+    for case in &python_client_cases()[1..3] {
+        our_server_compresses_with_python(case);
+    }
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_and_python_client_compress_without_context_takeover() {
+    for case in &python_client_cases()[3..] {
+        our_server_compresses_with_python(case);
+    }
+}
+
+/// A stream that counts the bytes it reads and writes: our side's proof
+/// that the wire carried far fewer bytes than the messages.
+struct Counting {
+    stream: TcpStream,
+    read: Arc<AtomicUsize>,
+    written: Arc<AtomicUsize>,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.stream.read(buf)?;
+        self.read.fetch_add(n, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.stream.write(buf)?;
+        self.written.fetch_add(n, Ordering::SeqCst);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+/// Our client against their server, for each case: as
+/// [`our_server_compresses_with_python`], and the bytes our client read and
+/// wrote for the 1 MiB of JSON, counted on our socket.
+fn our_client_compresses_with_python(case: &DeflateCase) {
+    let mut server = PythonServer::start_with(case.python);
+    let url = format!("ws://127.0.0.1:{}/echo", server.port);
+    let stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    stream.set_write_timeout(Some(WAIT)).expect("timeout");
+    let (read, written) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let counting = Counting {
+        stream,
+        read: Arc::clone(&read),
+        written: Arc::clone(&written),
+    };
+    let mut ws = ClientBuilder::new(&url)
+        .config(config().compression(Some(case.ours)))
+        .handshake(counting)
+        .unwrap_or_else(|e| panic!("{}: connecting to {url}: {e}", case.answer));
+    // So that our close ends TCP as on a plain socket (RFC 6455 §7.1.1).
+    ws.set_socket_ops(wslite::blocking::SocketOps {
+        set_read_timeout: |c: &Counting, t| c.stream.set_read_timeout(t),
+        set_write_timeout: |c: &Counting, t| c.stream.set_write_timeout(t),
+        shutdown: |c: &Counting, how| c.stream.shutdown(how),
+    })
+    .expect("socket ops");
+    assert_eq!(
+        agreed(&ws.compression()),
+        Some(case.agreed),
+        "{}",
+        case.answer
+    );
+    let open = server.expect("open");
+    assert_eq!(open["extensions"].str(), Some(case.answer), "{open:?}");
+    check_python_params(&open["deflate"], case, false);
+
+    for (name, size) in DEFLATE_MESSAGES {
+        let message = generated_message(name, size);
+        let before = (read.load(Ordering::SeqCst), written.load(Ordering::SeqCst));
+        ws.send(message.clone()).expect("send");
+        let echo = ws.read().expect("read the echo");
+        assert!(
+            echo == message,
+            "{}: {name} of {size} bytes came back as {} bytes",
+            case.answer,
+            echo.len()
+        );
+        let wire = (
+            read.load(Ordering::SeqCst) - before.0,
+            written.load(Ordering::SeqCst) - before.1,
+        );
+        if name == "json" {
+            assert!(
+                wire.0 < size / 4 && wire.1 < size / 4,
+                "{}: 1 MiB of JSON took {wire:?} bytes (read, written) on our socket",
+                case.answer
+            );
+        }
+    }
+    ws.close(CloseCode::NORMAL, "").expect("close");
+
+    let (mut sent, mut received) = (Vec::new(), Vec::new());
+    for (name, size) in DEFLATE_MESSAGES {
+        let seen = server.expect("message");
+        let what = format!("{}: {name} of {size} bytes: {seen:?}", case.answer);
+        assert_eq!(seen["size"].u64(), Some(size as u64), "{what}");
+        assert_eq!(seen["intact"].bool(), Some(true), "{what}");
+        received.push(on_the_wire(&seen["received"]));
+        sent.push(on_the_wire(&seen["sent"]));
+    }
+    let closed = server.closed();
+    assert_eq!(closed["code"].u64(), Some(1000), "{closed:?}");
+    let (s_bits, c_bits, s_nct, c_nct) = case.agreed;
+    check_compressed(&received, "wslite", c_bits, c_nct, case.answer);
+    check_compressed(&sent, "websockets", s_bits, s_nct, case.answer);
+}
+
+/// The cases of the tests with Python's server; its default
+/// (`compression="deflate"`) accepts with 12-bit windows each way.
+fn python_server_cases() -> Vec<DeflateCase> {
+    let wide = Compression::default().window_bits(15);
+    vec![
+        DeflateCase {
+            python: None,
+            ours: Compression::default(),
+            answer: DEFAULT_ANSWER,
+            agreed: (12, 12, false, false),
+        },
+        DeflateCase {
+            python: Some(r#"{"server_max_window_bits": 9, "client_max_window_bits": 9}"#),
+            ours: wide,
+            answer: "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9",
+            agreed: (9, 9, false, false),
+        },
+        DeflateCase {
+            python: Some(r#"{"server_max_window_bits": 15, "client_max_window_bits": 15}"#),
+            ours: wide,
+            answer: "permessage-deflate; server_max_window_bits=15; client_max_window_bits=15",
+            agreed: (15, 15, false, false),
+        },
+        DeflateCase {
+            python: Some(
+                r#"{"server_no_context_takeover": true, "client_no_context_takeover": true, "server_max_window_bits": 12, "client_max_window_bits": 12}"#,
+            ),
+            ours: Compression::default(),
+            answer: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12",
+            agreed: (12, 12, true, true),
+        },
+        // We ask for no context takeover both ways; Python's server agrees.
+        DeflateCase {
+            python: Some("{}"),
+            ours: Compression::default()
+                .server_no_context_takeover(true)
+                .client_no_context_takeover(true),
+            answer: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12",
+            agreed: (12, 12, true, true),
+        },
+    ]
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_and_python_server_compress_with_default_settings() {
+    our_client_compresses_with_python(&python_server_cases()[0]);
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_and_python_server_compress_with_9_and_15_bit_windows() {
+    for case in &python_server_cases()[1..3] {
+        our_client_compresses_with_python(case);
+    }
+}
+
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_and_python_server_compress_without_context_takeover() {
+    for case in &python_server_cases()[3..] {
+        our_client_compresses_with_python(case);
+    }
+}
+
+/// websockets does not do 8-bit windows (zlib refuses a raw 256-byte
+/// window): offered them, its server declines the extension, and both
+/// sides go on uncompressed (RFC 7692 §5: a declined offer is no error).
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn python_server_declines_our_8_bit_windows_and_we_go_uncompressed() {
+    let mut server = PythonServer::start();
+    let (mut ws, open) = server.connect_with(
+        "/echo",
+        &[],
+        config().compression(Some(Compression::default().window_bits(8))),
+    );
+    assert_eq!(
+        open["requested"].str(),
+        Some("permessage-deflate; server_max_window_bits=8; client_max_window_bits=8"),
+        "{open:?}"
+    );
+    assert_eq!(open["extensions"], Json::Null, "{open:?}");
+    assert_eq!(ws.compression(), None);
+    let message = generated_message("json", 10 * KIB);
+    ws.send(message.clone()).expect("send");
+    assert_eq!(ws.read().expect("echo"), message);
+    ws.close(CloseCode::NORMAL, "").expect("close");
+    let seen = server.expect("message");
+    assert_eq!(seen["intact"].bool(), Some(true), "{seen:?}");
+    assert_eq!(seen["received"], Json::Null, "not compressed: {seen:?}");
+    let closed = server.closed();
+    assert_eq!(closed["code"].u64(), Some(1000), "{closed:?}");
+}
+
+/// A message over our limit once inflated is refused with 1009 (RFC 6455
+/// §7.4.1) however small it is on the wire: 4 MiB of text from websockets,
+/// about 10 KiB compressed, against a 1 MiB limit (RFC 7692 §8.1 warns of
+/// such "decompression bombs").
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_server_refuses_a_compressed_message_over_its_limit_with_1009() {
+    let server = ScriptedServer::start_with(
+        Echo::Whole,
+        config().max_message_size(MIB).max_frame_size(MIB),
+    );
+    let mut client = python_client(&server.url(), "too-big");
+    expect_open(&mut client);
+    let sent = client.expect("sent");
+    let sent = on_the_wire(&sent["sent"]);
+    assert!(sent.rsv1 && sent.inflated == 4 * MIB as u64, "{sent:?}");
+    assert!(sent.wire < 64 * KIB as u64, "small on the wire: {sent:?}");
+    let closed = client.expect("closed");
+    assert_eq!(closed["code"].u64(), Some(1009), "{closed:?}");
+    client.finish();
+    let seen = server.connection();
+    match seen.last() {
+        Some(Seen::Failed(e)) => {
+            assert_eq!(e.close_code(), Some(CloseCode::MESSAGE_TOO_BIG), "{e:?}")
+        }
+        other => panic!("our server's read should fail with 1009, saw {other:?}"),
+    }
+}
+
+/// The same in the other role: our client refuses websockets' 4 MiB of
+/// compressed text over a 1 MiB limit with 1009.
+#[test]
+#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
+fn our_client_refuses_a_compressed_message_over_its_limit_with_1009() {
+    let mut server = PythonServer::start();
+    let (mut ws, open) = server.connect_with(
+        "/too-big",
+        &[],
+        config().max_message_size(MIB).max_frame_size(MIB),
+    );
+    assert_eq!(open["extensions"].str(), Some(DEFAULT_ANSWER), "{open:?}");
+    let failure = ws.read().expect_err("over the limit");
+    assert_eq!(
+        failure.close_code(),
+        Some(CloseCode::MESSAGE_TOO_BIG),
+        "{failure:?}"
+    );
+    let sent = server.expect("sent");
+    let sent = on_the_wire(&sent["sent"]);
+    assert!(
+        sent.rsv1 && sent.wire < 64 * KIB as u64 && sent.inflated == 4 * MIB as u64,
+        "{sent:?}"
+    );
+    drop(ws);
+    let closed = server.closed();
+    assert_eq!(closed["code"].u64(), Some(1009), "{closed:?}");
 }

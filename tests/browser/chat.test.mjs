@@ -7,7 +7,7 @@
 //   WSLITE_CHAT_BIN      the chat binary (default $CARGO_TARGET_DIR/release/examples/chat,
 //                        $CARGO_TARGET_DIR defaulting to ./target)
 //   WSLITE_CHROMIUM      the browser (default /usr/bin/chromium)
-//   WSLITE_SCREENSHOT    where the screenshot after step 5 goes (default /tmp/chat.png)
+//   WSLITE_SCREENSHOT    where the screenshot after step 6 goes (default /tmp/chat.png)
 //
 // The steps depend on each other and run in order; once one fails, the rest
 // are skipped (not left to time out). The `after` hook always closes the
@@ -39,7 +39,8 @@ const CHROMIUM_FLAGS = [
   '--disable-quic',
 ];
 const WAIT = 10_000; // every single wait is bounded by this (or less)
-const BIG = 1 << 20; // 1 MiB of ASCII text = 1 MiB on the wire
+const BIG = 1 << 20; // 1 MiB of random printable ASCII: compresses to about 83%
+const JSONISH = 64 << 10; // 64 KiB of JSON-like records: compresses well
 
 const log = (msg) => console.log(`  check: ${msg}`);
 
@@ -126,6 +127,15 @@ function makeBig(n) {
     codes[i] = 33 + ((x >>> 0) % 94);
   }
   return new TextDecoder().decode(codes);
+}
+
+// Deterministic JSON-like text of n characters, repetitive like real JSON.
+function makeJson(n) {
+  let s = '[';
+  for (let i = 0; s.length < n; i++) {
+    s += `{"id":${i},"user":"user-${i}","active":${i % 3 ? 'true' : 'false'},"score":${(i * 7919) % 1000}},`;
+  }
+  return s.slice(0, n);
 }
 
 // Length, SHA-256 of the UTF-8 bytes and a few samples of a string.
@@ -248,6 +258,11 @@ describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
       assert.equal(await page.evaluate(() => window.chat.ws.url), `ws://127.0.0.1:${server.port}/ws?room=blue%20sky`);
       assert.equal(await page.$eval('h1', (h) => h.textContent), 'wslite chat: blue sky');
       log(`tab ${i}: page loaded (200 text/html), #status is "connected", chat.ws.readyState is 1, room "blue sky"`);
+      // Chromium offers permessage-deflate (RFC 7692); the chat accepts it
+      // with its defaults, and ws.extensions is the server's answer.
+      const extensions = await page.evaluate(() => window.chat.ws.extensions);
+      assert.match(extensions, /^permessage-deflate(;|$)/, `tab ${i}: ws.extensions`);
+      log(`tab ${i}: ws.extensions is ${JSON.stringify(extensions)}`);
     }
     // Connected is not yet in the room (the 101 comes before the handler
     // joins it): the chat logs each join, with the tab's address.
@@ -313,16 +328,41 @@ describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
     }
   });
 
-  step('5. multi-byte UTF-8 arrives unchanged', async () => {
+  step('5. a 64 KiB JSON-like message from tab 1 arrives intact in both tabs (compressed both ways)', async () => {
+    const [, b] = tabs;
+    const sent = await b.evaluate(
+      async ({ makeSrc, digestSrc, n }) => {
+        const make = eval(`(${makeSrc})`);
+        const digest = eval(`(${digestSrc})`);
+        const s = make(n);
+        window.chat.ws.send(s);
+        return digest(s);
+      },
+      { makeSrc: makeJson.toString(), digestSrc: digest.toString(), n: JSONISH },
+    );
+    assert.equal(sent.bytes, JSONISH);
+    assert.equal(createHash('sha256').update(makeJson(JSONISH)).digest('hex'), sent.sha256);
+    for (const [i, page] of tabs.entries()) {
+      await waitIn(page, (n) => window.chat.received.length >= n, 4);
+      const got = await page.evaluate(
+        async ({ digestSrc }) => eval(`(${digestSrc})`)(window.chat.received[3]),
+        { digestSrc: digest.toString() },
+      );
+      assert.deepEqual(got, sent, `tab ${i}: the 64 KiB message differs`);
+      log(`tab ${i}: got ${got.length} characters of JSON-like text, sha256 ${got.sha256.slice(0, 16)}…`);
+    }
+  });
+
+  step('6. multi-byte UTF-8 arrives unchanged', async () => {
     const [a, b] = tabs;
     const text = 'héllo wörld κόσμε 😀 日本語';
     // Sent through the UI of tab 1 this time.
     await b.fill('#text', text);
     await b.press('#text', 'Enter');
     for (const [i, page] of tabs.entries()) {
-      await waitIn(page, (n) => window.chat.received.length >= n, 4);
+      await waitIn(page, (n) => window.chat.received.length >= n, 5);
       const got = await page.evaluate(() => {
-        const s = window.chat.received[3];
+        const s = window.chat.received[4];
         return { s, codePoints: [...s].map((c) => c.codePointAt(0)), bytes: new TextEncoder().encode(s).length };
       });
       assert.equal(got.s, text, `tab ${i}: chat.received`);
@@ -331,12 +371,12 @@ describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
       assert.equal((await shown(page)).at(-1), text, `tab ${i}: #log`);
       log(`tab ${i}: ${JSON.stringify(text)} (${got.bytes} UTF-8 bytes, ${got.codePoints.length} code points) unchanged in chat.received and #log`);
     }
-    assert.deepEqual(await received(a).then((r) => r.length), 4, 'no extra messages');
+    assert.deepEqual(await received(a).then((r) => r.length), 5, 'no extra messages');
     await a.screenshot({ path: SCREENSHOT, fullPage: true });
     log(`screenshot of tab 0 in ${SCREENSHOT}`);
   });
 
-  step('6. `quit` on stdin closes every tab with 1001 and the server exits 0', async () => {
+  step('7. `quit` on stdin closes every tab with 1001 and the server exits 0', async () => {
     for (const page of tabs) {
       await page.evaluate(() => {
         window.chat.ws.addEventListener('close', (e) => (window.chat.wasClean = e.wasClean));

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end browser test of examples/chat.rs: two headless Chromium tabs chat
-# through the example server (see chat.test.mjs). Installs what is missing,
+# through the example server (see chat.test.mjs), and one tab through the frame
+# inspector, examples/inspect.rs, which must see compressed frames both ways
+# (see inspect.test.mjs). Installs what is missing,
 # builds the example, runs the test; exits non-zero on any failure.
 #
 #   bash tests/browser/run.sh
@@ -8,7 +10,8 @@
 # Needs Node >= 20 with npm, and cargo. Installs Chromium from apt (Debian's
 # `chromium` package, /usr/bin/chromium) when it is absent, and playwright-core
 # from npm, exactly as pinned in package-lock.json, into tests/browser/node_modules.
-# Honours CARGO_TARGET_DIR, WSLITE_CHAT_BIN, WSLITE_CHROMIUM, WSLITE_SCREENSHOT.
+# Honours CARGO_TARGET_DIR, WSLITE_CHAT_BIN, WSLITE_INSPECT_BIN, WSLITE_CHROMIUM,
+# WSLITE_SCREENSHOT.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../.."
@@ -49,8 +52,8 @@ if [ "$installed" != "$locked" ]; then
 fi
 echo "playwright-core $locked"
 
-step "browser test: build examples/chat.rs"
-cargo build --release --example chat
+step "browser test: build examples/chat.rs and examples/inspect.rs"
+cargo build --release --example chat --example inspect
 
 step "browser test: run"
 # The test files are named explicitly: `node --test DIR` searches DIR on

@@ -34,9 +34,34 @@ PING_PAYLOAD_PY = b"python ping \x00\xff"
 MID_PING_PAYLOAD = b"between fragments"
 
 
+# A JSON-like record, repeated with its number and a score: compressible the
+# way real JSON is (repeated keys, varying values). ASCII, so any cut is text.
+def json_record(n):
+    return (
+        '{"id":%d,"user":"user-%d","active":%s,"score":%d,"tags":["alpha","beta"]},'
+        % (n, n, "true" if n % 3 else "false", (n * 7919) % 1000)
+    ).encode("ascii")
+
+
 def payload(kind, size):
-    """The expected content of a `kind` ("text" or "binary") message of
-    `size` bytes, as bytes."""
+    """The expected content of a `kind` message of `size` bytes, as bytes:
+    "text" (UTF-8 cut inside characters), "binary" (period 251), "json"
+    (text: JSON-like records, see `json_record`), "random" (binary:
+    xorshift32 noise, which does not compress)."""
+    if kind == "json":
+        out, n = bytearray(b"["), 0
+        while len(out) < size:
+            out += json_record(n)
+            n += 1
+        return bytes(out[:size])
+    if kind == "random":
+        x, out = 2463534242, bytearray(size)
+        for i in range(size):
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            out[i] = x & 0xFF
+        return bytes(out)
     if kind == "binary":
         unit = bytes((i * 31 + 7) & 0xFF for i in range(251))
         return (unit * (size // len(unit) + 1))[:size]
@@ -47,6 +72,14 @@ def payload(kind, size):
     except UnicodeDecodeError as e:
         data[e.start :] = b"." * (size - e.start)
     return bytes(data)
+
+
+def is_generated(message):
+    """Whether a message is what one of the generators makes for its type
+    and size (text: "text" or "json"; binary: "binary" or "random")."""
+    data = raw_bytes(message)
+    kinds = ("text", "json") if isinstance(message, str) else ("binary", "random")
+    return any(data == payload(k, len(data)) for k in kinds)
 
 
 def kind_of(message):
@@ -110,3 +143,101 @@ def chunked(data, sizes):
 
 def every(data, n):
     return [data[i : i + n] for i in range(0, len(data), n)]
+
+
+# permessage-deflate (RFC 7692)
+
+# The messages of the compression tests, in order: under the 1 KiB
+# threshold below which wslite sends uncompressed; 2 KiB of noise twice (the
+# second costs a few bytes with context takeover and a window of 4 KiB or
+# more, RFC 7692 §7.1.1, and as much as the first without); 10 KiB of text;
+# 1 MiB of JSON-like text; 64 KiB of noise, which DEFLATE cannot shrink
+# (stored blocks); 100 KiB of the period-251 binary.
+DEFLATE_MESSAGES = [
+    ("text", 100),
+    ("random", 2 * KiB),
+    ("random", 2 * KiB),
+    ("text", 10 * KiB),
+    ("json", MiB),
+    ("random", 64 * KiB),
+    ("binary", 100 * KiB),
+]
+
+
+def deflate_factory_args(spec):
+    """The keyword arguments of a Client/ServerPerMessageDeflateFactory from
+    a JSON object given on the command line (keys as the factory's)."""
+    args = dict(spec)
+    args.setdefault("compress_settings", {"memLevel": 5})
+    return args
+
+
+def deflate_extension(ws):
+    """The PerMessageDeflate extension in use on `ws`, or None."""
+    for extension in ws.protocol.extensions:
+        if extension.name == "permessage-deflate":
+            return extension
+    return None
+
+
+def extension_params(extension):
+    """What websockets agreed, in its own terms (remote: the peer's
+    compressor; local: its own)."""
+    if extension is None:
+        return None
+    return {
+        "remote_no_context_takeover": extension.remote_no_context_takeover,
+        "local_no_context_takeover": extension.local_no_context_takeover,
+        "remote_max_window_bits": extension.remote_max_window_bits,
+        "local_max_window_bits": extension.local_max_window_bits,
+    }
+
+
+class DeflateWatch:
+    """Counts what passes through the extension, frame by frame: for every
+    data message received, whether its first frame had RSV1 and how many
+    bytes were on the wire (compressed) and inflated; for every message
+    sent, the same. This is the proof that compressed frames were really
+    used, in each direction.
+
+    websockets decodes frames in `decode` before anything else sees them
+    (and clears RSV1 there), so the watch wraps `decode` and `encode` of the
+    extension object."""
+
+    def __init__(self, ws):
+        self.received = []  # [rsv1, wire bytes, inflated bytes], per message
+        self.sent = []
+        self.extension = deflate_extension(ws)
+        self._in_message = False
+        if self.extension is None:
+            return
+        decode, encode = self.extension.decode, self.extension.encode
+
+        def watched_decode(frame, **kwargs):
+            out = decode(frame, **kwargs)
+            self._count(self.received, frame, out)
+            return out
+
+        def watched_encode(frame):
+            out = encode(frame)
+            self._count(self.sent, out, frame)
+            return out
+
+        self.extension.decode = watched_decode
+        self.extension.encode = watched_encode
+
+    @staticmethod
+    def _count(log, wire, plain):
+        if wire.opcode.name in ("PING", "PONG", "CLOSE"):
+            return
+        if wire.opcode.name != "CONT":
+            log.append([bool(wire.rsv1), 0, 0])
+        log[-1][1] += len(wire.data)
+        log[-1][2] += len(plain.data)
+
+    def take_received(self):
+        """The oldest received message's [rsv1, wire, inflated]."""
+        return self.received.pop(0) if self.received else None
+
+    def take_sent(self):
+        return self.sent.pop(0) if self.sent else None

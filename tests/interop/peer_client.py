@@ -1,7 +1,7 @@
 """A python-websockets client, the peer of wslite's server in
 tests/interop_python.rs.
 
-Usage: peer_client.py URL SCENARIO
+Usage: peer_client.py URL SCENARIO [DEFLATE]
 
 Runs one scenario against the server at URL and prints its observations as
 JSON lines (common.emit), ending with {"event": "closed", ...} (the close
@@ -12,6 +12,7 @@ The wslite server in the test runs the matching script (see
 
   echo              send every size of common.SIZES as text and binary, check
                     each echo
+  echo-compressed   the same up to 1 MiB
   fragments         send fragmented messages (text cut inside characters,
                     1 MiB binary in 64 KiB frames, a ping between fragments);
                     the server echoes each in fragments: count them
@@ -24,17 +25,38 @@ The wslite server in the test runs the matching script (see
   violate-rsv       write a masked frame with RSV1 set
   await-opcode      ask the server to write a reserved-opcode frame
   await-rsv         ask the server to write a frame with RSV1 set
+  deflate           send every message of common.DEFLATE_MESSAGES and check
+                    each echo, reporting per message whether it went and
+                    came back compressed (RSV1) and its bytes on the wire;
+                    then the agreed parameters
+  too-big           send 4 MiB of text (a few KiB compressed) and wait for
+                    the server to close
+
+Compression: websockets' default (compression="deflate": permessage-deflate
+offered with client_max_window_bits) unless DEFLATE is given: "off" offers
+nothing, a JSON object offers a ClientPerMessageDeflateFactory with those
+arguments (e.g. {"server_max_window_bits": 9}). The violation scenarios
+always run without compression: with permessage-deflate agreed, RSV1 on a
+data frame is allowed.
 """
 
 import asyncio
 import sys
 
 import websockets
+import json
+
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 from common import (
+    DEFLATE_MESSAGES,
     MAX_SIZE,
+    DeflateWatch,
+    deflate_extension,
+    deflate_factory_args,
+    extension_params,
     MID_PING_PAYLOAD,
     MiB,
     PING_PAYLOAD_PY,
@@ -56,9 +78,16 @@ WAIT = 10  # seconds, for every wait on the peer
 MASKED_EMPTY = b"\x80\x00\x00\x00\x00"
 
 
-async def echo(ws):
+def echo_sizes(sizes):
+    async def scenario(ws):
+        await echo(ws, sizes)
+
+    return scenario
+
+
+async def echo(ws, sizes):
     for kind in ("text", "binary"):
-        for size in SIZES:
+        for size in sizes:
             data = payload(kind, size)
             await ws.send(data, text=kind == "text")
             got = await asyncio.wait_for(ws.recv(), WAIT)
@@ -164,8 +193,47 @@ def await_violation(request):
     return scenario
 
 
+async def deflate(ws):
+    watch = DeflateWatch(ws)
+    for kind, size in DEFLATE_MESSAGES:
+        data = payload(kind, size)
+        text = kind in ("text", "json")
+        await ws.send(data.decode("utf-8") if text else data)
+        got = await asyncio.wait_for(ws.recv(), WAIT)
+        got_data = raw_bytes(got)
+        sent, received = watch.take_sent(), watch.take_received()
+        emit(
+            event="echo",
+            kind=kind,
+            size=size,
+            got_size=len(got_data),
+            intact=got_data == data and isinstance(got, str) == text,
+            # [RSV1, bytes on the wire, bytes inflated] of the message we
+            # sent and of the echo.
+            sent=sent,
+            received=received,
+        )
+    emit(event="deflate", params=extension_params(watch.extension))
+    await ws.close()
+
+
+async def too_big(ws):
+    # 4 MiB of text, about 10 KiB compressed: a server whose limit is on the
+    # inflated size must refuse it (1009), whatever its size on the wire.
+    watch = DeflateWatch(ws)
+    await ws.send(payload("text", 4 * MiB).decode("utf-8"))
+    emit(event="sent", sent=watch.take_sent())
+    try:
+        got = await asyncio.wait_for(ws.recv(), WAIT)
+        emit(event="unexpected message", size=len(raw_bytes(got)))
+    except ConnectionClosed:
+        pass
+
+
 SCENARIOS = {
-    "echo": echo,
+    "echo": echo_sizes(SIZES),
+    # Up to 1 MiB: compressing 16 MiB takes seconds in a debug build.
+    "echo-compressed": echo_sizes([s for s in SIZES if s <= MiB]),
     "fragments": fragments,
     "ping": ping,
     "subprotocol": subprotocol,
@@ -177,10 +245,23 @@ SCENARIOS = {
     "violate-rsv": violate(0xC1),
     "await-opcode": await_violation("violate opcode"),
     "await-rsv": await_violation("violate rsv"),
+    "deflate": deflate,
+    "too-big": too_big,
 }
 
 
-async def run(url, name):
+def compression_args(name, spec):
+    """The `connect` arguments that choose what permessage-deflate offer
+    websockets makes (see the module documentation)."""
+    if name.startswith(("violate", "await")) or spec == "off":
+        return {"compression": None}
+    if spec is None:
+        return {}
+    factory = ClientPerMessageDeflateFactory(**deflate_factory_args(json.loads(spec)))
+    return {"compression": None, "extensions": [factory]}
+
+
+async def run(url, name, spec):
     scenario = SCENARIOS[name]
     protocols = ["chat.v1", "chat.v2"] if name == "subprotocol" else None
     ws = await connect(
@@ -190,29 +271,33 @@ async def run(url, name):
         ping_interval=None,
         open_timeout=WAIT,
         close_timeout=WAIT,
+        **compression_args(name, spec),
     )
     emit(
         event="open",
         version=websockets.__version__,
         subprotocol=ws.subprotocol,
-        # websockets offers permessage-deflate; wslite must decline it.
+        # What wslite answered to websockets' permessage-deflate offer.
+        offered=ws.request.headers.get("Sec-WebSocket-Extensions"),
         extensions=ws.response.headers.get("Sec-WebSocket-Extensions"),
+        deflate=extension_params(deflate_extension(ws)),
     )
     await scenario(ws)
     await asyncio.wait_for(ws.wait_closed(), WAIT)
     emit(event="closed", **close_info(ws))
 
 
-async def main(url, name):
+async def main(url, name, spec):
     # Every wait inside is bounded too; this bounds the whole.
-    await asyncio.wait_for(run(url, name), 4 * WAIT)
+    await asyncio.wait_for(run(url, name, spec), 4 * WAIT)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[2] not in SCENARIOS:
-        sys.exit(f"usage: {sys.argv[0]} URL {{{'|'.join(SCENARIOS)}}}")
+    if len(sys.argv) not in (3, 4) or sys.argv[2] not in SCENARIOS:
+        sys.exit(f"usage: {sys.argv[0]} URL {{{'|'.join(SCENARIOS)}}} [off|JSON]")
+    spec = sys.argv[3] if len(sys.argv) == 4 else None
     try:
-        asyncio.run(main(sys.argv[1], sys.argv[2]))
+        asyncio.run(main(sys.argv[1], sys.argv[2], spec))
     except Exception as e:
         emit(event="error", error=f"{type(e).__name__}: {e}")
         sys.exit(1)

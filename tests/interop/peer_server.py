@@ -1,14 +1,18 @@
 """A python-websockets server, the peer of wslite's client in
 tests/interop_python.rs.
 
-Usage: peer_server.py [--lifetime SECONDS]
+Usage: peer_server.py [--lifetime SECONDS] [--deflate off|JSON]
 
 Listens on 127.0.0.1 on a free port and prints {"event": "listening",
 "port": N, "version": V} first. What it does with a connection depends on the
 request path:
 
   /echo             echo every message whole; report each as it arrived
-                    (kind, size, number of frames, whether it is intact)
+                    (kind, size, number of frames, whether it is intact:
+                    made by one of common's generators), and with
+                    permessage-deflate, [RSV1, bytes on the wire, bytes
+                    inflated] of the message ("received") and of its echo
+                    ("sent")
   /echo-count       echo every message whole, one at a time, without a line
                     per message; at the end report {"event": "echoed",
                     "messages": N, "bytes": B} (for long runs of messages
@@ -18,13 +22,23 @@ request path:
   /ping             ping the client, wait for its pong, then report the
                     pings the client sends
   /close            close at once with code 4004 and a reason
+  /too-big          send 4 MiB of text (a few KiB compressed), then read
+                    until the end
   /violate-opcode   write a frame with the reserved opcode 0x3
-  /violate-rsv      write a frame with RSV1 set (no extension negotiated)
+  /violate-rsv      write a frame with RSV1 set (a violation only when the
+                    client did not agree permessage-deflate)
 
 For every connection it reports {"event": "open", ...} and, at the end,
 {"event": "closed", ...} with the close codes and reasons seen (common.close_info).
 The server offers the subprotocols chat.v2 and chat.v1 and prefers chat.v2; a
-client that offers neither gets none. websockets' close_timeout is off: a
+client that offers neither gets none.
+
+Compression: websockets' default (compression="deflate": permessage-deflate
+accepted with 12-bit windows) unless --deflate is given: "off" declines it,
+a JSON object accepts it with a ServerPerMessageDeflateFactory of those
+arguments (e.g. {"server_max_window_bits": 9, "client_max_window_bits": 9}).
+The open line carries the header answered ("extensions") and what
+websockets agreed ("deflate"). websockets' close_timeout is off: a
 client that does not close TCP after the closing handshake is reported
 ("error" in the closed line, after 20 s) instead of being cut off. It exits
 when stdin closes or after --lifetime seconds, whichever comes first.
@@ -32,15 +46,22 @@ when stdin closes or after --lifetime seconds, whichever comes first.
 
 import argparse
 import asyncio
+import json
 import sys
 import threading
 
 import websockets
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from common import (
     MAX_SIZE,
+    DeflateWatch,
+    deflate_extension,
+    deflate_factory_args,
+    extension_params,
+    is_generated,
     MID_PING_PAYLOAD,
     MiB,
     PING_PAYLOAD_PY,
@@ -79,14 +100,17 @@ async def echo(ws, pings):
         kind = kind_of(frames[0])
         message = "".join(frames) if kind == "text" else b"".join(frames)
         data = raw_bytes(message)
+        received = ws.deflate_watch.take_received()
+        await ws.send(message)
         emit(
             event="message",
             kind=kind,
             size=len(data),
             frames=len(frames),
-            intact=data == payload(kind, len(data)),
+            intact=is_generated(message),
+            received=received,
+            sent=ws.deflate_watch.take_sent(),
         )
-        await ws.send(message)
 
 
 async def echo_count(ws, pings):
@@ -136,6 +160,14 @@ async def ping(ws, pings):
         pass
 
 
+async def too_big(ws, pings):
+    # 4 MiB of text, about 10 KiB compressed.
+    await ws.send(payload("text", 4 * MiB).decode("utf-8"))
+    emit(event="sent", sent=ws.deflate_watch.take_sent())
+    async for _ in ws:
+        pass
+
+
 async def close(ws, pings):
     await ws.close(4004, PY_CLOSE_REASON)
 
@@ -156,6 +188,7 @@ BEHAVIOURS = {
     "/fragments": fragments,
     "/ping": ping,
     "/close": close,
+    "/too-big": too_big,
     # Server to client: unmasked, FIN set, reserved opcode 0x3, empty.
     "/violate-opcode": violate(b"\x83\x00"),
     # Server to client: unmasked, FIN and RSV1 set, text, empty.
@@ -166,6 +199,7 @@ BEHAVIOURS = {
 async def handler(ws):
     path = ws.request.path
     pings = watch_pings(ws)
+    ws.deflate_watch = DeflateWatch(ws)
     emit(
         event="open",
         path=path,
@@ -175,7 +209,9 @@ async def handler(ws):
             for field in ws.request.headers.get_all("Sec-WebSocket-Protocol")
             for protocol in field.split(",")
         ],
+        requested=ws.request.headers.get("Sec-WebSocket-Extensions"),
         extensions=ws.response.headers.get("Sec-WebSocket-Extensions"),
+        deflate=extension_params(deflate_extension(ws)),
     )
     behaviour = BEHAVIOURS.get(path, not_found)
     stage = "behaviour"
@@ -214,7 +250,18 @@ async def not_found(ws, pings):
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lifetime", type=float, default=120)
+    parser.add_argument("--deflate", default=None)
     args = parser.parse_args()
+    if args.deflate is None:
+        compression = {}
+    elif args.deflate == "off":
+        compression = {"compression": None}
+    else:
+        factory_args = deflate_factory_args(json.loads(args.deflate))
+        compression = {
+            "compression": None,
+            "extensions": [ServerPerMessageDeflateFactory(**factory_args)],
+        }
 
     loop = asyncio.get_running_loop()
     stdin_closed = asyncio.Event()
@@ -238,6 +285,7 @@ async def main():
         # Never abort a connection whose client does not close TCP after the
         # closing handshake: report it instead (see `handler`).
         close_timeout=None,
+        **compression,
     ) as server:
         port = server.sockets[0].getsockname()[1]
         emit(event="listening", port=port, version=websockets.__version__)
