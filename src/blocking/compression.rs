@@ -151,13 +151,16 @@ impl Deflating {
     }
 
     /// Compresses `input` (with `fin`: the end of the message) into a new
-    /// frame's payload. Returns the bytes used, whether all were used (and,
-    /// with `fin`, the message is complete), and the payload.
+    /// frame's payload, sized for `expected` bytes of data (the whole
+    /// piece the application gave). Returns the bytes used, whether all
+    /// were used (and, with `fin`, the message is complete), and the
+    /// payload.
     pub(crate) fn compress(
         &mut self,
         input: &[u8],
         fin: bool,
         kind: DataKind,
+        expected: usize,
     ) -> Result<(usize, bool, Vec<u8>)> {
         let state = match &mut self.state {
             Some(state) => state,
@@ -172,9 +175,11 @@ impl Deflating {
             }
         };
         self.message.get_or_insert((kind, false));
-        // Room for the input and what compression can add to it (stored
-        // blocks' headers), within one frame's worth.
-        let size = input.len().saturating_add(64).clamp(256, FRAME_CHUNK);
+        // Room for the data and what compression can add to it (stored
+        // blocks' headers), within one frame's worth: sized by the whole
+        // piece, since the compressor may hold most of it when the input
+        // is used up.
+        let size = expected.saturating_add(64).clamp(256, FRAME_CHUNK);
         let mut frame = vec![0u8; size];
         let compressed = state.compress(input, fin, &mut frame)?;
         frame.truncate(compressed.produced);

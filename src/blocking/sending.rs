@@ -329,7 +329,7 @@ impl WriteHalf {
             let Some(deflating) = &mut self.deflating else {
                 return Err(Error::CompressionNotNegotiated);
             };
-            let (consumed, done, mut frame) = deflating.compress(input, fin, kind)?;
+            let (consumed, done, mut frame) = deflating.compress(input, fin, kind, data.len())?;
             input = input.get(consumed..).unwrap_or_default();
             // A frame goes out when the compressed bytes fill the buffer,
             // and at the end of the message; a streamed piece that only
