@@ -262,7 +262,11 @@ fn read_all(
 }
 
 fn connect(addr: SocketAddr) -> WebSocket<TcpStream> {
+    // Uncompressed: this test is about one slow reader among fast ones, and
+    // its 24–56 KiB messages of noise, compressed once per member by a
+    // debug build, would measure the compressor instead.
     let config = Config::default()
+        .compression(None)
         .read_timeout(Some(LONG))
         .write_timeout(Some(LONG))
         .close_timeout(Duration::from_secs(5))

@@ -860,10 +860,15 @@ fn the_reader_drains_the_socket_while_a_writer_is_blocked_on_a_peer_that_does_no
     }
     let drained_in = started.elapsed();
     assert_eq!(pings, FLOOD / PING_EVERY);
-    assert_eq!(
-        sent.load(Ordering::SeqCst),
-        blocked_at,
-        "the writer was not blocked while the reader drained"
+    // The peer read nothing, so the writer stayed blocked: a few messages
+    // at most got through, when the peer's kernel compacted its full
+    // receive queue and opened the window a little (Linux collapses the
+    // queued buffers of a socket that does not read; seen as 3 messages).
+    let blocked_at_end = sent.load(Ordering::SeqCst);
+    let moved = blocked_at_end - blocked_at;
+    assert!(
+        moved <= 8,
+        "the writer was not blocked while the reader drained: {moved} more messages"
     );
     println!(
         "measured: the writer blocked after {blocked_at} messages of 32 KiB; the reader took \
@@ -876,8 +881,8 @@ fn the_reader_drains_the_socket_while_a_writer_is_blocked_on_a_peer_that_does_no
     let sent_in_all = recv(&sending, LONG * 2, "the writer").expect("every send succeeds");
     assert_eq!(
         sent_in_all,
-        blocked_at + 1,
-        "the writer was blocked in the send after {blocked_at}"
+        blocked_at_end + 1,
+        "the writer was blocked in the send after {blocked_at_end}"
     );
 
     let (closed, answer, after) = close_while_reading(&mut reader, &writer, CloseCode::NORMAL);
