@@ -1,5 +1,5 @@
-//! Puts the target's linker script in OUT_DIR as `link.x` and links with it,
-//! and turns the optional buffer-size variables into constants for the size
+//! Puts the target's linker script in OUT_DIR as `link.x` and links with it
+//! (with `WSLITE_RAM_KIB` KiB of RAM instead of 16 if set), and turns the optional buffer-size variables into constants for the size
 //! binary (so `run.sh` can measure what each buffer size costs).
 use std::{env, fs, path::PathBuf};
 
@@ -14,7 +14,22 @@ fn main() {
         // A host build (e.g. `cargo check` without --target): nothing to link.
         return;
     };
-    fs::copy(script, out.join("link.x")).unwrap();
+    // The boards have more RAM than the 16 KiB the scripts give (the
+    // microbit's): WSLITE_RAM_KIB lends the others more, for the
+    // compression binaries whose 15-bit state does not fit in 16 KiB.
+    println!("cargo:rerun-if-env-changed=WSLITE_RAM_KIB");
+    let text = fs::read_to_string(script).unwrap();
+    let text = match env::var("WSLITE_RAM_KIB") {
+        Ok(kib) => {
+            let kib: u32 = kib.parse().expect("WSLITE_RAM_KIB");
+            let (ram, rest) = text.split_once("RAM   (rwx)").unwrap();
+            let (line, rest) = rest.split_once('\n').unwrap();
+            let line = line.replace("LENGTH = 16K", &format!("LENGTH = {kib}K"));
+            format!("{ram}RAM   (rwx){line}\n{rest}")
+        }
+        Err(_) => text,
+    };
+    fs::write(out.join("link.x"), text).unwrap();
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
     println!("cargo:rerun-if-changed={script}");

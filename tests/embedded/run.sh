@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # wslite on microcontrollers, under QEMU: the on-target tests on three targets
-# and the size/stack budget of a minimal server endpoint.
+# and the size/stack budget of a minimal server endpoint; then the
+# permessage-deflate tests (512-byte window) on the three targets and the
+# flash/RAM table of endpoints that inflate, or inflate and deflate, at
+# window bits 9, 12 and 15.
 #
 #   tests/embedded/run.sh            install what is missing, test, measure
 #   tests/embedded/run.sh --sweep    also measure what each buffer size costs
@@ -9,8 +12,9 @@
 # Needs Rust stable (rustup) and apt. Installs, idempotently: the three rustup
 # targets, the llvm-tools component (llvm-size), and QEMU 10 from
 # bookworm-backports (bookworm's own 7.2 would remove the machine's
-# qemu-utils 10). Fails if any test fails on any target, if the size binary
-# sends wrong bytes, or if the thumbv7em budget is exceeded.
+# qemu-utils 10). Fails if any test fails on any target, if a size binary
+# sends wrong bytes, or if the thumbv7em budget is exceeded. (The
+# compression endpoints have no budget: they are measured and printed.)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -170,6 +174,92 @@ echo "${budget_line:-budget: thumbv7em not measured}"
 if [ "${verdict:-EXCEEDED}" != ok ] && [ "$ENFORCE" -eq 1 ]; then
   status=1
 fi
+
+# ---------------------------------------------------------------- deflate
+# The binaries with `--features deflate`, in a target directory of their
+# own. RAM: the microbit's real 16 KiB on thumbv6m; 512 KiB on the other two
+# boards (they have megabytes), which the 15-bit deflater's 208 KiB of
+# storage needs. The budget binaries are rebuilt here with the same memory
+# map, without the feature, as the reference the table subtracts.
+DEFLATE_DIR=target/deflate
+ram_kib() { [ "$1" = thumbv6m-none-eabi ] && echo 16 || echo 512; }
+SIZE_BINS=(size_inflate_w9 size_inflate_w12 size_inflate_w15 size_codec_w9 size_codec_w12 size_codec_w15)
+
+step "on-target permessage-deflate tests (512-byte window)"
+for t in "${TARGETS[@]}"; do
+  WSLITE_RAM_KIB=$(ram_kib "$t") CARGO_TARGET_DIR=$DEFLATE_DIR \
+    cargo build -q --release --target "$t" --features deflate --bin inflate
+done
+for t in "${TARGETS[@]}"; do
+  set +e
+  out=$(qemu "$t" "$DEFLATE_DIR/$t/release/inflate")
+  rc=$?
+  set -e
+  summary=$(grep -E 'passed, [0-9]+ failed' <<<"$out" || echo "no summary")
+  peak=$(sed -n 's/^stack: peak \([0-9]*\) bytes.*/\1/p' <<<"$out")
+  printf '%-30s %s, stack peak %s B (of %s KiB RAM), exit %s\n' "$t" "$summary" "${peak:-?}" "$(ram_kib "$t")" "$rc"
+  if [ "$rc" -ne 0 ] || ! grep -q ' 0 failed' <<<"$summary"; then
+    grep -E '^(FAIL|    check failed|PANIC|FAULT)' <<<"$out" || true
+    echo "FAILED: permessage-deflate tests on $t" >&2
+    status=1
+  fi
+  if [ "$t" = thumbv7em-none-eabihf ]; then
+    # Per test, with each test's own stack peak; and the state sizes.
+    sed -n 's/^\(ok\|FAIL\) *\(.*\)/    \1 \2/p' <<<"$out"
+    state_bytes=$(sed -n 's/^  size_of inflate::STATE_BYTES = //p' <<<"$out")
+    engine_bytes=$(sed -n 's/^  size_of deflate engine = //p' <<<"$out")
+  fi
+done
+
+step "permessage-deflate endpoints on thumbv7em-none-eabihf, over the minimal server endpoint"
+t=thumbv7em-none-eabihf
+WSLITE_RAM_KIB=$(ram_kib "$t") CARGO_TARGET_DIR=$DEFLATE_DIR \
+  cargo build -q --release --target "$t" --bin size_server --bin size_baseline
+bins=()
+for b in "${SIZE_BINS[@]}"; do bins+=(--bin "$b"); done
+WSLITE_RAM_KIB=$(ram_kib "$t") CARGO_TARGET_DIR=$DEFLATE_DIR \
+  cargo build -q --release --target "$t" --features deflate "${bins[@]}"
+dir="$DEFLATE_DIR/$t/release"
+read -r server_flash server_ram < <(sections "$dir/size_server")
+# What each endpoint must send: the 101 with the agreed parameters, the
+# echo (as it is, or RFC 7692 §7.2.3.1's bytes: our deflater makes the same
+# fixed-code block), and Close 1000.
+accept_101() {
+  printf 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: %s\r\n\r\n' "$1" | hex
+}
+printf '%-10s %4s %12s %11s %11s   %s\n' endpoint bits "flash delta" "static RAM" "stack peak" "state: window + inflater [+ deflater storage + engine]"
+for b in "${SIZE_BINS[@]}"; do
+  bits=${b##*_w}
+  mode=${b#size_}; mode=${mode%_w*}
+  if [ "$bits" -lt 15 ]; then
+    ext="permessage-deflate; server_max_window_bits=$bits; client_max_window_bits=$bits"
+  else
+    ext="permessage-deflate"  # 15 is the default: not named (RFC 7692 §7.1.2)
+  fi
+  if [ "$mode" = inflate ]; then echo_hex=810548656c6c6f; else echo_hex=c107f248cdc9c90700; fi
+  expected="$(accept_101 "$ext")${echo_hex}880203e8"
+  set +e
+  out=$(qemu "$t" "$dir/$b"); rc=$?
+  set -e
+  sent=$(sed -n 's/^out //p' <<<"$out")
+  peak=$(sed -n 's/^stack: peak \([0-9]*\) bytes.*/\1/p' <<<"$out")
+  if [ "$rc" -ne 0 ] || [ "$sent" != "$expected" ]; then
+    echo "FAILED: $b on $t (exit $rc) sent: $sent" >&2
+    status=1
+    continue
+  fi
+  read -r f r < <(sections "$dir/$b")
+  window=$((1 << bits))
+  state="$window + ${state_bytes:-?}"
+  if [ "$mode" = codec ]; then
+    # The deflater's storage (src/size_pmd.rs): 6.5 bytes per window byte.
+    state="$state + $((window * 13 / 2)) + ${engine_bytes:-?}"
+  fi
+  printf '%-10s %4s %10s B %9s B %9s B   %s B\n' "$mode" "$bits" "+$((f - server_flash))" "+$((r - server_ram))" "$peak" "$state"
+done
+echo "(flash delta includes the longer request and frame inputs, +72 B; window and deflater storage are"
+echo " static, the inflater's and deflater's own state are on the stack; the minimal server's stack peak is"
+echo " in the budget above)"
 
 # ---------------------------------------------------------------- sweep
 if [ "$SWEEP" -eq 1 ]; then

@@ -290,6 +290,26 @@ pub fn stack_peak() -> u32 {
     }
 }
 
+/// Paints the free stack below the caller's frame again, so that the next
+/// [`stack_peak`] tells the deepest the stack went since this call: the
+/// test runners use it to measure each test on its own.
+#[inline(never)]
+pub fn repaint_stack() {
+    let marker = 0u32;
+    let here = core::hint::black_box(core::ptr::addr_of!(marker)) as usize;
+    // SAFETY: the words from the end of .bss up to this function's own
+    // frame (with a margin for its locals) are free stack: no live object
+    // is there, so overwriting them is writing unused RAM.
+    unsafe {
+        let mut p = core::ptr::addr_of!(__ebss) as usize;
+        let end = here.saturating_sub(64) & !3;
+        while p < end {
+            core::ptr::write_volatile(p as *mut u32, PAINT);
+            p += 4;
+        }
+    }
+}
+
 /// The size of free RAM between the end of .bss and the top (the most the
 /// stack may grow to).
 #[allow(unused_unsafe)] // needed before Rust 1.82
