@@ -238,10 +238,18 @@
 //!    [`protocol::shared`], what they tell each other;
 //! 7. [`error`]: every rule that can break, with its close code or HTTP status;
 //! 8. [`random`]: where masking keys come from;
-//! 9. [`blocking`] (feature `std`): the same core over `std::io` — messages,
-//!    limits, streams and bounded waits, the two halves over a socket,
-//!    `WebSocket` and `split`, the handshake over any stream, a
-//!    thread-per-connection server, a client, URLs, OS randomness.
+//! 9. `deflate` (feature `deflate`): DEFLATE itself (RFC 1951) — the
+//!    shared tables and canonical Huffman codes, the bit reader and the
+//!    inflater, the bit writer, the LZ77 matcher and the deflater;
+//! 10. `permessage_deflate` (feature `deflate`): RFC 7692 on top of it —
+//!     the negotiation of the handshake's `Sec-WebSocket-Extensions`, then
+//!     one message at a time: the tail, the window, the limits on inflated
+//!     bytes;
+//! 11. [`blocking`] (feature `std`): the same core over `std::io` — messages,
+//!     limits, streams and bounded waits, the two halves over a socket,
+//!     `WebSocket` and `split`, the handshake over any stream, a
+//!     thread-per-connection server, a client, URLs, OS randomness, and
+//!     where compression state lives.
 //!
 //! Each module opens with the RFC section it implements and what it teaches.
 //! `examples/inspect.rs` shows all of this on a live connection.
