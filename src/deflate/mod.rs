@@ -22,9 +22,12 @@
 //!
 //! 1. [`tables`]: the constant tables of §3.2.5–§3.2.7 and the canonical
 //!    Huffman code of §3.2.2, which both directions share;
-//! 2. [`bit_reader`] and [`inflate`]: decoding, which must survive any
-//!    input (every malformed stream is an error, never a panic or a loop);
-//! 3. [`bit_writer`], [`lz77`] and [`deflate`]: encoding.
+//! 2. [`bit_reader`], [`huffman`] (decoding tables) and [`inflate`]:
+//!    decoding, which must survive any input (every malformed stream is an
+//!    error, never a panic or a loop);
+//! 3. [`bit_writer`], [`lz77`] (finding matches), [`code_builder`] (code
+//!    lengths from symbol counts, §3.2.7's run-length coding) and
+//!    [`deflate`] (blocks, and the sync flush): encoding.
 //!
 //! The state lives in buffers the caller provides and sizes, so a
 //! microcontroller can use a 512-byte window and a server a 32 KiB one.
