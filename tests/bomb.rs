@@ -9,7 +9,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
@@ -24,16 +23,10 @@ mod counting_alloc;
 mod wire;
 use wire::{frame_bytes, raw_connect, read_frame, read_http_head};
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-fn track(delta: isize) {
-    let now = LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
 #[global_allocator]
-static ALLOCATOR: counting_alloc::CountingAllocator = counting_alloc::CountingAllocator(track);
+static ALLOCATOR: counting_alloc::CountingAllocator =
+    counting_alloc::CountingAllocator(counting_alloc::process::track);
+use counting_alloc::process::{peak_above, reset_peak};
 
 /// The tests measure the whole process: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -100,8 +93,7 @@ fn bomb_server(handler: Handler) -> (Option<u16>, usize) {
         .collect();
     // Measure from here: the server thread and its connection exist.
     thread::sleep(Duration::from_millis(50));
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = reset_peak();
 
     // The frames come back from the thread, so that they are freed after
     // the measurement, not during it.
@@ -124,7 +116,7 @@ fn bomb_server(handler: Handler) -> (Option<u16>, usize) {
             _ => break,
         }
     }
-    let grown = (PEAK.load(Ordering::Relaxed) - base).max(0) as usize;
+    let grown = peak_above(base);
     let _ = stream.shutdown(std::net::Shutdown::Both);
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);

@@ -19,7 +19,10 @@
 //! it also tells which block types were used). `benches/zlib_compare.py`
 //! checks the bench outputs with zlib's inflater as well.
 
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult, Testable};
+use quickcheck::{Arbitrary, Gen, TestResult};
+#[path = "common/qc.rs"]
+mod qc;
+use qc::{below, check};
 use wslite::deflate::deflate::{Deflater, Flush, HeapStorage, Level, Sizes, Storage, Window512};
 use wslite::deflate::inflate::{InflateError, Inflater};
 
@@ -443,23 +446,6 @@ fn long_inputs_slide_through_every_window() {
 // ----------------------------------------------------------------------
 // Properties
 // ----------------------------------------------------------------------
-
-/// Runs `prop` on `tests` random inputs drawn with generator size `size`.
-fn check<A: Testable>(tests: u64, size: usize, prop: A) {
-    QuickCheck::new()
-        .tests(tests)
-        .max_tests(tests * 10)
-        .rng(Gen::new(size))
-        .quickcheck(prop);
-}
-
-fn below(g: &mut Gen, n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        usize::arbitrary(g) % n
-    }
-}
 
 /// A message that compresses somewhat: random bytes, words from a small
 /// vocabulary, runs, and copies of its own earlier bytes.

@@ -20,7 +20,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -42,32 +42,10 @@ use wire::read_until_close;
 // Memory: live and peak heap bytes of the whole process.
 // ---------------------------------------------------------------------------
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-fn track(delta: isize) {
-    let now = LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
 #[global_allocator]
-static ALLOCATOR: counting_alloc::CountingAllocator = counting_alloc::CountingAllocator(track);
-
-fn live_heap() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
-
-/// Starts a new peak measurement from the current live bytes.
-fn reset_peak() -> isize {
-    let now = live_heap();
-    PEAK.store(now, Ordering::Relaxed);
-    now
-}
-
-/// How far the heap rose above `base` since [`reset_peak`].
-fn peak_above(base: isize) -> usize {
-    (PEAK.load(Ordering::Relaxed) - base).max(0) as usize
-}
+static ALLOCATOR: counting_alloc::CountingAllocator =
+    counting_alloc::CountingAllocator(counting_alloc::process::track);
+use counting_alloc::process::{live_heap, peak_above, reset_peak};
 
 // ---------------------------------------------------------------------------
 // The process: threads, descriptors, resident memory (Linux /proc).

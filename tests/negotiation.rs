@@ -15,7 +15,10 @@
 //!    the parameters' grammar is accepted exactly when it is valid; no
 //!    input panics.
 
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult, Testable};
+use quickcheck::{Arbitrary, Gen, TestResult};
+#[path = "common/qc.rs"]
+mod qc;
+use qc::{below, check};
 use wslite::handshake::{
     accept_key, write_accept_response, write_request, ClientKey, ClientRequest, Header, Limits,
     RequestParser, ResponseParser, Status,
@@ -658,19 +661,6 @@ fn what_the_server_may_add_or_loosen_is_not_a_failure() {
 // ----------------------------------------------------------------------
 // 6. Properties
 // ----------------------------------------------------------------------
-
-/// Runs `prop` on `tests` random inputs drawn with generator size `size`.
-fn check<A: Testable>(tests: u64, size: usize, prop: A) {
-    QuickCheck::new()
-        .tests(tests)
-        .max_tests(tests * 10)
-        .rng(Gen::new(size))
-        .quickcheck(prop);
-}
-
-fn below(g: &mut Gen, n: usize) -> usize {
-    usize::arbitrary(g) % n
-}
 
 /// Any valid options.
 #[derive(Clone, Copy, Debug)]

@@ -5,7 +5,10 @@
 //! over a sans-I/O connection pair with compressed messages split
 //! anywhere.
 
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult, Testable};
+use quickcheck::{Arbitrary, Gen, TestResult};
+#[path = "common/qc.rs"]
+mod qc;
+use qc::{below, check};
 use wslite::deflate::deflate::{Deflater, HeapStorage, Level};
 use wslite::permessage_deflate::message::{MessageDeflater, MessageInflater, TAIL};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
@@ -14,22 +17,6 @@ use wslite::{CloseCode, Error, RandomSource};
 #[path = "common/bomb.rs"]
 mod bomb;
 use bomb::{stored_message, zeros_bomb};
-
-fn check<A: Testable>(tests: u64, size: usize, prop: A) {
-    QuickCheck::new()
-        .tests(tests)
-        .max_tests(tests * 10)
-        .rng(Gen::new(size))
-        .quickcheck(prop);
-}
-
-fn below(g: &mut Gen, n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        usize::arbitrary(g) % n
-    }
-}
 
 fn deflater(bits: u8, level: u8, no_takeover: bool) -> MessageDeflater<HeapStorage> {
     let d = Deflater::with_window_bits(bits, Level::new(level)).expect("a deflater");

@@ -24,7 +24,10 @@
 //! Test counts are set per property so the file runs in a few seconds in a
 //! debug build.
 
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult, Testable};
+use quickcheck::{Arbitrary, Gen, TestResult};
+#[path = "common/qc.rs"]
+mod qc;
+use qc::{below, chance, check};
 use wslite::base64;
 use wslite::frame::{
     apply_mask, header_len, mask_into, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
@@ -36,29 +39,6 @@ use wslite::{CloseCode, Error, RandomSource};
 // ----------------------------------------------------------------------
 // Helpers
 // ----------------------------------------------------------------------
-
-/// Runs `prop` on `tests` random inputs drawn with generator size `size`.
-fn check<A: Testable>(tests: u64, size: usize, prop: A) {
-    QuickCheck::new()
-        .tests(tests)
-        .max_tests(tests * 10)
-        .rng(Gen::new(size))
-        .quickcheck(prop);
-}
-
-/// A uniform-enough number in `0..n` (0 when `n` is 0).
-fn below(g: &mut Gen, n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        usize::arbitrary(g) % n
-    }
-}
-
-/// True with probability `percent`/100.
-fn chance(g: &mut Gen, percent: usize) -> bool {
-    below(g, 100) < percent
-}
 
 fn random_bytes(g: &mut Gen, len: usize) -> Vec<u8> {
     (0..len).map(|_| u8::arbitrary(g)).collect()

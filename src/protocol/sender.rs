@@ -75,10 +75,7 @@ impl Sender {
         if !self.compression {
             return Err(Error::CompressionNotNegotiated);
         }
-        if self.outgoing.is_some() {
-            return Err(Error::MessageInProgress);
-        }
-        self.data_frame(shared, kind, kind.opcode(), 0b100, fin, len, rng)
+        self.start(shared, kind, 0b100, fin, len, rng)
     }
 
     /// Which end this is.
@@ -154,10 +151,23 @@ impl Sender {
         len: u64,
         rng: &mut R,
     ) -> Result<DataHeader> {
+        self.start(shared, kind, 0, fin, len, rng)
+    }
+
+    /// The first frame of a message, with the RSV bits `rsv`.
+    fn start<R: RandomSource + ?Sized>(
+        &mut self,
+        shared: &Shared,
+        kind: DataKind,
+        rsv: u8,
+        fin: bool,
+        len: u64,
+        rng: &mut R,
+    ) -> Result<DataHeader> {
         if self.outgoing.is_some() {
             return Err(Error::MessageInProgress);
         }
-        self.data_frame(shared, kind, kind.opcode(), 0, fin, len, rng)
+        self.data_frame(shared, kind, kind.opcode(), rsv, fin, len, rng)
     }
 
     /// Encodes the header of the next frame (a continuation frame, §5.4) of

@@ -42,3 +42,36 @@ unsafe impl GlobalAlloc for CountingAllocator {
         new
     }
 }
+
+/// Process-wide bookkeeping: live and peak heap bytes of every thread.
+#[allow(dead_code)] // std_messages keeps per-thread books instead.
+pub mod process {
+    use std::sync::atomic::{AtomicIsize, Ordering};
+
+    static LIVE: AtomicIsize = AtomicIsize::new(0);
+    static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+    /// The function to give [`CountingAllocator`](super::CountingAllocator).
+    pub fn track(delta: isize) {
+        let now = LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// Live heap bytes now.
+    pub fn live_heap() -> isize {
+        LIVE.load(Ordering::Relaxed)
+    }
+
+    /// Starts a new peak measurement from the current live bytes, and
+    /// returns them.
+    pub fn reset_peak() -> isize {
+        let now = live_heap();
+        PEAK.store(now, Ordering::Relaxed);
+        now
+    }
+
+    /// How far the heap rose above `base` since [`reset_peak`].
+    pub fn peak_above(base: isize) -> usize {
+        (PEAK.load(Ordering::Relaxed) - base).max(0) as usize
+    }
+}
