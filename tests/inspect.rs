@@ -12,8 +12,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use wslite::{CloseCode, Config, Message, Server};
+use wslite::{CloseCode, Config, Message, Server, ServerHandle};
 
+#[path = "common/clients.rs"]
+mod clients;
 #[path = "common/example.rs"]
 mod example;
 
@@ -88,20 +90,19 @@ impl Inspector {
     }
 }
 
-#[test]
-fn inspector_shows_handshake_and_every_frame_between_client_and_server() {
-    // A real wslite echo server upstream.
+/// A real wslite echo server upstream, and its `ws://` URL.
+fn echo_upstream() -> (ServerHandle, String) {
     let server = Server::bind("127.0.0.1:0")
         .unwrap()
-        .spawn(|mut ws| {
-            while let Ok(message) = ws.read() {
-                if message.is_data() && ws.send(message).is_err() {
-                    break;
-                }
-            }
-        })
+        .spawn(clients::echo)
         .unwrap();
     let upstream = format!("ws://{}", server.local_addr());
+    (server, upstream)
+}
+
+#[test]
+fn inspector_shows_handshake_and_every_frame_between_client_and_server() {
+    let (server, upstream) = echo_upstream();
 
     // The inspector in between, with --hex.
     // Keep the whole value: dropping it stops the inspector.
@@ -244,17 +245,7 @@ fn collect_until_both_ends(lines: &mpsc::Receiver<String>) -> String {
 /// its text; a message too large for one frame shows frame by frame.
 #[test]
 fn inspector_inflates_compressed_frames_both_ways() {
-    let server = Server::bind("127.0.0.1:0")
-        .unwrap()
-        .spawn(|mut ws| {
-            while let Ok(message) = ws.read() {
-                if message.is_data() && ws.send(message).is_err() {
-                    break;
-                }
-            }
-        })
-        .unwrap();
-    let upstream = format!("ws://{}", server.local_addr());
+    let (server, upstream) = echo_upstream();
     let inspector = Inspector::start(&upstream, &[]);
     let (lines, listen) = (&inspector.lines, &inspector.listen);
 
