@@ -1,0 +1,44 @@
+//! What the on-target test runners (`tests`, `inflate`) share: `check!`
+//! and `ok!`, which fail the current test (a plain `fn() -> bool`) and
+//! print the line, and the panic handler, which prints where without
+//! formatting the message (no core::fmt needed).
+
+/// Fails the current test, printing the line, unless `cond` holds.
+macro_rules! check {
+    ($cond:expr) => {
+        if !$cond {
+            $crate::rt::print("    check failed: line ");
+            $crate::rt::print_dec(line!());
+            $crate::rt::print(": ");
+            $crate::rt::print(stringify!($cond));
+            $crate::rt::print("\n");
+            return false;
+        }
+    };
+}
+
+/// Unwraps an `Ok`, or fails the current test.
+macro_rules! ok {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(_) => {
+                check!(false);
+                unreachable!()
+            }
+        }
+    };
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    crate::rt::print("PANIC");
+    if let Some(location) = info.location() {
+        crate::rt::print(" at ");
+        crate::rt::print(location.file());
+        crate::rt::print(":");
+        crate::rt::print_dec(location.line());
+    }
+    crate::rt::print("\n");
+    crate::rt::exit(false)
+}
