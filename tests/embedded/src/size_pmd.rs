@@ -21,7 +21,8 @@ use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::permessage_deflate::message::{MessageDeflater, MessageInflater};
 use wslite::permessage_deflate::negotiation::{self, DeflateOptions, MAX_RESPONSE_LEN};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
-use wslite::{CloseCode, RandomSource};
+use endpoint::{fail, report_stack_and_exit, NoRandom, Socket};
+use wslite::CloseCode;
 
 /// The I/O buffer: the request with its extension offer is 290 bytes.
 const BUF: usize = 320;
@@ -46,36 +47,6 @@ impl Storage for Borrowed {
     fn parts(&mut self) -> Parts<'_> {
         self.0.parts()
     }
-}
-
-/// A server never masks, so it never asks for randomness (RFC 6455 §5.1).
-struct NoRandom;
-
-impl RandomSource for NoRandom {
-    fn fill_bytes(&mut self, _: &mut [u8]) {}
-}
-
-/// The "socket", as in `size_server`.
-struct Socket {
-    input: &'static [u8],
-}
-
-impl Socket {
-    fn read(&mut self, buf: &mut [u8]) -> usize {
-        let n = self.input.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        n
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        rt::print_hex(bytes);
-    }
-}
-
-fn fail() -> ! {
-    rt::print("\nFAIL\n");
-    rt::exit(false)
 }
 
 #[inline(never)]
@@ -148,7 +119,7 @@ fn serve(socket: &mut Socket) {
         sender.enable_compression();
     }
     let mut conn = Connection::from_parts(receiver, sender, shared);
-    socket.input = black_box(inputs_pmd::FRAME);
+    socket.input = black_box(inputs::PMD_FRAME);
     let filled = socket.read(&mut buf);
     let mut text = [0u8; 32];
     let mut len = 0;
@@ -236,20 +207,9 @@ fn serve(socket: &mut Socket) {
 #[no_mangle]
 pub extern "C" fn rust_main() -> ! {
     let mut socket = Socket {
-        input: black_box(inputs_pmd::REQUEST),
+        input: black_box(inputs::PMD_REQUEST),
     };
     rt::print("out ");
     serve(&mut socket);
-    rt::print("\n");
-    let peak = rt::stack_peak();
-    rt::print("stack: peak ");
-    rt::print_dec(peak);
-    rt::print(" bytes\n");
-    rt::exit(true)
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    // Does not format: core::fmt would cost kilobytes.
-    rt::exit(false)
+    report_stack_and_exit()
 }

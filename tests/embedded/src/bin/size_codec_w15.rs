@@ -4,8 +4,10 @@
 #![no_std]
 #![no_main]
 
-#[path = "../inputs_pmd.rs"]
-mod inputs_pmd;
+#[path = "../endpoint.rs"]
+mod endpoint;
+#[path = "../inputs.rs"]
+mod inputs;
 #[path = "../rt.rs"]
 #[allow(dead_code)]
 mod rt;

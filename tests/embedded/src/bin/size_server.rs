@@ -17,6 +17,8 @@
 #![no_std]
 #![no_main]
 
+#[path = "../endpoint.rs"]
+mod endpoint;
 #[path = "../inputs.rs"]
 mod inputs;
 #[path = "../rt.rs"]
@@ -28,40 +30,10 @@ mod config {
 
 use core::hint::black_box;
 
+use endpoint::{fail, report_stack_and_exit, NoRandom, Socket};
 use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
-use wslite::{CloseCode, RandomSource};
-
-/// A server never masks, so it never asks for randomness (RFC 6455 §5.1).
-struct NoRandom;
-
-impl RandomSource for NoRandom {
-    fn fill_bytes(&mut self, _: &mut [u8]) {}
-}
-
-/// The "socket": reads come from an input the optimizer cannot see through,
-/// writes go to the host.
-struct Socket {
-    input: &'static [u8],
-}
-
-impl Socket {
-    fn read(&mut self, buf: &mut [u8]) -> usize {
-        let n = self.input.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        n
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        rt::print_hex(bytes);
-    }
-}
-
-fn fail() -> ! {
-    rt::print("\nFAIL\n");
-    rt::exit(false)
-}
+use wslite::CloseCode;
 
 #[inline(never)]
 fn serve(socket: &mut Socket) {
@@ -107,7 +79,8 @@ fn serve(socket: &mut Socket) {
             Some(Event::Data {
                 kind: DataKind::Text,
                 bytes,
-                fin: true, ..
+                fin: true,
+                ..
             }) => (received.consumed, bytes.len()),
             _ => fail(),
         },
@@ -143,16 +116,5 @@ pub extern "C" fn rust_main() -> ! {
     };
     rt::print("out ");
     serve(&mut socket);
-    rt::print("\n");
-    let peak = rt::stack_peak();
-    rt::print("stack: peak ");
-    rt::print_dec(peak);
-    rt::print(" bytes\n");
-    rt::exit(true)
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    // Does not format: core::fmt would cost kilobytes.
-    rt::exit(false)
+    report_stack_and_exit()
 }
