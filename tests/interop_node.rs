@@ -838,19 +838,15 @@ fn node_server_cases() -> Vec<DeflateCase> {
 }
 
 deflate_tests! {
-    ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored",
-    run = node_client_compresses_with_our_server,
-    cases = node_client_cases;
-    node_client_and_our_server_compress_with_default_settings: 0..1;
-    node_client_and_our_server_compress_with_8_9_and_15_bit_windows: 1..4;
-    node_client_and_our_server_compress_without_server_context_takeover: 4..5;
-}
-
-deflate_tests! {
-    ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored",
-    run = our_client_compresses_with_node_server,
-    cases = node_server_cases;
-    our_client_and_node_server_compress_with_default_settings: 0..1;
-    our_client_and_node_server_compress_with_8_9_and_15_bit_windows: 1..4;
-    our_client_and_node_server_compress_without_server_context_takeover: 4..5;
+    ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored";
+    node_client_compresses_with_our_server over node_client_cases {
+        node_client_and_our_server_compress_with_default_settings: 0..1;
+        node_client_and_our_server_compress_with_8_9_and_15_bit_windows: 1..4;
+        node_client_and_our_server_compress_without_server_context_takeover: 4..5;
+    }
+    our_client_compresses_with_node_server over node_server_cases {
+        our_client_and_node_server_compress_with_default_settings: 0..1;
+        our_client_and_node_server_compress_with_8_9_and_15_bit_windows: 1..4;
+        our_client_and_node_server_compress_without_server_context_takeover: 4..5;
+    }
 }

@@ -116,12 +116,13 @@ pub fn check_direction(
     }
 }
 
-/// The `#[ignore]`d tests of one role: a test per `name: range;`, running
-/// `run` on each case of `cases()[range]`, so that a failure names the
-/// settings it is about.
+/// The `#[ignore]`d compression tests of a file, `ignore` saying why: for
+/// each role, `run over cases { name: range; ... }` makes a test per name
+/// that runs `run` on each case of `cases()[range]`, so that a failure
+/// names the settings it is about.
 macro_rules! deflate_tests {
-    (ignore = $why:literal, run = $run:ident, cases = $cases:ident; $($name:ident: $range:expr;)*) => {
-        $(
+    (ignore = $why:literal; $($run:ident over $cases:ident { $($name:ident: $range:expr;)* })*) => {
+        $($(
             #[test]
             #[ignore = $why]
             fn $name() {
@@ -129,6 +130,6 @@ macro_rules! deflate_tests {
                     $run(case);
                 }
             }
-        )*
+        )*)*
     };
 }
