@@ -1,7 +1,8 @@
 //! What the on-target test runners (`tests`, `inflate`) share: `check!`
 //! and `ok!`, which fail the current test (a plain `fn() -> bool`) and
 //! print the line, and the panic handler, which prints where without
-//! formatting the message (no core::fmt needed).
+//! formatting the message (no core::fmt needed); and the printout of
+//! the sizes of the types a test names.
 
 /// Fails the current test, printing the line, unless `cond` holds.
 macro_rules! check {
@@ -28,6 +29,17 @@ macro_rules! ok {
             }
         }
     };
+}
+
+/// Prints the size of each named type, a line each.
+pub fn print_sizes(sizes: &[(&str, usize)]) {
+    for (name, size) in sizes {
+        crate::rt::print("  size_of ");
+        crate::rt::print(name);
+        crate::rt::print(" = ");
+        crate::rt::print_dec(*size as u32);
+        crate::rt::print("\n");
+    }
 }
 
 #[panic_handler]

@@ -540,7 +540,7 @@ fn round_trip(level: u8) -> bool {
 /// Prints the sizes of the compression state on this target (for the notes).
 fn sizes() -> bool {
     use core::mem::size_of;
-    for (name, size) in [
+    checks::print_sizes(&[
         ("inflate::STATE_BYTES", STATE_BYTES),
         ("Inflater<[u8; 512]>", size_of::<Inflater<Window>>()),
         (
@@ -558,13 +558,7 @@ fn sizes() -> bool {
             size_of::<MessageDeflater<Window512>>(),
         ),
         ("Connection", size_of::<Connection>()),
-    ] {
-        rt::print("  size_of ");
-        rt::print(name);
-        rt::print(" = ");
-        rt::print_dec(size as u32);
-        rt::print("\n");
-    }
+    ]);
     true
 }
 

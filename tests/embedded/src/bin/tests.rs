@@ -621,7 +621,7 @@ fn server_closing_handshake() -> bool {
 /// Prints the sizes of the core's state on this target (for the notes).
 fn sizes() -> bool {
     use core::mem::size_of;
-    for (name, size) in [
+    checks::print_sizes(&[
         ("Connection", size_of::<Connection>()),
         ("RequestParser", size_of::<RequestParser>()),
         ("ResponseParser", size_of::<ResponseParser>()),
@@ -629,13 +629,7 @@ fn sizes() -> bool {
         ("Sha1", size_of::<sha1::Sha1>()),
         ("DataHeader", size_of::<wslite::protocol::DataHeader>()),
         ("ControlFrame", size_of::<wslite::protocol::ControlFrame>()),
-    ] {
-        rt::print("  size_of ");
-        rt::print(name);
-        rt::print(" = ");
-        rt::print_dec(size as u32);
-        rt::print("\n");
-    }
+    ]);
     true
 }
 
