@@ -1,7 +1,8 @@
 // The body of the permessage-deflate size endpoints, included by
 // `src/bin/size_{inflate,codec}_w{9,12,15}.rs` after they define
 // `WINDOW_BITS` (the window both directions agree on, 2^WINDOW_BITS bytes)
-// and `DEFLATE` (whether the endpoint also compresses what it sends).
+// and `DEFLATE` (whether the endpoint also compresses what it sends); it
+// declares the modules they share, so each binary is its two constants.
 //
 // It is `size_server` with permessage-deflate (RFC 7692): it reads the
 // request, negotiates the extension with both windows limited to
@@ -14,14 +15,23 @@
 // arrays (so they show as static RAM); the inflater's and the deflater's
 // own state (decoding tables, codes) are on the stack, in the stack peak.
 
+// The paths are this file's: `src/`.
+#[path = "endpoint.rs"]
+mod endpoint;
+#[path = "inputs.rs"]
+mod inputs;
+#[path = "rt.rs"]
+#[allow(dead_code)]
+mod rt;
+
 use core::hint::black_box;
 
+use endpoint::{fail, report_stack_and_exit, NoRandom, Socket};
 use wslite::deflate::deflate::{ArrayStorage, Deflater, Level, Parts, Storage};
 use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::permessage_deflate::message::{MessageDeflater, MessageInflater};
 use wslite::permessage_deflate::negotiation::{self, DeflateOptions, MAX_RESPONSE_LEN};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
-use endpoint::{fail, report_stack_and_exit, NoRandom, Socket};
 use wslite::CloseCode;
 
 /// The I/O buffer: the request with its extension offer is 290 bytes.

@@ -4,14 +4,6 @@
 #![no_std]
 #![no_main]
 
-#[path = "../endpoint.rs"]
-mod endpoint;
-#[path = "../inputs.rs"]
-mod inputs;
-#[path = "../rt.rs"]
-#[allow(dead_code)]
-mod rt;
-
 const WINDOW_BITS: u8 = 9;
 const DEFLATE: bool = false;
 
