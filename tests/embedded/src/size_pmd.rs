@@ -26,13 +26,12 @@ mod rt;
 
 use core::hint::black_box;
 
-use endpoint::{fail, report_stack_and_exit, NoRandom, Socket};
+use endpoint::{close_normally, fail, run, NoRandom, Socket};
 use wslite::deflate::deflate::{ArrayStorage, Deflater, Level, Parts, Storage};
 use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::permessage_deflate::message::{MessageDeflater, MessageInflater};
 use wslite::permessage_deflate::negotiation::{self, DeflateOptions, MAX_RESPONSE_LEN};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
-use wslite::CloseCode;
 
 /// The I/O buffer: the request with its extension offer is 290 bytes.
 const BUF: usize = 320;
@@ -207,19 +206,11 @@ fn serve(socket: &mut Socket) {
         socket.write(&text[..len]);
     }
 
-    // 4. The closing handshake (RFC 6455 §7): Close 1000.
-    match conn.encode_close(CloseCode::NORMAL, "", &mut rng) {
-        Ok(frame) => socket.write(frame.as_bytes()),
-        Err(_) => fail(),
-    }
+    // 4. The closing handshake (RFC 6455 §7).
+    close_normally(&mut conn, socket, &mut rng);
 }
 
 #[no_mangle]
 pub extern "C" fn rust_main() -> ! {
-    let mut socket = Socket {
-        input: black_box(inputs::PMD_REQUEST),
-    };
-    rt::print("out ");
-    serve(&mut socket);
-    report_stack_and_exit()
+    run(inputs::PMD_REQUEST, serve)
 }

@@ -30,10 +30,9 @@ mod config {
 
 use core::hint::black_box;
 
-use endpoint::{fail, report_stack_and_exit, NoRandom, Socket};
+use endpoint::{close_normally, fail, run, NoRandom, Socket};
 use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
-use wslite::CloseCode;
 
 #[inline(never)]
 fn serve(socket: &mut Socket) {
@@ -102,19 +101,11 @@ fn serve(socket: &mut Socket) {
     }
     socket.write(&buf[consumed - len..consumed]);
 
-    // 3. The closing handshake (§7): Close 1000.
-    match conn.encode_close(CloseCode::NORMAL, "", &mut rng) {
-        Ok(frame) => socket.write(frame.as_bytes()),
-        Err(_) => fail(),
-    }
+    // 3. The closing handshake (§7).
+    close_normally(&mut conn, socket, &mut rng);
 }
 
 #[no_mangle]
 pub extern "C" fn rust_main() -> ! {
-    let mut socket = Socket {
-        input: black_box(inputs::REQUEST),
-    };
-    rt::print("out ");
-    serve(&mut socket);
-    report_stack_and_exit()
+    run(inputs::REQUEST, serve)
 }
