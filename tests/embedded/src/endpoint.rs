@@ -2,7 +2,8 @@
 //! endpoints of `size_pmd.rs`, and, for its ending, `size_baseline`): the
 //! "socket" whose reads come from an input the optimizer cannot see
 //! through and whose writes go to the host as hex, the randomness a server
-//! never needs, the way out on failure, the closing Close 1000, the run
+//! never needs, the way out on failure, the sending of queued control
+//! frames, the closing Close 1000, the run
 //! around `serve` with the report of the stack's peak, and a panic handler
 //! that does not format (core::fmt would cost kilobytes).
 //!
@@ -73,6 +74,15 @@ pub fn run(request: &'static [u8], serve: fn(&mut Socket)) -> ! {
     rt::print("out ");
     serve(&mut socket);
     report_stack_and_exit()
+}
+
+/// Sends the control frames the connection queued (a Pong, or the Close
+/// that answers a violation with its code).
+#[inline(always)]
+pub fn send_pending(conn: &mut Connection, socket: &mut Socket, rng: &mut NoRandom) {
+    while let Some(frame) = conn.take_pending(rng) {
+        socket.write(frame.as_bytes());
+    }
 }
 
 /// The closing handshake (RFC 6455 §7): Close 1000.

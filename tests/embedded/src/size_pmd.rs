@@ -26,7 +26,7 @@ mod rt;
 
 use core::hint::black_box;
 
-use endpoint::{close_normally, fail, run, NoRandom, Socket};
+use endpoint::{close_normally, fail, run, send_pending, NoRandom, Socket};
 use wslite::deflate::deflate::{ArrayStorage, Deflater, Level, Parts, Storage};
 use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::permessage_deflate::message::{MessageDeflater, MessageInflater};
@@ -159,15 +159,11 @@ fn serve(socket: &mut Socket) {
             _ => fail(),
         },
         Err(_) => {
-            while let Some(frame) = conn.take_pending(&mut rng) {
-                socket.write(frame.as_bytes());
-            }
+            send_pending(&mut conn, socket, &mut rng);
             fail()
         }
     }
-    while let Some(frame) = conn.take_pending(&mut rng) {
-        socket.write(frame.as_bytes());
-    }
+    send_pending(&mut conn, socket, &mut rng);
 
     // 3. Echo it: compressed (RFC 7692 §7.2.1), or as it is.
     if DEFLATE {

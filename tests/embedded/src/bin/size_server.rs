@@ -30,7 +30,7 @@ mod config {
 
 use core::hint::black_box;
 
-use endpoint::{close_normally, fail, run, NoRandom, Socket};
+use endpoint::{close_normally, fail, run, send_pending, NoRandom, Socket};
 use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
 
@@ -85,15 +85,11 @@ fn serve(socket: &mut Socket) {
         },
         Err(_) => {
             // The connection queued a Close with the right code; send it.
-            while let Some(frame) = conn.take_pending(&mut rng) {
-                socket.write(frame.as_bytes());
-            }
+            send_pending(&mut conn, socket, &mut rng);
             fail()
         }
     };
-    while let Some(frame) = conn.take_pending(&mut rng) {
-        socket.write(frame.as_bytes());
-    }
+    send_pending(&mut conn, socket, &mut rng);
     // Echo it: the payload is the last `len` bytes consumed, unmasked in place.
     match conn.encode_data(DataKind::Text, true, len as u64, &mut rng) {
         Ok(header) => socket.write(header.as_bytes()),
