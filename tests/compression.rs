@@ -23,8 +23,11 @@ use clients::echo;
 #[path = "common/bomb.rs"]
 mod bomb;
 use bomb::stored_message;
+#[path = "interop/generators.rs"]
+mod generators;
 #[path = "common/wire.rs"]
 mod wire;
+use generators::{json_records, noise};
 use wire::{frame_bytes, raw_connect, read_frame, read_http_head, RawFrame};
 
 /// The longest any single wait in these tests may take.
@@ -56,39 +59,6 @@ fn client(addr: SocketAddr, c: Option<Compression>) -> WebSocket<TcpStream> {
         .expect("the client connects")
 }
 
-/// Text that compresses as JSON does: keys repeat, values vary.
-fn json_like(len: usize, seed: u64) -> String {
-    let mut s = String::with_capacity(len + 64);
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    while s.len() < len {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        s.push_str(&format!(
-            "{{\"id\":{},\"name\":\"user{}\",\"active\":{},\"score\":{}}},",
-            x >> 48,
-            (x >> 32) % 1000,
-            x & 1 == 0,
-            (x >> 20) % 100_000
-        ));
-    }
-    s.truncate(len);
-    s
-}
-
-/// Bytes that do not compress.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 fn echoes(ws: &mut WebSocket<TcpStream>, message: Message) {
     ws.send(message.clone()).expect("send");
     let back = ws.read().expect("the echo");
@@ -103,8 +73,8 @@ fn compression_is_agreed_by_default_and_messages_of_every_size_round_trip() {
     assert_eq!(agreed.server_max_window_bits, 12);
     assert_eq!(agreed.client_max_window_bits, 12);
     for len in [0, 1, 1023, 1024, 4096, 65_535, 65_536, 300_000, 3 << 20] {
-        echoes(&mut ws, Message::Text(json_like(len, len as u64)));
-        echoes(&mut ws, Message::Binary(noise(len, len as u64)));
+        echoes(&mut ws, Message::Text(json_records(len, len as u64)));
+        echoes(&mut ws, Message::Binary(noise(len, len as u32 | 1)));
     }
     ws.close(CloseCode::NORMAL, "").expect("close");
     assert_eq!(server.shutdown(), 0);
@@ -137,7 +107,7 @@ fn every_window_size_level_and_takeover_setting_round_trips() {
             assert_eq!(agreed.client_no_context_takeover, !no_takeover);
             // Messages that refer back to earlier ones (when the window is
             // kept), with some far back-references.
-            let base = json_like(40_000, u64::from(bits));
+            let base = json_records(40_000, u64::from(bits));
             for i in 0..12 {
                 let text = format!("{i}:{}", &base[i * 1000..]);
                 echoes(&mut ws, Message::Text(text));
@@ -160,7 +130,7 @@ fn off_on_either_side_means_off() {
         let server = echo_server(s);
         let mut ws = client(server.local_addr(), c);
         assert!(ws.compression().is_none());
-        echoes(&mut ws, Message::Text(json_like(10_000, 1)));
+        echoes(&mut ws, Message::Text(json_records(10_000, 1)));
         ws.close(CloseCode::NORMAL, "").expect("close");
         assert_eq!(server.shutdown(), 0);
     }
@@ -177,14 +147,14 @@ fn large_compressed_messages_both_ways_at_once_do_not_deadlock() {
     const LEN: usize = 512 << 10;
     let sent = thread::spawn(move || {
         for i in 0..COUNT {
-            let text = json_like(LEN, i as u64);
+            let text = json_records(LEN, i as u64);
             writer.send(Message::Text(text)).expect("send");
         }
         writer
     });
     for i in 0..COUNT {
         match reader.read().expect("an echo") {
-            Message::Text(text) => assert!(text == json_like(LEN, i as u64), "echo {i} differs"),
+            Message::Text(text) => assert!(text == json_records(LEN, i as u64), "echo {i} differs"),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -222,7 +192,7 @@ fn streams_are_compressed_and_inflated_as_they_go() {
         })
         .expect("spawn");
     let mut ws = client(server.local_addr(), Some(Compression::default()));
-    let text = json_like(8 << 20, 3);
+    let text = json_records(8 << 20, 3);
     {
         let mut out = ws.send_stream(wslite::DataKind::Text);
         for chunk in text.as_bytes().chunks(64 << 10) {
@@ -350,7 +320,7 @@ fn the_rfc_examples_inflate_and_the_answer_names_the_extension() {
         assert_eq!(frame.payload, expected.as_bytes());
     }
     // A large one comes back compressed: RSV1 set, and smaller.
-    let big = json_like(20_000, 9);
+    let big = json_records(20_000, 9);
     send(&mut s, true, 0b100, 0x1, &stored_message(big.as_bytes()));
     let frame = next_frame(&mut s);
     assert_eq!(
@@ -374,30 +344,45 @@ fn the_rfc_examples_inflate_and_the_answer_names_the_extension() {
     assert_eq!(server.shutdown(), 0);
 }
 
+/// One frame a raw client sends: (FIN, RSV bits, opcode, payload).
+type RawSend<'a> = (bool, u8, u8, &'a [u8]);
+
+/// The close code the server answers with after a raw client that offered
+/// permessage-deflate sends `frames`, on a connection of its own.
+fn close_code_after(addr: SocketAddr, frames: &[RawSend]) -> Option<u16> {
+    let (mut s, _) = raw_client(addr, "permessage-deflate");
+    for &(fin, rsv, opcode, payload) in frames {
+        send(&mut s, fin, rsv, opcode, payload);
+    }
+    close_code(&mut s)
+}
+
 #[test]
 fn rsv1_where_the_extension_does_not_allow_it_is_a_protocol_error() {
     let server = echo_server(Some(Compression::default()));
     let addr = server.local_addr();
-    // On a continuation frame.
-    let (mut s, _) = raw_client(addr, "permessage-deflate");
-    send(&mut s, false, 0b100, 0x1, &stored_message(b"ab")[..3]);
-    send(&mut s, true, 0b100, 0x0, &stored_message(b"ab")[3..]);
-    assert_eq!(close_code(&mut s), Some(1002));
-    // On a control frame.
-    let (mut s, _) = raw_client(addr, "permessage-deflate");
-    send(&mut s, true, 0b100, 0x9, b"ping");
-    assert_eq!(close_code(&mut s), Some(1002));
-    // RSV2 and RSV3 are not the extension's.
-    let (mut s, _) = raw_client(addr, "permessage-deflate");
-    send(&mut s, true, 0b110, 0x1, &stored_message(b"ab"));
-    assert_eq!(close_code(&mut s), Some(1002));
+    let ab = stored_message(b"ab");
+    let cases: [(&str, &[RawSend]); 3] = [
+        (
+            "on a continuation frame",
+            &[(false, 0b100, 0x1, &ab[..3]), (true, 0b100, 0x0, &ab[3..])],
+        ),
+        ("on a control frame", &[(true, 0b100, 0x9, b"ping")]),
+        (
+            "RSV2 and RSV3 are not the extension's",
+            &[(true, 0b110, 0x1, &ab)],
+        ),
+    ];
+    for (what, frames) in cases {
+        assert_eq!(close_code_after(addr, frames), Some(1002), "{what}");
+    }
     // Not negotiated: the client did not offer it.
     let (mut s, head) = raw_client(addr, "x-unknown-extension");
     assert!(
         !head.to_ascii_lowercase().contains("permessage-deflate"),
         "{head}"
     );
-    send(&mut s, true, 0b100, 0x1, &stored_message(b"ab"));
+    send(&mut s, true, 0b100, 0x1, &ab);
     assert_eq!(close_code(&mut s), Some(1002));
     assert_eq!(server.shutdown(), 0);
 }
@@ -406,38 +391,37 @@ fn rsv1_where_the_extension_does_not_allow_it_is_a_protocol_error() {
 fn data_that_does_not_inflate_or_is_not_utf8_once_inflated_is_1007() {
     let server = echo_server(Some(Compression::default()));
     let addr = server.local_addr();
-    // BTYPE 11 is reserved (RFC 1951 §3.2.3).
-    let (mut s, _) = raw_client(addr, "permessage-deflate");
-    send(&mut s, true, 0b100, 0x2, &[0xff, 0xff]);
-    assert_eq!(close_code(&mut s), Some(1007));
-    // A stored block whose NLEN is not LEN's complement (§3.2.4).
-    let (mut s, _) = raw_client(addr, "permessage-deflate");
-    send(
-        &mut s,
-        true,
-        0b100,
-        0x2,
-        &[0x00, 0x02, 0x00, 0x00, 0x00, b'a', b'b', 0x00],
-    );
-    assert_eq!(close_code(&mut s), Some(1007));
-    // A back-reference to before the first byte.
-    let (mut s, _) = raw_client(addr, "permessage-deflate");
-    send(&mut s, true, 0b100, 0x2, &[0x02, 0x02]);
-    assert_eq!(close_code(&mut s), Some(1007));
-    // Valid DEFLATE, invalid UTF-8 once inflated (a lone continuation byte).
-    let (mut s, _) = raw_client(addr, "permessage-deflate");
-    send(
-        &mut s,
-        true,
-        0b100,
-        0x1,
-        &stored_message(&[b'o', b'k', 0x80]),
-    );
-    assert_eq!(close_code(&mut s), Some(1007));
-    // Text cut inside a character at the message's end.
-    let (mut s, _) = raw_client(addr, "permessage-deflate");
-    send(&mut s, true, 0b100, 0x1, &stored_message(&[0xc3]));
-    assert_eq!(close_code(&mut s), Some(1007));
+    let not_utf8 = stored_message(&[b'o', b'k', 0x80]);
+    let cut_character = stored_message(&[0xc3]);
+    let cases: [(&str, RawSend); 5] = [
+        // RFC 1951 §3.2.3.
+        ("BTYPE 11 is reserved", (true, 0b100, 0x2, &[0xff, 0xff])),
+        // §3.2.4.
+        (
+            "a stored block whose NLEN is not LEN's complement",
+            (
+                true,
+                0b100,
+                0x2,
+                &[0x00, 0x02, 0x00, 0x00, 0x00, b'a', b'b', 0x00],
+            ),
+        ),
+        (
+            "a back-reference to before the first byte",
+            (true, 0b100, 0x2, &[0x02, 0x02]),
+        ),
+        (
+            "valid DEFLATE, invalid UTF-8 once inflated (a lone continuation byte)",
+            (true, 0b100, 0x1, &not_utf8),
+        ),
+        (
+            "text cut inside a character at the message's end",
+            (true, 0b100, 0x1, &cut_character),
+        ),
+    ];
+    for (what, frame) in cases {
+        assert_eq!(close_code_after(addr, &[frame]), Some(1007), "{what}");
+    }
     assert_eq!(server.shutdown(), 0);
 }
 

@@ -466,29 +466,14 @@ fn flat_json_reads_the_clients_line() {
 #[path = "interop/generators.rs"]
 mod generators;
 use generators::{generated_kind, generated_message, is_generated};
+#[path = "interop/deflate_checks.rs"]
+#[macro_use]
+mod deflate_checks;
+use deflate_checks::{agreed, check_direction, Trip, DEFLATE_MESSAGES, THRESHOLD};
 
 use std::io::{BufRead, BufReader};
 use std::process::Child;
-use wslite::permessage_deflate::negotiation::Agreed;
 use wslite::{ClientBuilder, Compression, DataKind, Message};
-
-const KIB: usize = 1024;
-/// As `MESSAGES` in deflate_peer.mjs (and `common.DEFLATE_MESSAGES`): under
-/// our 1 KiB threshold; 2 KiB of noise twice (the second costs a few bytes
-/// with context takeover and a window that reaches back over it); 10 KiB of
-/// text; 1 MiB of JSON-like text; 64 KiB of noise (stored); 100 KiB of the
-/// period-251 binary.
-const DEFLATE_MESSAGES: [(&str, usize); 7] = [
-    ("text", 100),
-    ("random", 2 * KIB),
-    ("random", 2 * KIB),
-    ("text", 10 * KIB),
-    ("json", MIB),
-    ("random", 64 * KIB),
-    ("binary", 100 * KIB),
-];
-/// Our threshold and ws's default one: shorter messages go uncompressed.
-const THRESHOLD: usize = 1024;
 
 /// A running `deflate_peer.mjs`, its lines arriving through a channel;
 /// killed when dropped.
@@ -598,17 +583,6 @@ struct DeflateCase {
     agreed: (u8, u8, bool, bool),
 }
 
-fn agreed(agreed: &Option<Agreed>) -> Option<(u8, u8, bool, bool)> {
-    agreed.map(|a| {
-        (
-            a.server_max_window_bits,
-            a.client_max_window_bits,
-            a.server_no_context_takeover,
-            a.client_no_context_takeover,
-        )
-    })
-}
-
 /// ws's `open` line: the extension, the header answered, and the window
 /// sizes and takeover flags ws agreed (named in the answer only when set).
 fn check_node_open(open: &[(String, Value)], case: &DeflateCase) {
@@ -645,65 +619,12 @@ fn check_node_open(open: &[(String, Value)], case: &DeflateCase) {
 }
 
 /// What ws saw of one message's trip, from its socket: (RSV1, payload
-/// bytes on the wire) of the message and of its echo, as ws's `sent_*` and
-/// `received_*`.
-#[derive(Debug)]
-struct Trip {
-    rsv1: bool,
-    wire: u64,
-}
-
+/// bytes on the wire) as ws's `sent_*` or `received_*` (`way`).
 fn trip(line: &[(String, Value)], way: &str) -> Trip {
     Trip {
         rsv1: boolean(line, &format!("{way}_rsv1")),
         wire: num(line, &format!("{way}_wire")),
-    }
-}
-
-/// The checks on one direction's messages as ws's socket saw them,
-/// compressed by `by` with `threshold`, a window of `bits` and context
-/// takeover unless `no_takeover`.
-fn check_direction(
-    trips: &[Trip],
-    by: &str,
-    threshold: usize,
-    bits: u8,
-    no_takeover: bool,
-    what: &str,
-) {
-    for (t, (name, size)) in trips.iter().zip(DEFLATE_MESSAGES) {
-        let what = format!("{what}: {name} of {size} bytes compressed by {by}: {t:?}");
-        let compressed = size >= threshold;
-        assert_eq!(t.rsv1, compressed, "RSV1: {what}");
-        if !compressed {
-            assert_eq!(t.wire, size as u64, "{what}");
-        }
-        // zlib matches at most 262 bytes short of its window (MAX_DIST):
-        // with 9 bits it cannot reach back the binary's period of 251.
-        let reaches_period = by == "wslite" || bits >= 10;
-        match name {
-            "text" | "json" if compressed && size >= 10 * KIB => {
-                assert!(t.wire < size as u64 / 4, "{what}")
-            }
-            "binary" if reaches_period => assert!(t.wire < size as u64 / 4, "{what}"),
-            "random" if size > 2 * KIB => assert!(
-                t.wire >= size as u64 && t.wire < size as u64 + size as u64 / 16 + 64,
-                "{what}"
-            ),
-            _ => {}
-        }
-    }
-    let (first, second) = (&trips[1], &trips[2]);
-    let what = format!(
-        "{what}: the same 2 KiB of noise twice, compressed by {by}: {first:?} then {second:?}"
-    );
-    if !no_takeover && bits >= 12 {
-        assert!(second.wire < first.wire / 8, "context taken over: {what}");
-    } else {
-        assert!(
-            second.wire > first.wire / 2,
-            "no context taken over: {what}"
-        );
+        inflated: None,
     }
 }
 
@@ -828,42 +749,58 @@ fn our_client_compresses_with_node_server(case: &DeflateCase) {
     check_direction(&sent, "ws", node_threshold, s_bits, s_nct, case.answer);
 }
 
+/// The cases both roles run, in order: ws's defaults (12-bit windows, ours
+/// unless set), then both windows at 9, 8 and 15 bits; `answers` is the
+/// server's answer to each (the two roles name the windows in different
+/// orders); then `no_takeover`, the role's own case without context
+/// takeover.
+fn deflate_cases(answers: [&'static str; 4], no_takeover: DeflateCase) -> Vec<DeflateCase> {
+    let wide = Compression::default().window_bits(15);
+    // 256-byte windows at 8 bits. zlib turns a raw window of 8 bits into
+    // 9, but its matches stay 262 bytes short of the window, so never reach
+    // past 250: our 256-byte inflater window holds them.
+    let windows = [
+        ("{}", Compression::default(), 12),
+        (
+            r#"{"serverMaxWindowBits": 9, "clientMaxWindowBits": 9}"#,
+            wide,
+            9,
+        ),
+        (
+            r#"{"serverMaxWindowBits": 8, "clientMaxWindowBits": 8}"#,
+            Compression::default().window_bits(8),
+            8,
+        ),
+        (
+            r#"{"serverMaxWindowBits": 15, "clientMaxWindowBits": 15}"#,
+            wide,
+            15,
+        ),
+    ];
+    windows
+        .into_iter()
+        .zip(answers)
+        .map(|((node, ours, bits), answer)| DeflateCase {
+            node,
+            ours,
+            node_threshold: 1024,
+            answer,
+            agreed: (bits, bits, false, false),
+        })
+        .chain([no_takeover])
+        .collect()
+}
+
 /// ws's client offers `client_max_window_bits` by default; our server's
 /// windows are 12 bits unless set.
 fn node_client_cases() -> Vec<DeflateCase> {
-    let wide = Compression::default().window_bits(15);
-    vec![
-        DeflateCase {
-            node: "{}",
-            ours: Compression::default(),
-            node_threshold: 1024,
-            answer: "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
-            agreed: (12, 12, false, false),
-        },
-        DeflateCase {
-            node: r#"{"serverMaxWindowBits": 9, "clientMaxWindowBits": 9}"#,
-            ours: wide,
-            node_threshold: 1024,
-            answer: "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9",
-            agreed: (9, 9, false, false),
-        },
-        // 256-byte windows. zlib turns a raw window of 8 bits into 9, but
-        // its matches stay 262 bytes short of the window, so never reach
-        // past 250: our 256-byte inflater window holds them.
-        DeflateCase {
-            node: r#"{"serverMaxWindowBits": 8, "clientMaxWindowBits": 8}"#,
-            ours: Compression::default().window_bits(8),
-            node_threshold: 1024,
-            answer: "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
-            agreed: (8, 8, false, false),
-        },
-        DeflateCase {
-            node: r#"{"serverMaxWindowBits": 15, "clientMaxWindowBits": 15}"#,
-            ours: wide,
-            node_threshold: 1024,
-            answer: "permessage-deflate; server_max_window_bits=15; client_max_window_bits=15",
-            agreed: (15, 15, false, false),
-        },
+    deflate_cases(
+        [
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+            "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9",
+            "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
+            "permessage-deflate; server_max_window_bits=15; client_max_window_bits=15",
+        ],
         // ws asks for no context takeover both ways; its threshold then
         // applies (4 KiB: the 100 B and 2 KiB messages go uncompressed).
         DeflateCase {
@@ -873,45 +810,21 @@ fn node_client_cases() -> Vec<DeflateCase> {
             answer: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12",
             agreed: (12, 12, true, true),
         },
-    ]
+    )
 }
 
 /// ws's server accepts our offer (12-bit windows by default) within its
-/// own limits.
+/// own limits. With 15-bit windows (ours in the 9- and 15-bit cases) our
+/// offer is `client_max_window_bits` alone, and ws answers the client's
+/// window first; with 8 bits our offer names both.
 fn node_server_cases() -> Vec<DeflateCase> {
-    let wide = Compression::default().window_bits(15);
-    // With 15-bit windows our offer is `client_max_window_bits` alone, and
-    // ws answers the client's window first.
-    vec![
-        DeflateCase {
-            node: "{}",
-            ours: Compression::default(),
-            node_threshold: 1024,
-            answer: "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
-            agreed: (12, 12, false, false),
-        },
-        DeflateCase {
-            node: r#"{"serverMaxWindowBits": 9, "clientMaxWindowBits": 9}"#,
-            ours: wide,
-            node_threshold: 1024,
-            answer: "permessage-deflate; client_max_window_bits=9; server_max_window_bits=9",
-            agreed: (9, 9, false, false),
-        },
-        // 256-byte windows (see `node_client_cases`); our offer names both.
-        DeflateCase {
-            node: r#"{"serverMaxWindowBits": 8, "clientMaxWindowBits": 8}"#,
-            ours: Compression::default().window_bits(8),
-            node_threshold: 1024,
-            answer: "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
-            agreed: (8, 8, false, false),
-        },
-        DeflateCase {
-            node: r#"{"serverMaxWindowBits": 15, "clientMaxWindowBits": 15}"#,
-            ours: wide,
-            node_threshold: 1024,
-            answer: "permessage-deflate; client_max_window_bits=15; server_max_window_bits=15",
-            agreed: (15, 15, false, false),
-        },
+    deflate_cases(
+        [
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+            "permessage-deflate; client_max_window_bits=9; server_max_window_bits=9",
+            "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
+            "permessage-deflate; client_max_window_bits=15; server_max_window_bits=15",
+        ],
         // ws's server without context takeover, and with it its threshold
         // (4 KiB: the 100 B and 2 KiB echoes go uncompressed).
         DeflateCase {
@@ -921,45 +834,19 @@ fn node_server_cases() -> Vec<DeflateCase> {
             answer: "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12; server_no_context_takeover",
             agreed: (12, 12, true, false),
         },
-    ]
+    )
 }
 
-#[test]
-#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
-fn node_client_and_our_server_compress_with_default_settings() {
-    node_client_compresses_with_our_server(&node_client_cases()[0]);
-}
-
-#[test]
-#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
-fn node_client_and_our_server_compress_with_8_9_and_15_bit_windows() {
-    for case in &node_client_cases()[1..4] {
-        node_client_compresses_with_our_server(case);
+deflate_tests! {
+    ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored";
+    node_client_compresses_with_our_server over node_client_cases {
+        node_client_and_our_server_compress_with_default_settings: 0..1;
+        node_client_and_our_server_compress_with_8_9_and_15_bit_windows: 1..4;
+        node_client_and_our_server_compress_without_server_context_takeover: 4..5;
     }
-}
-
-#[test]
-#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
-fn node_client_and_our_server_compress_without_server_context_takeover() {
-    node_client_compresses_with_our_server(&node_client_cases()[4]);
-}
-
-#[test]
-#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
-fn our_client_and_node_server_compress_with_default_settings() {
-    our_client_compresses_with_node_server(&node_server_cases()[0]);
-}
-
-#[test]
-#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
-fn our_client_and_node_server_compress_with_8_9_and_15_bit_windows() {
-    for case in &node_server_cases()[1..4] {
-        our_client_compresses_with_node_server(case);
+    our_client_compresses_with_node_server over node_server_cases {
+        our_client_and_node_server_compress_with_default_settings: 0..1;
+        our_client_and_node_server_compress_with_8_9_and_15_bit_windows: 1..4;
+        our_client_and_node_server_compress_without_server_context_takeover: 4..5;
     }
-}
-
-#[test]
-#[ignore = "needs Node and the pinned ws; tests/interop-node/run.sh runs them with --ignored"]
-fn our_client_and_node_server_compress_without_server_context_takeover() {
-    our_client_compresses_with_node_server(&node_server_cases()[4]);
 }

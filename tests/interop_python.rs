@@ -94,6 +94,10 @@ const PING_PAYLOAD_WSLITE: &[u8] = b"wslite ping \x00\xff";
 #[path = "interop/generators.rs"]
 mod generators;
 use generators::{generated_kind, generated_message, is_generated, payload};
+#[path = "interop/deflate_checks.rs"]
+#[macro_use]
+mod deflate_checks;
+use deflate_checks::{agreed, check_direction, Trip, DEFLATE_MESSAGES, THRESHOLD};
 
 fn kind_name(kind: DataKind) -> &'static str {
     match kind {
@@ -141,19 +145,6 @@ fn send_fragmented<S: Read + Write>(
 /// both websockets and wslite choose.
 const DEFAULT_ANSWER: &str =
     "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12";
-
-/// What was agreed, as (server_max_window_bits, client_max_window_bits,
-/// server_no_context_takeover, client_no_context_takeover).
-fn agreed(agreed: &Option<Agreed>) -> Option<(u8, u8, bool, bool)> {
-    agreed.map(|a| {
-        (
-            a.server_max_window_bits,
-            a.client_max_window_bits,
-            a.server_no_context_takeover,
-            a.client_no_context_takeover,
-        )
-    })
-}
 
 /// Limits and timeouts of every wslite connection here: every wait bounded.
 fn config() -> Config {
@@ -1247,7 +1238,7 @@ fn our_client_gets_every_size_echoed(compressed: bool) {
                 // most 16 KiB of DEFLATE data.
                 let received = on_the_wire(&seen["received"]);
                 assert_eq!(received.rsv1, size >= THRESHOLD, "{what}");
-                assert_eq!(received.inflated, size as u64, "{what}");
+                assert_eq!(received.inflated, Some(size as u64), "{what}");
             } else {
                 assert_eq!(seen["frames"].u64(), Some(1), "{what}");
                 assert_eq!(seen["received"], Json::Null, "{what}");
@@ -1660,21 +1651,6 @@ fn hex(bytes: &[u8]) -> String {
 // ---------------------------------------------------------------------------
 // permessage-deflate (RFC 7692), both roles
 
-/// The messages of the compression tests, as `common.DEFLATE_MESSAGES`:
-/// (generator, size).
-const DEFLATE_MESSAGES: [(&str, usize); 7] = [
-    ("text", 100),
-    ("random", 2 * KIB),
-    ("random", 2 * KIB),
-    ("text", 10 * KIB),
-    ("json", MIB),
-    ("random", 64 * KIB),
-    ("binary", 100 * KIB),
-];
-
-/// Our side's threshold: messages shorter than this go uncompressed.
-const THRESHOLD: usize = 1024;
-
 /// One compression setup, as both sides are told and as they must agree.
 struct DeflateCase {
     /// The JSON arguments of websockets' extension factory, or `None` for
@@ -1691,20 +1667,13 @@ struct DeflateCase {
 
 /// A message's [RSV1, bytes on the wire, bytes inflated], as the Python
 /// side's `DeflateWatch` counted them.
-#[derive(Debug, PartialEq)]
-struct OnTheWire {
-    rsv1: bool,
-    wire: u64,
-    inflated: u64,
-}
-
-fn on_the_wire(json: &Json) -> OnTheWire {
+fn on_the_wire(json: &Json) -> Trip {
     match json {
         Json::Arr(items) => match &items[..] {
-            [Json::Bool(rsv1), wire, inflated] => OnTheWire {
+            [Json::Bool(rsv1), wire, inflated] => Trip {
                 rsv1: *rsv1,
                 wire: wire.u64().expect("wire bytes"),
-                inflated: inflated.u64().expect("inflated bytes"),
+                inflated: Some(inflated.u64().expect("inflated bytes")),
             },
             _ => panic!("not [rsv1, wire, inflated]: {json:?}"),
         },
@@ -1750,48 +1719,9 @@ fn check_python_params(params: &Json, case: &DeflateCase, python_is_client: bool
 /// went one way, compressed by `by` (`"wslite"` applies its threshold,
 /// websockets compresses everything) with a window of `bits` and context
 /// takeover unless `no_takeover`.
-fn check_compressed(counts: &[OnTheWire], by: &str, bits: u8, no_takeover: bool, what: &str) {
-    for (count, (name, size)) in counts.iter().zip(DEFLATE_MESSAGES) {
-        let what = format!("{what}: {name} of {size} bytes compressed by {by}: {count:?}");
-        let compressed = by != "wslite" || size >= THRESHOLD;
-        assert_eq!(count.rsv1, compressed, "RSV1 {what}");
-        assert_eq!(count.inflated, size as u64, "{what}");
-        // zlib matches at most 262 bytes short of its window
-        // (MAX_DIST), so with 9 bits it cannot reach back the 251 bytes of
-        // the binary's period.
-        let reaches_period = by == "wslite" || bits >= 10;
-        match name {
-            // Repetitive: far below its size on the wire.
-            "text" | "json" if compressed && size >= 10 * KIB => {
-                assert!(count.wire < size as u64 / 4, "{what}")
-            }
-            "binary" if compressed && reaches_period => {
-                assert!(count.wire < size as u64 / 4, "{what}")
-            }
-            // Noise: stored, block headers more (zlib with a 512-byte
-            // window stores in small blocks: 2.3% more at 9 bits).
-            "random" if size > 2 * KIB => assert!(
-                count.wire >= size as u64 && count.wire < size as u64 + size as u64 / 16 + 64,
-                "{what}"
-            ),
-            _ => {}
-        }
-    }
-    // The second 2 KiB of noise repeats the first: with context takeover
-    // and a window that reaches back over it (4 KiB and up), it costs a few
-    // bytes; otherwise as much as the first (RFC 7692 §7.1.1).
-    let (first, second) = (&counts[1], &counts[2]);
-    let what = format!(
-        "{what}: the same 2 KiB of noise twice, compressed by {by}: {first:?} then {second:?}"
-    );
-    if !no_takeover && bits >= 12 {
-        assert!(second.wire < first.wire / 8, "context taken over: {what}");
-    } else {
-        assert!(
-            second.wire > first.wire / 2,
-            "no context taken over: {what}"
-        );
-    }
+fn check_compressed(counts: &[Trip], by: &str, bits: u8, no_takeover: bool, what: &str) {
+    let threshold = if by == "wslite" { THRESHOLD } else { 0 };
+    check_direction(counts, by, threshold, bits, no_takeover, what);
 }
 
 /// Their client against our server, for each case: the offer, the answer,
@@ -1845,12 +1775,13 @@ fn our_server_compresses_with_python(case: &DeflateCase) {
     assert_eq!(data, expected, "{}: our server received", case.answer);
 }
 
-/// The cases of the tests with our server. websockets' client offers
-/// `client_max_window_bits` by default; our server's windows are 12 bits
-/// unless set.
-fn python_client_cases() -> Vec<DeflateCase> {
+/// The cases both roles run, in order: websockets' default
+/// (`compression="deflate"`) against ours, 12-bit windows each way; both
+/// windows at 9 bits, then at 15; then `no_takeover`, the role's own cases
+/// without context takeover.
+fn deflate_cases(no_takeover: [DeflateCase; 2]) -> Vec<DeflateCase> {
     let wide = Compression::default().window_bits(15);
-    vec![
+    let mut cases = vec![
         DeflateCase {
             python: None,
             ours: Compression::default(),
@@ -1869,6 +1800,16 @@ fn python_client_cases() -> Vec<DeflateCase> {
             answer: "permessage-deflate; server_max_window_bits=15; client_max_window_bits=15",
             agreed: (15, 15, false, false),
         },
+    ];
+    cases.extend(no_takeover);
+    cases
+}
+
+/// The cases of the tests with our server. websockets' client offers
+/// `client_max_window_bits` by default; our server's windows are 12 bits
+/// unless set.
+fn python_client_cases() -> Vec<DeflateCase> {
+    deflate_cases([
         DeflateCase {
             python: Some(
                 r#"{"server_no_context_takeover": true, "client_no_context_takeover": true, "client_max_window_bits": true}"#,
@@ -1888,29 +1829,7 @@ fn python_client_cases() -> Vec<DeflateCase> {
             answer: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12",
             agreed: (12, 15, true, true),
         },
-    ]
-}
-
-#[test]
-#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
-fn our_server_and_python_client_compress_with_default_settings() {
-    our_server_compresses_with_python(&python_client_cases()[0]);
-}
-
-#[test]
-#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
-fn our_server_and_python_client_compress_with_9_and_15_bit_windows() {
-    for case in &python_client_cases()[1..3] {
-        our_server_compresses_with_python(case);
-    }
-}
-
-#[test]
-#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
-fn our_server_and_python_client_compress_without_context_takeover() {
-    for case in &python_client_cases()[3..] {
-        our_server_compresses_with_python(case);
-    }
+    ])
 }
 
 /// A stream that counts the bytes it reads and writes: our side's proof
@@ -2020,26 +1939,7 @@ fn our_client_compresses_with_python(case: &DeflateCase) {
 /// The cases of the tests with Python's server; its default
 /// (`compression="deflate"`) accepts with 12-bit windows each way.
 fn python_server_cases() -> Vec<DeflateCase> {
-    let wide = Compression::default().window_bits(15);
-    vec![
-        DeflateCase {
-            python: None,
-            ours: Compression::default(),
-            answer: DEFAULT_ANSWER,
-            agreed: (12, 12, false, false),
-        },
-        DeflateCase {
-            python: Some(r#"{"server_max_window_bits": 9, "client_max_window_bits": 9}"#),
-            ours: wide,
-            answer: "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9",
-            agreed: (9, 9, false, false),
-        },
-        DeflateCase {
-            python: Some(r#"{"server_max_window_bits": 15, "client_max_window_bits": 15}"#),
-            ours: wide,
-            answer: "permessage-deflate; server_max_window_bits=15; client_max_window_bits=15",
-            agreed: (15, 15, false, false),
-        },
+    deflate_cases([
         DeflateCase {
             python: Some(
                 r#"{"server_no_context_takeover": true, "client_no_context_takeover": true, "server_max_window_bits": 12, "client_max_window_bits": 12}"#,
@@ -2057,28 +1957,20 @@ fn python_server_cases() -> Vec<DeflateCase> {
             answer: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12",
             agreed: (12, 12, true, true),
         },
-    ]
+    ])
 }
 
-#[test]
-#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
-fn our_client_and_python_server_compress_with_default_settings() {
-    our_client_compresses_with_python(&python_server_cases()[0]);
-}
-
-#[test]
-#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
-fn our_client_and_python_server_compress_with_9_and_15_bit_windows() {
-    for case in &python_server_cases()[1..3] {
-        our_client_compresses_with_python(case);
+deflate_tests! {
+    ignore = "needs Python websockets; .ci/run runs them with --ignored";
+    our_server_compresses_with_python over python_client_cases {
+        our_server_and_python_client_compress_with_default_settings: 0..1;
+        our_server_and_python_client_compress_with_9_and_15_bit_windows: 1..3;
+        our_server_and_python_client_compress_without_context_takeover: 3..;
     }
-}
-
-#[test]
-#[ignore = "needs Python websockets; .ci/run runs them with --ignored"]
-fn our_client_and_python_server_compress_without_context_takeover() {
-    for case in &python_server_cases()[3..] {
-        our_client_compresses_with_python(case);
+    our_client_compresses_with_python over python_server_cases {
+        our_client_and_python_server_compress_with_default_settings: 0..1;
+        our_client_and_python_server_compress_with_9_and_15_bit_windows: 1..3;
+        our_client_and_python_server_compress_without_context_takeover: 3..;
     }
 }
 
@@ -2127,7 +2019,10 @@ fn our_server_refuses_a_compressed_message_over_its_limit_with_1009() {
     expect_open(&mut client);
     let sent = client.expect("sent");
     let sent = on_the_wire(&sent["sent"]);
-    assert!(sent.rsv1 && sent.inflated == 4 * MIB as u64, "{sent:?}");
+    assert!(
+        sent.rsv1 && sent.inflated == Some(4 * MIB as u64),
+        "{sent:?}"
+    );
     assert!(sent.wire < 64 * KIB as u64, "small on the wire: {sent:?}");
     let closed = client.expect("closed");
     assert_eq!(closed["code"].u64(), Some(1009), "{closed:?}");
@@ -2162,7 +2057,7 @@ fn our_client_refuses_a_compressed_message_over_its_limit_with_1009() {
     let sent = server.expect("sent");
     let sent = on_the_wire(&sent["sent"]);
     assert!(
-        sent.rsv1 && sent.wire < 64 * KIB as u64 && sent.inflated == 4 * MIB as u64,
+        sent.rsv1 && sent.wire < 64 * KIB as u64 && sent.inflated == Some(4 * MIB as u64),
         "{sent:?}"
     );
     drop(ws);

@@ -3,7 +3,8 @@
 //! `common.payload` (tests/interop/common.py) and `payload`
 //! (tests/interop-node/deflate_peer.mjs), so that each side of a test
 //! checks what it received without the bytes (or a hash) crossing over.
-//! Keep the three in step.
+//! Keep the three in step. tests/compression.rs takes its texts and noise
+//! from here too ([`json_records`] and [`noise`] from other starts).
 
 #![allow(dead_code)] // each test uses the part it needs
 
@@ -41,36 +42,42 @@ pub fn generated(name: &str, size: usize) -> Vec<u8> {
     match name {
         "text" => payload(DataKind::Text, size),
         "binary" => payload(DataKind::Binary, size),
-        "json" => {
-            let mut out = b"[".to_vec();
-            let mut n = 0u64;
-            while out.len() < size {
-                let active = if n % 3 != 0 { "true" } else { "false" };
-                let score = (n * 7919) % 1000;
-                out.extend_from_slice(
-                    format!(
-                        "{{\"id\":{n},\"user\":\"user-{n}\",\"active\":{active},\"score\":{score},\"tags\":[\"alpha\",\"beta\"]}},"
-                    )
-                    .as_bytes(),
-                );
-                n += 1;
-            }
-            out.truncate(size);
-            out
-        }
-        "random" => {
-            let mut x: u32 = 2463534242;
-            (0..size)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    x as u8
-                })
-                .collect()
-        }
+        "json" => json_records(size, 0).into_bytes(),
+        "random" => noise(size, 2463534242),
         other => panic!("no generator {other:?}"),
     }
+}
+
+/// JSON-like records, numbered from `first`, cut at `size` bytes: "json"
+/// of [`generated`] numbers them from 0 (`common.json_record` in Python);
+/// other starts make other texts of the same kind.
+pub fn json_records(size: usize, first: u64) -> String {
+    let mut out = String::from("[");
+    let mut n = first;
+    while out.len() < size {
+        let active = if n % 3 != 0 { "true" } else { "false" };
+        let score = (n * 7919) % 1000;
+        out.push_str(&format!(
+            "{{\"id\":{n},\"user\":\"user-{n}\",\"active\":{active},\"score\":{score},\"tags\":[\"alpha\",\"beta\"]}},"
+        ));
+        n += 1;
+    }
+    out.truncate(size);
+    out
+}
+
+/// Bytes that do not compress: xorshift32 from `seed` (not 0, xorshift's
+/// one fixed point). "random" of [`generated`] starts from 2463534242.
+pub fn noise(size: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed;
+    (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
 }
 
 /// The data kind of a generator's messages.

@@ -1,7 +1,8 @@
 // The body of the permessage-deflate size endpoints, included by
 // `src/bin/size_{inflate,codec}_w{9,12,15}.rs` after they define
 // `WINDOW_BITS` (the window both directions agree on, 2^WINDOW_BITS bytes)
-// and `DEFLATE` (whether the endpoint also compresses what it sends).
+// and `DEFLATE` (whether the endpoint also compresses what it sends); it
+// declares the modules they share, so each binary is its two constants.
 //
 // It is `size_server` with permessage-deflate (RFC 7692): it reads the
 // request, negotiates the extension with both windows limited to
@@ -14,14 +15,23 @@
 // arrays (so they show as static RAM); the inflater's and the deflater's
 // own state (decoding tables, codes) are on the stack, in the stack peak.
 
+// The paths are this file's: `src/`.
+#[path = "endpoint.rs"]
+mod endpoint;
+#[path = "inputs.rs"]
+mod inputs;
+#[path = "rt.rs"]
+#[allow(dead_code)]
+mod rt;
+
 use core::hint::black_box;
 
+use endpoint::{close_normally, fail, run, send_pending, NoRandom, Socket};
 use wslite::deflate::deflate::{ArrayStorage, Deflater, Level, Parts, Storage};
 use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::permessage_deflate::message::{MessageDeflater, MessageInflater};
 use wslite::permessage_deflate::negotiation::{self, DeflateOptions, MAX_RESPONSE_LEN};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
-use wslite::{CloseCode, RandomSource};
 
 /// The I/O buffer: the request with its extension offer is 290 bytes.
 const BUF: usize = 320;
@@ -46,36 +56,6 @@ impl Storage for Borrowed {
     fn parts(&mut self) -> Parts<'_> {
         self.0.parts()
     }
-}
-
-/// A server never masks, so it never asks for randomness (RFC 6455 §5.1).
-struct NoRandom;
-
-impl RandomSource for NoRandom {
-    fn fill_bytes(&mut self, _: &mut [u8]) {}
-}
-
-/// The "socket", as in `size_server`.
-struct Socket {
-    input: &'static [u8],
-}
-
-impl Socket {
-    fn read(&mut self, buf: &mut [u8]) -> usize {
-        let n = self.input.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        n
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        rt::print_hex(bytes);
-    }
-}
-
-fn fail() -> ! {
-    rt::print("\nFAIL\n");
-    rt::exit(false)
 }
 
 #[inline(never)]
@@ -148,7 +128,7 @@ fn serve(socket: &mut Socket) {
         sender.enable_compression();
     }
     let mut conn = Connection::from_parts(receiver, sender, shared);
-    socket.input = black_box(inputs_pmd::FRAME);
+    socket.input = black_box(inputs::PMD_FRAME);
     let filled = socket.read(&mut buf);
     let mut text = [0u8; 32];
     let mut len = 0;
@@ -179,15 +159,11 @@ fn serve(socket: &mut Socket) {
             _ => fail(),
         },
         Err(_) => {
-            while let Some(frame) = conn.take_pending(&mut rng) {
-                socket.write(frame.as_bytes());
-            }
+            send_pending(&mut conn, socket, &mut rng);
             fail()
         }
     }
-    while let Some(frame) = conn.take_pending(&mut rng) {
-        socket.write(frame.as_bytes());
-    }
+    send_pending(&mut conn, socket, &mut rng);
 
     // 3. Echo it: compressed (RFC 7692 §7.2.1), or as it is.
     if DEFLATE {
@@ -226,30 +202,11 @@ fn serve(socket: &mut Socket) {
         socket.write(&text[..len]);
     }
 
-    // 4. The closing handshake (RFC 6455 §7): Close 1000.
-    match conn.encode_close(CloseCode::NORMAL, "", &mut rng) {
-        Ok(frame) => socket.write(frame.as_bytes()),
-        Err(_) => fail(),
-    }
+    // 4. The closing handshake (RFC 6455 §7).
+    close_normally(&mut conn, socket, &mut rng);
 }
 
 #[no_mangle]
 pub extern "C" fn rust_main() -> ! {
-    let mut socket = Socket {
-        input: black_box(inputs_pmd::REQUEST),
-    };
-    rt::print("out ");
-    serve(&mut socket);
-    rt::print("\n");
-    let peak = rt::stack_peak();
-    rt::print("stack: peak ");
-    rt::print_dec(peak);
-    rt::print(" bytes\n");
-    rt::exit(true)
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    // Does not format: core::fmt would cost kilobytes.
-    rt::exit(false)
+    run(inputs::PMD_REQUEST, serve)
 }

@@ -16,6 +16,9 @@
 #[path = "../rt.rs"]
 #[allow(dead_code)]
 mod rt;
+#[path = "../checks.rs"]
+#[macro_use]
+mod checks;
 
 use wslite::deflate::deflate::{Deflater, Level, Parts, Storage, Window512};
 use wslite::deflate::inflate::{InflateError, Inflater, Status, STATE_BYTES};
@@ -28,33 +31,6 @@ use core::sync::atomic::{AtomicU32, Ordering};
 /// Tests that did not run because the board lacks the RAM (only loads and
 /// stores: thumbv6m has no atomic read-modify-write).
 static SKIPPED: AtomicU32 = AtomicU32::new(0);
-
-/// Fails the current test, printing the line, unless `cond` holds.
-macro_rules! check {
-    ($cond:expr) => {
-        if !$cond {
-            rt::print("    check failed: line ");
-            rt::print_dec(line!());
-            rt::print(": ");
-            rt::print(stringify!($cond));
-            rt::print("\n");
-            return false;
-        }
-    };
-}
-
-/// Unwraps an `Ok`, or fails the current test.
-macro_rules! ok {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(_) => {
-                check!(false);
-                unreachable!()
-            }
-        }
-    };
-}
 
 /// The window every test here inflates with: 2^9 bytes.
 type Window = [u8; 512];
@@ -72,13 +48,12 @@ static TEXT_W9_PMD: &[u8] = include_bytes!("../../vectors/text.w9.pmd");
 /// second half is back-references 1,024 bytes back.
 static FAR_W15: &[u8] = include_bytes!("../../vectors/far.w15l9");
 
-/// Inflates one message given as `frames` through `inflater`, with `room`
-/// bytes of output at a time (at most 64), and compares what comes out,
-/// piece by piece, with `expected`. `Ok(true)` if the message ended with
-/// the last frame and gave exactly `expected`.
+/// Inflates one text message given as `frames` through `inflater`, with
+/// `room` bytes of output at a time (at most 64), and compares what comes
+/// out, piece by piece, with `expected`. `Ok(true)` if the message ended
+/// with the last frame and gave exactly `expected`.
 fn inflate_message<W: AsRef<[u8]> + AsMut<[u8]>>(
     inflater: &mut MessageInflater<W>,
-    kind: DataKind,
     frames: &[&[u8]],
     room: usize,
     expected: &[u8],
@@ -96,7 +71,7 @@ fn inflate_message<W: AsRef<[u8]> + AsMut<[u8]>>(
             if calls > 1_000_000 {
                 return Ok(false); // no progress: a loop
             }
-            let r = inflater.inflate(kind, input, fin, out)?;
+            let r = inflater.inflate(DataKind::Text, input, fin, out)?;
             if expected.get(at..at + r.produced) != Some(&out[..r.produced]) {
                 return Ok(false);
             }
@@ -150,7 +125,7 @@ fn inflate_stream<W: AsRef<[u8]> + AsMut<[u8]>>(
 #[inline(never)]
 fn fresh_message(frames: &[&[u8]], room: usize, expected: &[u8]) -> Result<bool, Error> {
     let mut i = pmd(false, Limits::default());
-    inflate_message(&mut i, DataKind::Text, frames, room, expected)
+    inflate_message(&mut i, frames, room, expected)
 }
 
 fn window() -> Window {
@@ -180,20 +155,8 @@ const HELLO_AGAIN: &[u8] = &[0xf2, 0x00, 0x11, 0x00, 0x00];
 
 fn rfc7692_7_2_3_2_sharing_the_window() -> bool {
     let mut i = pmd(false, Limits::default());
-    check!(ok!(inflate_message(
-        &mut i,
-        DataKind::Text,
-        &[HELLO],
-        64,
-        b"Hello"
-    )));
-    check!(ok!(inflate_message(
-        &mut i,
-        DataKind::Text,
-        &[HELLO_AGAIN],
-        64,
-        b"Hello"
-    )));
+    check!(ok!(inflate_message(&mut i, &[HELLO], 64, b"Hello")));
+    check!(ok!(inflate_message(&mut i, &[HELLO_AGAIN], 64, b"Hello")));
     true
 }
 
@@ -201,14 +164,8 @@ fn rfc7692_7_2_3_2_no_context_takeover_forgets_the_window() -> bool {
     // Without the window (no_context_takeover), the second message refers
     // to bytes before its start: 1007.
     let mut i = pmd(true, Limits::default());
-    check!(ok!(inflate_message(
-        &mut i,
-        DataKind::Text,
-        &[HELLO],
-        64,
-        b"Hello"
-    )));
-    let e = inflate_message(&mut i, DataKind::Text, &[HELLO_AGAIN], 64, b"Hello").err();
+    check!(ok!(inflate_message(&mut i, &[HELLO], 64, b"Hello")));
+    let e = inflate_message(&mut i, &[HELLO_AGAIN], 64, b"Hello").err();
     check!(e.and_then(|e| e.close_code()) == Some(CloseCode::INVALID_PAYLOAD));
     true
 }
@@ -226,21 +183,9 @@ fn rfc7692_7_2_3_3_stored_block() -> bool {
 fn rfc7692_7_2_3_4_bfinal_set() -> bool {
     let last: &[u8] = &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
     let mut i = pmd(false, Limits::default());
-    check!(ok!(inflate_message(
-        &mut i,
-        DataKind::Text,
-        &[last],
-        3,
-        b"Hello"
-    )));
+    check!(ok!(inflate_message(&mut i, &[last], 3, b"Hello")));
     // The stream goes on after the final block: a second message.
-    check!(ok!(inflate_message(
-        &mut i,
-        DataKind::Text,
-        &[HELLO],
-        3,
-        b"Hello"
-    )));
+    check!(ok!(inflate_message(&mut i, &[HELLO], 3, b"Hello")));
     true
 }
 
@@ -259,21 +204,9 @@ fn rfc7692_7_2_3_6_empty_fragment() -> bool {
     // A message of no data: the single byte 0x00 (an empty stored block's
     // header), then the tail the receiver appends.
     let mut i = pmd(false, Limits::default());
-    check!(ok!(inflate_message(
-        &mut i,
-        DataKind::Text,
-        &[&[0x00]],
-        8,
-        b""
-    )));
+    check!(ok!(inflate_message(&mut i, &[&[0x00]], 8, b"")));
     // And the connection goes on.
-    check!(ok!(inflate_message(
-        &mut i,
-        DataKind::Text,
-        &[HELLO],
-        8,
-        b"Hello"
-    )));
+    check!(ok!(inflate_message(&mut i, &[HELLO], 8, b"Hello")));
     true
 }
 
@@ -315,21 +248,9 @@ fn autobahn_style_message_in_frames_and_tiny_buffers() -> bool {
     let mut i = pmd(false, Limits::default());
     for room in [1, 7, 64] {
         // The window is kept: each message may refer into the last.
-        check!(ok!(inflate_message(
-            &mut i,
-            DataKind::Text,
-            &[p],
-            room,
-            TEXT
-        )));
+        check!(ok!(inflate_message(&mut i, &[p], room, TEXT)));
         let frames: [&[u8]; 5] = [a, b, c, &[], d];
-        check!(ok!(inflate_message(
-            &mut i,
-            DataKind::Text,
-            &frames,
-            room,
-            TEXT
-        )));
+        check!(ok!(inflate_message(&mut i, &frames, room, TEXT)));
     }
     true
 }
@@ -619,7 +540,7 @@ fn round_trip(level: u8) -> bool {
 /// Prints the sizes of the compression state on this target (for the notes).
 fn sizes() -> bool {
     use core::mem::size_of;
-    for (name, size) in [
+    checks::print_sizes(&[
         ("inflate::STATE_BYTES", STATE_BYTES),
         ("Inflater<[u8; 512]>", size_of::<Inflater<Window>>()),
         (
@@ -637,13 +558,7 @@ fn sizes() -> bool {
             size_of::<MessageDeflater<Window512>>(),
         ),
         ("Connection", size_of::<Connection>()),
-    ] {
-        rt::print("  size_of ");
-        rt::print(name);
-        rt::print(" = ");
-        rt::print_dec(size as u32);
-        rt::print("\n");
-    }
+    ]);
     true
 }
 
@@ -725,18 +640,4 @@ pub extern "C" fn rust_main() -> ! {
     rt::print_dec(rt::stack_room());
     rt::print("\n");
     rt::exit(failed == 0 && passed == TESTS.len() as u32)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    // Where, without formatting the message (no core::fmt needed).
-    rt::print("PANIC");
-    if let Some(location) = info.location() {
-        rt::print(" at ");
-        rt::print(location.file());
-        rt::print(":");
-        rt::print_dec(location.line());
-    }
-    rt::print("\n");
-    rt::exit(false)
 }

@@ -4,6 +4,9 @@
 #![no_std]
 #![no_main]
 
+#[path = "../endpoint.rs"]
+#[allow(dead_code)]
+mod endpoint;
 #[path = "../inputs.rs"]
 mod inputs;
 #[path = "../rt.rs"]
@@ -21,16 +24,5 @@ pub extern "C" fn rust_main() -> ! {
     rt::print("out ");
     rt::print_hex(request);
     rt::print_hex(frame);
-    rt::print("\n");
-    let peak = rt::stack_peak();
-    rt::print("stack: peak ");
-    rt::print_dec(peak);
-    rt::print(" bytes\n");
-    rt::exit(true)
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    // Does not format: core::fmt would cost kilobytes.
-    rt::exit(false)
+    endpoint::report_stack_and_exit()
 }

@@ -4,12 +4,6 @@
 #![no_std]
 #![no_main]
 
-#[path = "../inputs_pmd.rs"]
-mod inputs_pmd;
-#[path = "../rt.rs"]
-#[allow(dead_code)]
-mod rt;
-
 const WINDOW_BITS: u8 = 12;
 const DEFLATE: bool = false;
 

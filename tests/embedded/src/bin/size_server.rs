@@ -17,6 +17,8 @@
 #![no_std]
 #![no_main]
 
+#[path = "../endpoint.rs"]
+mod endpoint;
 #[path = "../inputs.rs"]
 mod inputs;
 #[path = "../rt.rs"]
@@ -28,40 +30,9 @@ mod config {
 
 use core::hint::black_box;
 
+use endpoint::{close_normally, fail, run, send_pending, NoRandom, Socket};
 use wslite::handshake::{self, Header, RequestParser, Status};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
-use wslite::{CloseCode, RandomSource};
-
-/// A server never masks, so it never asks for randomness (RFC 6455 §5.1).
-struct NoRandom;
-
-impl RandomSource for NoRandom {
-    fn fill_bytes(&mut self, _: &mut [u8]) {}
-}
-
-/// The "socket": reads come from an input the optimizer cannot see through,
-/// writes go to the host.
-struct Socket {
-    input: &'static [u8],
-}
-
-impl Socket {
-    fn read(&mut self, buf: &mut [u8]) -> usize {
-        let n = self.input.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        n
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        rt::print_hex(bytes);
-    }
-}
-
-fn fail() -> ! {
-    rt::print("\nFAIL\n");
-    rt::exit(false)
-}
 
 #[inline(never)]
 fn serve(socket: &mut Socket) {
@@ -107,21 +78,18 @@ fn serve(socket: &mut Socket) {
             Some(Event::Data {
                 kind: DataKind::Text,
                 bytes,
-                fin: true, ..
+                fin: true,
+                ..
             }) => (received.consumed, bytes.len()),
             _ => fail(),
         },
         Err(_) => {
             // The connection queued a Close with the right code; send it.
-            while let Some(frame) = conn.take_pending(&mut rng) {
-                socket.write(frame.as_bytes());
-            }
+            send_pending(&mut conn, socket, &mut rng);
             fail()
         }
     };
-    while let Some(frame) = conn.take_pending(&mut rng) {
-        socket.write(frame.as_bytes());
-    }
+    send_pending(&mut conn, socket, &mut rng);
     // Echo it: the payload is the last `len` bytes consumed, unmasked in place.
     match conn.encode_data(DataKind::Text, true, len as u64, &mut rng) {
         Ok(header) => socket.write(header.as_bytes()),
@@ -129,30 +97,11 @@ fn serve(socket: &mut Socket) {
     }
     socket.write(&buf[consumed - len..consumed]);
 
-    // 3. The closing handshake (§7): Close 1000.
-    match conn.encode_close(CloseCode::NORMAL, "", &mut rng) {
-        Ok(frame) => socket.write(frame.as_bytes()),
-        Err(_) => fail(),
-    }
+    // 3. The closing handshake (§7).
+    close_normally(&mut conn, socket, &mut rng);
 }
 
 #[no_mangle]
 pub extern "C" fn rust_main() -> ! {
-    let mut socket = Socket {
-        input: black_box(inputs::REQUEST),
-    };
-    rt::print("out ");
-    serve(&mut socket);
-    rt::print("\n");
-    let peak = rt::stack_peak();
-    rt::print("stack: peak ");
-    rt::print_dec(peak);
-    rt::print(" bytes\n");
-    rt::exit(true)
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    // Does not format: core::fmt would cost kilobytes.
-    rt::exit(false)
+    run(inputs::REQUEST, serve)
 }

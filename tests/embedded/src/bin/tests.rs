@@ -15,6 +15,9 @@ mod inputs;
 #[path = "../rt.rs"]
 #[allow(dead_code)]
 mod rt;
+#[path = "../checks.rs"]
+#[macro_use]
+mod checks;
 
 use wslite::frame::{FrameHeader, OpCode};
 use wslite::handshake::{
@@ -23,33 +26,6 @@ use wslite::handshake::{
 };
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role, State};
 use wslite::{base64, sha1, CloseCode, Error, RandomSource};
-
-/// Fails the current test, printing the line, unless `cond` holds.
-macro_rules! check {
-    ($cond:expr) => {
-        if !$cond {
-            rt::print("    check failed: line ");
-            rt::print_dec(line!());
-            rt::print(": ");
-            rt::print(stringify!($cond));
-            rt::print("\n");
-            return false;
-        }
-    };
-}
-
-/// Unwraps an `Ok`/`Some`, or fails the current test.
-macro_rules! ok {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(_) => {
-                check!(false);
-                unreachable!()
-            }
-        }
-    };
-}
 
 /// A xorshift32 generator: a test's stand-in for a hardware RNG.
 struct XorShift(u32);
@@ -401,7 +377,10 @@ fn rfc_5_7_masked_text_byte_by_byte() -> bool {
         let mut one = [byte];
         let received = ok!(conn.receive(&mut one));
         check!(received.consumed == 1);
-        if let Some(Event::Data { kind, bytes, fin, .. }) = received.event {
+        if let Some(Event::Data {
+            kind, bytes, fin, ..
+        }) = received.event
+        {
             check!(kind == DataKind::Text && bytes.len() == 1 && !fin_seen);
             text[got] = bytes[0];
             got += 1;
@@ -484,7 +463,9 @@ fn stream_binary(header: &[u8], len: usize) -> bool {
             let received = ok!(conn.receive(&mut buf[start..filled]));
             let used = received.consumed;
             match received.event {
-                Some(Event::Data { kind, bytes, fin, .. }) => {
+                Some(Event::Data {
+                    kind, bytes, fin, ..
+                }) => {
                     check!(kind == DataKind::Binary && !fin_seen);
                     for &b in bytes {
                         check!(b == got as u8 ^ 0x5a);
@@ -640,7 +621,7 @@ fn server_closing_handshake() -> bool {
 /// Prints the sizes of the core's state on this target (for the notes).
 fn sizes() -> bool {
     use core::mem::size_of;
-    for (name, size) in [
+    checks::print_sizes(&[
         ("Connection", size_of::<Connection>()),
         ("RequestParser", size_of::<RequestParser>()),
         ("ResponseParser", size_of::<ResponseParser>()),
@@ -648,13 +629,7 @@ fn sizes() -> bool {
         ("Sha1", size_of::<sha1::Sha1>()),
         ("DataHeader", size_of::<wslite::protocol::DataHeader>()),
         ("ControlFrame", size_of::<wslite::protocol::ControlFrame>()),
-    ] {
-        rt::print("  size_of ");
-        rt::print(name);
-        rt::print(" = ");
-        rt::print_dec(size as u32);
-        rt::print("\n");
-    }
+    ]);
     true
 }
 
@@ -725,18 +700,4 @@ pub extern "C" fn rust_main() -> ! {
     rt::print_dec(rt::stack_room());
     rt::print("\n");
     rt::exit(failed == 0 && passed == TESTS.len() as u32)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    // Where, without formatting the message (no core::fmt needed).
-    rt::print("PANIC");
-    if let Some(location) = info.location() {
-        rt::print(" at ");
-        rt::print(location.file());
-        rt::print(":");
-        rt::print_dec(location.line());
-    }
-    rt::print("\n");
-    rt::exit(false)
 }
