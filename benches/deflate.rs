@@ -216,6 +216,10 @@ struct Row {
     messages: Vec<Vec<u8>>,
     level: u8,
     bits: u8,
+    /// The inflater's window, in bits: `bits` as a receiver allocates it,
+    /// or more (`WSLITE_DEFLATE_INFLATE_BITS`, to see what the window's
+    /// size costs the decoder on the same stream).
+    inflate_bits: u8,
 }
 
 impl Row {
@@ -247,7 +251,7 @@ impl Row {
         let longest = self.messages.iter().map(Vec::len).max().unwrap_or(0);
         let mut plain = vec![0; longest + 1];
         let inflate = speed(self.total(), min, || {
-            let mut inf = inflater(self.bits);
+            let mut inf = inflater(self.inflate_bits);
             black_box(inflate_messages(&mut inf, &stream, &lengths, &mut plain));
         });
         (deflate, inflate)
@@ -271,6 +275,7 @@ fn read_row(dir: &std::path::Path, name: &str, level: u8, bits: u8) -> Row {
         messages,
         level,
         bits,
+        inflate_bits: bits,
     }
 }
 
@@ -321,18 +326,23 @@ fn dump(dir: &str) {
 }
 
 /// `WSLITE_DEFLATE_TIME=corpus,level,wbits,ms`: prints our deflate and
-/// inflate MB/s for one row of the dump, each the best run in `ms`.
+/// inflate MB/s for one row of the dump, each the best run in `ms`. With
+/// `WSLITE_DEFLATE_INFLATE_BITS=B` the inflater gets a 2^B-byte window
+/// instead of 2^wbits (a diagnosis: the same stream, another window).
 fn time_row(dir: &str, spec: &str) {
     let parts: Vec<&str> = spec.split(',').collect();
     let [name, level, bits, ms] = parts[..] else {
         panic!("WSLITE_DEFLATE_TIME=corpus,level,wbits,ms");
     };
-    let row = read_row(
+    let mut row = read_row(
         std::path::Path::new(dir),
         name,
         level.parse().expect("level"),
         bits.parse().expect("wbits"),
     );
+    if let Ok(b) = std::env::var("WSLITE_DEFLATE_INFLATE_BITS") {
+        row.inflate_bits = b.parse().expect("WSLITE_DEFLATE_INFLATE_BITS: 8..=15");
+    }
     let (deflate, inflate) = row.speeds(Duration::from_millis(ms.parse().expect("ms")));
     println!("{deflate:.2}\t{inflate:.2}");
 }
