@@ -103,77 +103,122 @@ impl<const ROOT: usize, const SYMBOLS: usize> Decoder<ROOT, SYMBOLS> {
     /// symbol, 0 for "no code"; symbols past `SYMBOLS` are ignored) and
     /// says whether the code is complete. The table is usable whatever the
     /// shape: bits that are no symbol's code decode as
-    /// [`Lookup::Unassigned`]. (An oversubscribed code gives a table that
-    /// decodes *something*; the inflater rejects such codes before use.)
+    /// [`Lookup::Unassigned`]. (An oversubscribed code gives an empty
+    /// table; the inflater rejects such codes before use.)
+    ///
+    /// Cost: two passes over `lengths`, one store per code of at most R
+    /// bits, and R doublings of the direct table's filled part. The
+    /// direct table is filled by length, shortest first: once the codes of
+    /// length `len` are in its first 2^len entries, those entries are
+    /// copied once, to the next 2^len (the same low `len` bits, so the
+    /// same short codes), and the codes of length `len + 1` go in. No
+    /// clearing beyond entry 0, no code replicated entry by entry.
     pub fn build(&mut self, lengths: &[u8]) -> CodeShape {
         let lengths = lengths.get(..SYMBOLS).unwrap_or(lengths);
-        let mut codes = [0u16; SYMBOLS];
-        let shape = tables::canonical_codes(lengths, &mut codes);
-        // Cleared in place: no 2.7 KiB temporary on a small stack.
-        self.root.fill(0);
-        self.count = [0; MAX_CODE_BITS + 1];
-        self.first_code = [0; MAX_CODE_BITS + 1];
-        self.first_index = [0; MAX_CODE_BITS + 1];
-        self.max_len = 0;
-        self.used = 0;
-        if shape == CodeShape::Oversubscribed {
-            return shape;
-        }
         let bits = root_bits(ROOT);
-        // Count the codes of each length (all ≤ 15: not oversubscribed).
+        // Count the codes of each length; a length past 15 is no code.
+        let mut count = [0u16; MAX_CODE_BITS + 1];
+        let mut too_long = false;
         for &len in lengths {
-            if let Some(c) = self.count.get_mut(usize::from(len)) {
-                *c += 1;
+            match count.get_mut(usize::from(len)) {
+                Some(c) => *c += 1,
+                None => too_long = true,
             }
         }
-        if let Some(zero) = self.count.first_mut() {
+        if let Some(zero) = count.first_mut() {
             *zero = 0;
         }
+        // Each length's first canonical code (§3.2.2) and first place in
+        // `sorted`, checking Kraft's inequality on the way (as
+        // `tables::canonical_codes` does).
+        let mut first_code = [0u16; MAX_CODE_BITS + 1];
+        let mut first_index = [0u16; MAX_CODE_BITS + 1];
+        let mut code: u32 = 0;
+        let mut room: i32 = 1;
+        let mut previous = 0u16;
         let mut index = 0u16;
-        for (len, &count) in self.count.iter().enumerate() {
-            if let Some(first) = self.first_index.get_mut(len) {
-                *first = index;
-            }
-            index += count;
-            if count > 0 {
-                self.max_len = len as u32;
-            }
-        }
-        self.used = index;
-        // Place each symbol: in canonical order for the long codes, and in
-        // the direct table for the short ones.
-        let mut next_index = self.first_index;
-        for (symbol, (&len, &code)) in lengths.iter().zip(codes.iter()).enumerate() {
+        let mut max_len = 0u32;
+        for (len, ((&c, first), start)) in count
+            .iter()
+            .zip(first_code.iter_mut())
+            .zip(first_index.iter_mut())
+            .enumerate()
+        {
+            *start = index;
+            index += c;
             if len == 0 {
                 continue;
             }
-            let len_bits = u32::from(len);
+            code = (code + u32::from(previous)) << 1;
+            room = (room << 1) - i32::from(c);
+            previous = c;
+            if c > 0 {
+                *first = code as u16;
+                max_len = len as u32;
+            }
+        }
+        if too_long || room < 0 {
+            self.root.fill(0);
+            self.count = [0; MAX_CODE_BITS + 1];
+            self.first_code = [0; MAX_CODE_BITS + 1];
+            self.first_index = [0; MAX_CODE_BITS + 1];
+            self.max_len = 0;
+            self.used = 0;
+            return CodeShape::Oversubscribed;
+        }
+        // The symbols in canonical order: by length, then symbol.
+        let mut next_index = first_index;
+        for (symbol, &len) in lengths.iter().enumerate() {
+            if len == 0 {
+                continue;
+            }
             if let Some(slot) = next_index.get_mut(usize::from(len)) {
                 if let Some(s) = self.sorted.get_mut(usize::from(*slot)) {
                     *s = symbol as u16;
                 }
                 *slot += 1;
             }
-            if len_bits <= bits {
-                let entry = (symbol as u16) << 4 | u16::from(len);
-                let reversed = usize::from(tables::reverse_bits(code, len_bits));
-                // Every index whose low `len` bits are the reversed code.
-                for e in self.root.iter_mut().skip(reversed).step_by(1 << len_bits) {
-                    *e = entry;
+        }
+        // The direct table, by doubling its filled part (see above).
+        if let Some(e) = self.root.first_mut() {
+            *e = 0;
+        }
+        let mut filled = 1usize;
+        for len in 1..=max_len.min(bits) {
+            filled = double(&mut self.root, filled);
+            let l = len as usize & MAX_CODE_BITS;
+            let (c, first, start) = (
+                count.get(l).copied().unwrap_or(0),
+                first_code.get(l).copied().unwrap_or(0),
+                usize::from(first_index.get(l).copied().unwrap_or(0)),
+            );
+            let symbols = self
+                .sorted
+                .get(start..start + usize::from(c))
+                .unwrap_or_default();
+            for (i, &symbol) in symbols.iter().enumerate() {
+                let reversed = tables::reverse_bits(first.wrapping_add(i as u16), len);
+                // `reversed` < 2^len ≤ ROOT, a power of two: the mask
+                // changes nothing.
+                #[allow(clippy::indexing_slicing)]
+                {
+                    self.root[usize::from(reversed) & (ROOT - 1)] = symbol << 4 | len as u16;
                 }
             }
         }
-        // Each length's first code is its first symbol's (§3.2.2: codes of
-        // one length are consecutive in symbol order).
-        for (len, first) in self.first_code.iter_mut().enumerate() {
-            let has_codes = self.count.get(len).is_some_and(|&c| c > 0);
-            let start = self.first_index.get(len).copied().unwrap_or(0);
-            let symbol = self.sorted.get(usize::from(start)).copied().unwrap_or(0);
-            if has_codes {
-                *first = codes.get(usize::from(symbol)).copied().unwrap_or(0);
-            }
+        while filled < ROOT {
+            filled = double(&mut self.root, filled);
         }
-        shape
+        self.count = count;
+        self.first_code = first_code;
+        self.first_index = first_index;
+        self.max_len = max_len;
+        self.used = index;
+        if room == 0 {
+            CodeShape::Complete
+        } else {
+            CodeShape::Incomplete
+        }
     }
 
     /// How many symbols have a code.
@@ -243,6 +288,16 @@ impl<const ROOT: usize, const SYMBOLS: usize> Decoder<ROOT, SYMBOLS> {
         }
         Lookup::Unassigned
     }
+}
+
+/// Copies the first `filled` entries of `root` to the next `filled` and
+/// gives the new filled length (nothing if `root` is too short for that,
+/// which the callers' `filled < ROOT`, both powers of two, rule out).
+fn double(root: &mut [u16], filled: usize) -> usize {
+    if let Some(part) = root.get_mut(..filled * 2) {
+        part.copy_within(..filled, filled);
+    }
+    filled * 2
 }
 
 impl<const ROOT: usize, const SYMBOLS: usize> Default for Decoder<ROOT, SYMBOLS> {

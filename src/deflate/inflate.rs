@@ -931,6 +931,22 @@ impl Core {
                             *slot = byte;
                         }
                         write_pos += 1;
+                        // Literals come in runs: a second one straight
+                        // from the bits left (a literal used at most 15 of
+                        // the ≥ 48 held, and the window had a longest
+                        // match's room), without a refill. Anything else
+                        // is left for the next turn of the loop.
+                        if let Lookup::Symbol { symbol, len } =
+                            litlen.decode(bits.bits(), bits.count())
+                        {
+                            if symbol < END_OF_BLOCK {
+                                bits.consume(len);
+                                if let Some(slot) = window.get_mut(write_pos) {
+                                    *slot = symbol as u8;
+                                }
+                                write_pos += 1;
+                            }
+                        }
                     }
                     Item::Match { length, distance } => {
                         let length = usize::from(length);
