@@ -78,9 +78,11 @@ pub struct Config {
 /// 32 KiB): the farther back a compressor may refer, the better it
 /// compresses repetitive data, and the more memory each connection holds
 /// while it keeps that window between messages. The defaults, 12 bits
-/// (4 KiB) each way, are python-websockets' and cost a connection that
-/// compresses in both directions about 30 KiB; a connection that has not
-/// sent or received a compressed message holds none of it (see the memory
+/// (4 KiB) each way, are python-websockets' windows; a connection that
+/// compresses in both directions then keeps about 42 KiB between messages
+/// (a 30 KiB deflater, a 4 KiB window and the inflater's tables). One that
+/// has not sent or received a compressed message holds none of it, and
+/// without context takeover none is kept between messages (see the memory
 /// table in the README).
 #[cfg(feature = "deflate")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
