@@ -99,15 +99,6 @@ impl Inflating {
     pub(crate) fn release_output(&mut self) {
         self.out = Vec::new();
     }
-
-    /// Bytes held now (for the memory table and its test).
-    #[allow(dead_code)]
-    pub(crate) fn heap_bytes(&self) -> usize {
-        let state = self.state.as_ref().map_or(0, |_| {
-            core::mem::size_of::<MessageInflater<Box<[u8]>>>() + (1 << self.peer.window_bits)
-        });
-        state + self.out.capacity()
-    }
 }
 
 /// The most compressed bytes one frame carries; a larger compressed
