@@ -582,6 +582,18 @@ impl Matcher {
 
     /// Whether the matcher may look at `strstart` now.
     #[inline]
+    /// Files `pos` in the hash chains and returns the previous position
+    /// with the same hash (0: none), or, with fewer than [`MIN_MATCH`]
+    /// bytes ahead (no hash yet), notes it as unfiled and returns 0.
+    fn file(&mut self, window: &[u8], head: &mut [u16], prev: &mut [u16], pos: usize) -> usize {
+        if self.lookahead >= MIN_MATCH {
+            self.insert(window, head, prev, pos)
+        } else {
+            self.unfiled.get_or_insert(pos);
+            0
+        }
+    }
+
     fn may_step(&self, flushing: bool) -> bool {
         self.lookahead >= MIN_LOOKAHEAD || (flushing && self.lookahead > 0)
     }
@@ -598,12 +610,7 @@ impl Matcher {
         while self.may_step(flushing) {
             let pos = self.strstart;
             let end = pos + self.lookahead;
-            let candidate = if self.lookahead >= MIN_MATCH {
-                self.insert(window, head, prev, pos)
-            } else {
-                self.unfiled.get_or_insert(pos);
-                0
-            };
+            let candidate = self.file(window, head, prev, pos);
             let (mut len, mut dist) = (0, 0);
             if candidate != 0 {
                 (len, dist) = self.longest_match(window, prev, pos, candidate, end, MIN_MATCH - 1);
@@ -642,12 +649,7 @@ impl Matcher {
         while self.may_step(flushing) {
             let pos = self.strstart;
             let end = pos + self.lookahead;
-            let candidate = if self.lookahead >= MIN_MATCH {
-                self.insert(window, head, prev, pos)
-            } else {
-                self.unfiled.get_or_insert(pos);
-                0
-            };
+            let candidate = self.file(window, head, prev, pos);
             let (mut len, mut dist) = (0, 0);
             if candidate != 0 && self.prev_length < self.params.lazy {
                 let threshold = self.prev_length.max(MIN_MATCH - 1);
