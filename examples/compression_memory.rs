@@ -42,7 +42,6 @@
 //! heap bytes the program asked for, so they are not in these numbers
 //! (`examples/idle_connections` measures resident memory instead).
 
-use std::cell::Cell;
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
@@ -57,35 +56,22 @@ mod counting_alloc;
 #[path = "../benches/common/corpus.rs"]
 mod corpus;
 
-thread_local! {
-    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
-    static PEAK_BYTES: Cell<isize> = const { Cell::new(0) };
-}
-
-fn track(delta: isize) {
-    // `try_with`: the thread-locals may already be gone while a thread ends.
-    let _ = LIVE_BYTES.try_with(|live| {
-        let now = live.get() + delta;
-        live.set(now);
-        let _ = PEAK_BYTES.try_with(|peak| peak.set(peak.get().max(now)));
-    });
-}
-
 #[global_allocator]
-static ALLOCATOR: counting_alloc::CountingAllocator = counting_alloc::CountingAllocator(track);
+static ALLOCATOR: counting_alloc::CountingAllocator =
+    counting_alloc::CountingAllocator(counting_alloc::thread::track);
 
 /// This thread's live heap bytes.
 fn live() -> isize {
-    LIVE_BYTES.with(Cell::get)
+    counting_alloc::thread::live()
 }
 
 /// Runs `f`; returns its result and the most this thread held at once
 /// during it above what it held before.
 fn peak_growth<T>(f: impl FnOnce() -> T) -> (T, isize) {
     let before = live();
-    PEAK_BYTES.with(|p| p.set(before));
+    counting_alloc::thread::reset_peak();
     let result = f();
-    (result, PEAK_BYTES.with(Cell::get) - before)
+    (result, counting_alloc::thread::peak() - before)
 }
 
 /// One side's numbers, per connection: (a), (b), the transient of (d).

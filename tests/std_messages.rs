@@ -10,7 +10,6 @@
 //! [`wslite::accept`], or raw TCP that speaks (or breaks) the protocol byte by
 //! byte, parsed here independently of the crate.
 
-use std::cell::Cell;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -39,34 +38,17 @@ use wire::{frame_bytes, RawFrame};
 // that streaming a message does not hold it in memory.
 // ---------------------------------------------------------------------------
 
-thread_local! {
-    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
-    static PEAK_BYTES: Cell<isize> = const { Cell::new(0) };
-}
-
-fn track(delta: isize) {
-    // `try_with`: the thread-locals may already be gone while a thread ends.
-    let _ = LIVE_BYTES.try_with(|live| {
-        let now = live.get() + delta;
-        live.set(now);
-        let _ = PEAK_BYTES.try_with(|peak| {
-            if now > peak.get() {
-                peak.set(now);
-            }
-        });
-    });
-}
-
 #[global_allocator]
-static ALLOCATOR: counting_alloc::CountingAllocator = counting_alloc::CountingAllocator(track);
+static ALLOCATOR: counting_alloc::CountingAllocator =
+    counting_alloc::CountingAllocator(counting_alloc::thread::track);
 
 /// Runs `f` and returns its result with the most heap bytes this thread held
 /// at once during it, above what it held before.
 fn peak_heap_growth<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = LIVE_BYTES.with(Cell::get);
-    PEAK_BYTES.with(|peak| peak.set(before));
+    let before = counting_alloc::thread::live();
+    counting_alloc::thread::reset_peak();
     let result = f();
-    let peak = PEAK_BYTES.with(Cell::get);
+    let peak = counting_alloc::thread::peak();
     (result, (peak - before).max(0) as usize)
 }
 

@@ -75,3 +75,41 @@ pub mod process {
         (PEAK.load(Ordering::Relaxed) - base).max(0) as usize
     }
 }
+
+/// Per-thread bookkeeping: the heap bytes this thread holds, and their peak.
+#[allow(dead_code)] // each user takes what it needs
+pub mod thread {
+    use std::cell::Cell;
+
+    thread_local! {
+        static LIVE: Cell<isize> = const { Cell::new(0) };
+        static PEAK: Cell<isize> = const { Cell::new(0) };
+    }
+
+    /// The function to give [`CountingAllocator`](super::CountingAllocator).
+    pub fn track(delta: isize) {
+        // `try_with`: the thread-locals may already be gone while a thread ends.
+        let _ = LIVE.try_with(|live| {
+            let now = live.get() + delta;
+            live.set(now);
+            let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+        });
+    }
+
+    /// The bytes this thread holds now.
+    pub fn live() -> isize {
+        LIVE.with(Cell::get)
+    }
+
+    /// Starts a new peak from what this thread holds now, and returns it.
+    pub fn reset_peak() -> isize {
+        let now = live();
+        PEAK.with(|peak| peak.set(now));
+        now
+    }
+
+    /// The most this thread held since [`reset_peak`].
+    pub fn peak() -> isize {
+        PEAK.with(Cell::get)
+    }
+}
