@@ -936,24 +936,35 @@ fn a_burst_of_connections_past_the_limit_gets_503() {
         .map(|_| {
             let request = request.clone();
             thread::spawn(move || {
-                // All connections of this thread first, requests sent...
-                let mut streams = Vec::new();
-                for _ in 0..attempts / CLIENT_THREADS {
-                    let mut s = raw_connect(addr);
-                    if s.write_all(request.as_bytes()).is_ok() {
-                        streams.push(s);
-                    }
-                }
-                // ...then the answers. The served ones stay open.
+                // Connections as fast as the server answers them: each
+                // thread keeps at most WINDOW requests unanswered, so the
+                // client threads together never hold more than the
+                // listener's accept queue (std listens with a backlog of
+                // 128). Past it, Linux drops the SYN and the client retries
+                // only a second later, which would make this test wait on
+                // TCP's retransmission timer rather than on the server.
+                const WINDOW: usize = 128 / CLIENT_THREADS;
                 let (mut served, mut busy, mut other) = (Vec::new(), 0, Vec::new());
-                for mut s in streams {
+                let mut answer = |mut s: TcpStream| {
                     let mut first = [0u8; 12];
                     match s.read_exact(&mut first) {
+                        // The served ones stay open.
                         Ok(()) if &first == b"HTTP/1.1 101" => served.push(s),
                         Ok(()) if &first == b"HTTP/1.1 503" => busy += 1,
                         result => other.push(format!("{result:?} {first:?}")),
                     }
+                };
+                let mut waiting = std::collections::VecDeque::new();
+                for _ in 0..attempts / CLIENT_THREADS {
+                    let mut s = raw_connect(addr);
+                    if s.write_all(request.as_bytes()).is_ok() {
+                        waiting.push_back(s);
+                    }
+                    if waiting.len() >= WINDOW {
+                        answer(waiting.pop_front().unwrap());
+                    }
                 }
+                waiting.into_iter().for_each(&mut answer);
                 (served, busy, other)
             })
         })
