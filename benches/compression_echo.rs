@@ -2,8 +2,8 @@
 //! off (RFC 7692), JSON messages of 16 B, 1 KiB and 64 KiB.
 //!
 //! ```sh
-//! cargo bench --bench compression_echo                 # the matrix, ~1 minute
-//! cargo bench --bench compression_echo -- --reps 5     # steadier medians
+//! cargo bench --manifest-path benches/Cargo.toml --bench compression_echo                # ~1 minute
+//! cargo bench --manifest-path benches/Cargo.toml --bench compression_echo -- --reps 5    # steadier
 //! ```
 //!
 //! The perf harness's load generator (`wsload`, `/work/shared/perf`) offers

@@ -3,7 +3,8 @@
 
 Usage: python3 benches/zlib_compare.py [DIR]      (about 2 minutes, build included)
 
-Builds the bench (`cargo bench --bench deflate --no-run`, release mode) and
+Builds the bench (`cargo bench --manifest-path benches/Cargo.toml --bench
+deflate --no-run`, release mode) and
 runs it with WSLITE_DEFLATE_DUMP=DIR (DIR defaults to a temporary
 directory); instead of running criterion, it writes to DIR:
 
@@ -96,7 +97,8 @@ def zlib_inflate_messages(chunks, wbits):
 def bench_binary(root):
     """The deflate bench's executable, built in release mode."""
     out = subprocess.run(
-        ["cargo", "bench", "--bench", "deflate", "--no-run", "--message-format=json"],
+        ["cargo", "bench", "--manifest-path", os.path.join(root, "benches", "Cargo.toml"),
+         "--bench", "deflate", "--no-run", "--message-format=json"],
         cwd=root, check=True, stdout=subprocess.PIPE, text=True).stdout
     for line in out.splitlines():
         msg = json.loads(line)
