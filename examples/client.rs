@@ -203,7 +203,11 @@ fn main() {
         Ok(o) => o,
         Err(e) => cli::usage_error(e),
     };
-    let (reader, writer, protocol) = match connect(&o) {
+    let Connected {
+        reader,
+        writer,
+        protocol,
+    } = match connect(&o) {
         Ok(connected) => connected,
         Err(e) => cli::fail(e),
     };
@@ -261,9 +265,16 @@ fn main() {
     }
 }
 
-/// Opens the connection and parts it into its halves; returns the
-/// subprotocol the server chose too.
-fn connect(o: &Opts) -> Result<(WsReader<TcpStream>, WsWriter<TcpStream>, Option<String>), String> {
+/// An open connection in its two halves.
+struct Connected {
+    reader: WsReader<TcpStream>,
+    writer: WsWriter<TcpStream>,
+    /// The subprotocol the server chose.
+    protocol: Option<String>,
+}
+
+/// Opens the connection and parts it into its halves.
+fn connect(o: &Opts) -> Result<Connected, String> {
     let config = Config::default()
         .max_message_size(o.max_message)
         .max_frame_size(o.max_message);
@@ -288,7 +299,11 @@ fn connect(o: &Opts) -> Result<(WsReader<TcpStream>, WsWriter<TcpStream>, Option
     })?;
     let protocol = ws.protocol().map(String::from);
     let (reader, writer) = ws.split().map_err(|e| e.to_string())?;
-    Ok((reader, writer, protocol))
+    Ok(Connected {
+        reader,
+        writer,
+        protocol,
+    })
 }
 
 /// Sends each line of stdin as one message, until the end of stdin.
