@@ -39,9 +39,11 @@ const USAGE: &str = "\
 usage: client [OPTIONS] [URL]
 
 A WebSocket client for the terminal. Each line of stdin is sent as one text
-message (its line end is not sent); each message received is printed on
-stdout; the end of stdin (Ctrl-D) closes the connection. Everything else
-(connected, who closed and why, pings) goes to stderr.
+message (its line end, \\n or \\r\\n, is not sent; a line that is not UTF-8 is
+reported and not sent). Text messages received are printed as lines on
+stdout, binary ones as one line of lowercase hex each. The end of stdin
+(Ctrl-D) runs the closing handshake. Everything else (connected, who closed
+and why, pings, warnings) goes to stderr.
 
 Arguments:
   URL                       ws://host[:port][/path][?query]
@@ -49,11 +51,14 @@ Arguments:
 
 Options:
   -b, --binary              send binary messages: each line of stdin is hex
-                            digits, spaces allowed (`00ff10`, `de ad be ef`);
-                            an empty line is an empty message. A line that is
-                            not hex is reported and not sent
-      --raw                 print received binary messages as their raw bytes
-                            (default: one line of lowercase hex each)
+                            digits, spaces allowed (`00ff10`, `de ad be ef`),
+                            one message a line, an empty line an empty message;
+                            the form binary is printed in, so a line received
+                            can be sent back. A line that is not hex is
+                            reported and not sent (`xxd -p -c 0 FILE | client
+                            -b` sends a file as one message)
+      --raw                 print received binary messages as their raw bytes,
+                            nothing between them (text stays one line each)
   -H, --header 'NAME: VALUE'
                             add a header field to the request (repeatable)
       --protocol NAME       offer a subprotocol (repeatable, most preferred first)
@@ -61,7 +66,8 @@ Options:
       --ping-interval SECS  send a ping every SECS seconds, fractions allowed
                             (default: none; the library still pings after 20 s
                             of silence to see whether the peer is alive)
-      --show-control        print pings and pongs, sent and received, on stderr
+      --show-control        print on stderr the pings and pongs received and the
+                            pings --ping-interval sends (who closed is always shown)
       --max-message BYTES   the largest message accepted from the peer, and the
                             longest line sent (default 64m; k and m suffixes)
       --close-code CODE     the close code sent at the end of stdin (default 1000)
