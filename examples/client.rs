@@ -193,7 +193,12 @@ impl Opts {
                         ));
                     }
                 }
-                "--connect-timeout" => o.connect_timeout = cli::seconds(&flag, &value()?)?,
+                "--connect-timeout" => {
+                    o.connect_timeout = cli::seconds(&flag, &value()?)?;
+                    if o.connect_timeout.is_zero() {
+                        return Err(format!("{flag} must be more than 0 seconds"));
+                    }
+                }
                 _ => return Err(format!("unknown option {flag}")),
             }
         }

@@ -493,6 +493,7 @@ fn a_bad_url_a_refused_connection_wss_and_a_bad_option_are_errors() {
         &["--close-code", "many"],
         &["-H", "no colon"],
         &["--ping-interval", "0"],
+        &["--connect-timeout", "0"],
         &["--max-message", "lots"],
         &["ws://127.0.0.1:1/", "ws://127.0.0.1:2/"],
     ] {
