@@ -67,6 +67,9 @@
 //! Arguments are parsed by hand and CPU time is read from `/proc` (Linux),
 //! so the example needs nothing beyond the crate and `std`.
 
+#[path = "common/cli.rs"]
+mod cli;
+
 use std::fmt::Write as _;
 use std::net::TcpStream;
 use std::sync::{Arc, Barrier, OnceLock};
@@ -75,9 +78,16 @@ use std::time::{Duration, Instant};
 
 use wslite::{ClientBuilder, CloseCode, Config, Message, WebSocket};
 
-const NAME: &str = "bench_client";
-
 const USAGE: &str = "usage: bench_client (--port PORT | --url ws://127.0.0.1:PORT/) [options]
+
+Pipelined echoes against an echo server, W messages in flight on each of C
+connections; the last line printed is one JSON object (msgs_per_s, mb_per_s,
+client_cpu_pct, server_cpu_pct, ok, ...). The module documentation of
+examples/bench_client.rs gives the pacing rule.
+
+Options:
+      --port PORT      the echo server at ws://127.0.0.1:PORT/
+      --url URL        the echo server at URL (instead of --port)
   -n, --messages N     counted messages per connection (default 200000)
   -s, --size S         payload bytes (default 16; 1k, 64k, 1m accepted)
   -w, --window W       messages in flight per connection (default 64)
@@ -88,7 +98,15 @@ const USAGE: &str = "usage: bench_client (--port PORT | --url ws://127.0.0.1:POR
       --send-each      send (one system call) per message instead of write + flush on read
       --server-pid PID also report the server's CPU use
       --label TEXT     copied into the JSON line
-      --json-only      print only the JSON line";
+      --json-only      print only the JSON line
+  -h, --help           print this help
+
+Exit status: 0 when every connection ran without error, 1 otherwise.
+
+Example:
+  echo_server 127.0.0.1:9001 &
+  bench_client --port 9001 -s 1k -c 4 -d 5
+";
 
 /// The command line.
 struct Opts {
@@ -165,7 +183,6 @@ impl Opts {
                 "--text" => o.text = true,
                 "--send-each" => o.send_each = true,
                 "--json-only" => o.json_only = true,
-                "-h" | "--help" => return Err("help".into()),
                 _ => {
                     let value = match inline {
                         Some(v) => v,
@@ -408,15 +425,9 @@ fn json_num(v: Option<f64>) -> String {
 }
 
 fn main() {
-    let o = match Opts::parse(std::env::args().skip(1)) {
+    let o = match Opts::parse(cli::args(USAGE).into_iter()) {
         Ok(o) => Arc::new(o),
-        Err(e) => {
-            if e != "help" {
-                eprintln!("{NAME}: {e}");
-            }
-            eprintln!("{USAGE}");
-            std::process::exit(if e == "help" { 0 } else { 2 });
-        }
+        Err(e) => cli::usage_error(e),
     };
     let payload: Arc<[u8]> = o.payload().into();
     // A read that hangs for a minute is a broken run, not a slow one.
@@ -427,10 +438,10 @@ fn main() {
     for i in 0..o.connections {
         match ClientBuilder::new(o.url.clone()).config(config).connect() {
             Ok(ws) => sockets.push(ws),
-            Err(e) => {
-                eprintln!("{NAME}: connection {i}: {e}");
-                std::process::exit(1);
+            Err(wslite::Error::Io(e)) => {
+                cli::fail(format!("connection {i}: cannot connect to {}: {e}", o.url))
             }
+            Err(e) => cli::fail(format!("connection {i}: {}: {e}", o.url)),
         }
     }
 

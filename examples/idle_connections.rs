@@ -16,6 +16,9 @@
 //! memory for TCP (`/proc/net/sockstat`), each against the server with no
 //! connection. Linux only (it reads `/proc`).
 
+#[path = "common/cli.rs"]
+mod cli;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
@@ -23,47 +26,62 @@ use std::time::{Duration, Instant};
 
 use wslite::{Config, Server};
 
+const USAGE: &str = "\
+usage: idle_connections [COUNT]
+
+How many idle connections one server holds, and what each costs: a server
+in this process (its defaults: a thread per connection, 128 KiB stacks)
+takes COUNT connections, each with a full handshake, from a child process
+(this program again, with --clients), and prints its resident memory,
+threads, memory maps and the kernel's TCP buffers at 1,000 connections and
+at COUNT. It fails (exit 1) if fewer than COUNT could be opened. Linux only:
+it reads /proc. Each connection takes a descriptor on each side: raise
+`ulimit -n` above COUNT first.
+
+Arguments:
+  COUNT       connections to open (default 15000)
+
+Options:
+  -h, --help  print this help
+  (--clients ADDR COUNT is the child's own mode, not for use by hand)
+
+Example:
+  ulimit -n 16000 && idle_connections 15000
+";
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--help") {
-        println!("usage: idle_connections [COUNT]   (default 15000; Linux only)");
-        return;
-    }
-    if args.get(1).map(String::as_str) == Some("--clients") {
+    let args = cli::args(USAGE);
+    if args.first().map(String::as_str) == Some("--clients") {
         let (Some(addr), Some(count)) = (
-            args.get(2).and_then(|a| a.parse().ok()),
-            args.get(3).and_then(|c| c.parse().ok()),
+            args.get(1).and_then(|a| a.parse().ok()),
+            args.get(2).and_then(|c| c.parse().ok()),
         ) else {
-            eprintln!("usage: idle_connections --clients ADDR COUNT");
-            std::process::exit(2);
+            cli::usage_error("--clients needs ADDR COUNT");
         };
         clients(addr, count);
         return;
     }
-    let count: usize = match args.get(1).map(|c| c.parse()) {
-        None => 15_000,
-        Some(Ok(count)) if count > 0 => count,
-        Some(_) => {
-            eprintln!("COUNT must be a positive number; see --help");
-            std::process::exit(2);
-        }
+    let count: usize = match args.as_slice() {
+        [] => 15_000,
+        [count] => match count.parse() {
+            Ok(count) if count > 0 => count,
+            _ => cli::usage_error(format!("COUNT {count:?}: not a positive number")),
+        },
+        [_, extra, ..] => cli::usage_error(format!("unexpected argument {extra:?}")),
     };
-    if let Err(error) = server(count) {
-        eprintln!("idle_connections: {error}");
-        std::process::exit(1);
-    }
+    cli::finish(server(count));
 }
 
 fn server(count: usize) -> Result<(), String> {
     let server = Server::bind("127.0.0.1:0")
-        .map_err(|e| format!("bind: {e}"))?
+        .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?
         .max_connections(count + 16)
         .config(Config::default());
     let addr = server.local_addr().map_err(|e| e.to_string())?;
     // An idle member: it waits in `read` until the connection ends.
     let handle = server
         .spawn(|mut ws| while ws.read().is_ok() {})
-        .map_err(|e| format!("spawn: {e}"))?;
+        .map_err(|e| format!("cannot start the server: {e}"))?;
     // Let the accepting thread settle before the baseline.
     std::thread::sleep(Duration::from_millis(200));
     let base = Memory::now();

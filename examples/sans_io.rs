@@ -12,6 +12,9 @@
 //! its state between calls: headers and payloads may arrive cut anywhere.
 //! See `no_std_notes.md` for the same loop on real network stacks.
 
+#[path = "common/cli.rs"]
+mod cli;
+
 use wslite::handshake::{self, ClientRequest, Header, RequestParser, ResponseParser, Status};
 use wslite::protocol::{Connection, DataKind, Event, Limits, Role};
 use wslite::{CloseCode, RandomSource};
@@ -74,7 +77,32 @@ fn show(who: &str, what: &str) {
     println!("{who:>6}: {what}");
 }
 
-fn main() -> Result<(), wslite::Error> {
+const USAGE: &str = "\
+usage: sans_io
+
+The whole protocol with no sockets: a client and a server, both driven
+through the no_std core only, exchange the opening handshake, messages
+(cut into 5- and 7-byte pieces on the way, as a network may) and the
+closing handshake over an in-memory pipe, and print each step.
+
+Arguments: none.
+
+Options:
+  -h, --help  print this help
+
+Example:
+  cargo run --example sans_io
+";
+
+fn main() {
+    let args = cli::args(USAGE);
+    if let Some(arg) = args.first() {
+        cli::usage_error(format!("unexpected argument {arg:?}"));
+    }
+    cli::finish(run());
+}
+
+fn run() -> Result<(), wslite::Error> {
     let mut to_server = Pipe::new(7); // the network cuts everything into 7-byte pieces
     let mut to_client = Pipe::new(5);
     let mut client_rng = DemoRng(0x2545_f491);

@@ -58,3 +58,41 @@ pub fn finish<E: Display>(result: Result<(), E>) -> ! {
 pub fn context<T, E: Display>(result: Result<T, E>, doing: impl Display) -> Result<T, String> {
     result.map_err(|e| format!("{doing}: {e}"))
 }
+
+/// A byte count: `16`, `1k`, `64KiB`, `1m` (k = 1024). `flag` names the
+/// option in the error.
+pub fn size(flag: &str, value: &str) -> Result<usize, String> {
+    let lower = value.trim().to_ascii_lowercase();
+    let (digits, unit) = if let Some(n) = lower
+        .strip_suffix("kib")
+        .or_else(|| lower.strip_suffix('k'))
+    {
+        (n, 1 << 10)
+    } else if let Some(n) = lower
+        .strip_suffix("mib")
+        .or_else(|| lower.strip_suffix('m'))
+    {
+        (n, 1 << 20)
+    } else {
+        (lower.as_str(), 1)
+    };
+    digits
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("{flag} {value:?}: not a byte count (like 4096, 64k, 1m)"))
+}
+
+/// A number of seconds, fractions allowed (`0.5`), at most a day. `flag`
+/// names the option in the error.
+pub fn seconds(flag: &str, value: &str) -> Result<std::time::Duration, String> {
+    match value.trim().parse::<f64>() {
+        Ok(secs) if (0.0..=86_400.0).contains(&secs) => {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "{flag} {value:?}: not a number of seconds from 0 to 86400"
+        )),
+    }
+}
