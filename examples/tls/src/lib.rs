@@ -236,7 +236,7 @@ pub fn tls_client_stream(
     let deadline = timeout.map(|t| Instant::now() + t);
     while conn.is_handshaking() {
         set_timeouts_before(&tcp, deadline)?;
-        conn.complete_io(&mut tcp)?;
+        conn.complete_io(&mut tcp).map_err(during_tls_handshake)?;
     }
     set_timeouts_before(&tcp, deadline)?;
     Ok(StreamOwned::new(conn, tcp))
@@ -302,7 +302,7 @@ pub fn tls_server_stream(
     let deadline = timeout.map(|t| Instant::now() + t);
     while conn.is_handshaking() {
         set_timeouts_before(&tcp, deadline)?;
-        conn.complete_io(&mut tcp)?;
+        conn.complete_io(&mut tcp).map_err(during_tls_handshake)?;
     }
     set_timeouts_before(&tcp, deadline)?;
     Ok(StreamOwned::new(conn, tcp))
@@ -358,6 +358,22 @@ pub fn socket_ops<C>() -> SocketOps<StreamOwned<C, TcpStream>> {
         set_read_timeout: |tls, timeout| tls.sock.set_read_timeout(timeout),
         set_write_timeout: |tls, timeout| tls.sock.set_write_timeout(timeout),
         shutdown: |tls, how| tls.sock.shutdown(how),
+    }
+}
+
+/// An error of the TLS handshake, said for a person: the end of the
+/// stream there usually means the peer does not speak TLS on that port.
+fn during_tls_handshake(e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => Error::Io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the peer closed the connection during the TLS handshake (does it speak TLS on this port?)",
+        )),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Io(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the TLS handshake took longer than the handshake timeout",
+        )),
+        _ => Error::from(e),
     }
 }
 
