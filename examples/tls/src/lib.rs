@@ -159,7 +159,9 @@ pub fn public_roots() -> RootCertStore {
 
 /// Opens a `wss://` connection: TCP, TLS, then the WebSocket handshake.
 ///
-/// `config`'s `handshake_timeout` bounds each of the three steps; its
+/// `config`'s `handshake_timeout` bounds the TCP connect, the TLS
+/// handshake, and the WebSocket handshake (as on the server, see
+/// [`accept`]); its
 /// `read_timeout`, `write_timeout`, `keepalive` and `close_timeout` apply
 /// to the connection afterwards.
 pub fn connect(
@@ -271,8 +273,10 @@ pub fn server_config_from_pem(cert: &Path, key: &Path) -> Result<Arc<ServerConfi
 /// then the WebSocket handshake, accepting every valid request (put the
 /// checks of the path, `Origin` or a token in the `accept_with` callback).
 ///
-/// `config`'s `handshake_timeout` bounds the TLS handshake as a whole and
-/// each read and write of the WebSocket handshake.
+/// `config`'s `handshake_timeout` bounds the TLS handshake as a whole;
+/// what is left of it bounds each read and write of the WebSocket
+/// handshake, which wslite bounds as a whole by the same timeout (checked
+/// between reads).
 pub fn accept(
     tcp: TcpStream,
     tls: Arc<ServerConfig>,

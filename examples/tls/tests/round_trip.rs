@@ -221,3 +221,24 @@ fn a_ws_url_is_refused_before_any_connection() {
         Ok(_) => panic!("connected to ws:// through TLS"),
     }
 }
+
+#[test]
+fn a_peer_that_never_starts_tls_is_dropped_at_the_handshake_timeout() {
+    let cert = SelfSigned::new(&["127.0.0.1"]).expect("certificate");
+    let server_tls = cert.server_config().expect("server config");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        let quick = config().handshake_timeout(Some(Duration::from_millis(200)));
+        let _ = tx.send(tls::accept(tcp, server_tls, quick).map(|_| ()));
+    });
+
+    // Connects, then says nothing.
+    let _silent = std::net::TcpStream::connect(addr).expect("connect");
+    match rx.recv_timeout(WAIT).expect("the server gave up") {
+        Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
