@@ -160,10 +160,9 @@ pub fn public_roots() -> RootCertStore {
 /// Opens a `wss://` connection: TCP, TLS, then the WebSocket handshake.
 ///
 /// `config`'s `handshake_timeout` bounds the TCP connect, the TLS
-/// handshake, and the WebSocket handshake (as on the server, see
-/// [`accept`]); its
-/// `read_timeout`, `write_timeout`, `keepalive` and `close_timeout` apply
-/// to the connection afterwards.
+/// handshake and the WebSocket handshake (as on the server, see
+/// [`accept`]); its `read_timeout`, `write_timeout`, `keepalive` and
+/// `close_timeout` apply to the connection afterwards.
 pub fn connect(
     url: &str,
     tls: Arc<ClientConfig>,
