@@ -262,7 +262,8 @@ pub enum Error {
         proxy: std::string::String,
     },
     /// The proxy wants credentials, or refused the ones in the proxy URL:
-    /// HTTP `407 Proxy Authentication Required` (RFC 9110 §15.5.8), a SOCKS5
+    /// HTTP `407 Proxy Authentication Required` (RFC 9110 §15.5.8) or a 401
+    /// from the proxy (tinyproxy's answer to a wrong password), a SOCKS5
     /// proxy that accepts none of the offered methods (RFC 1928 §3), or a
     /// failed RFC 1929 username/password exchange.
     #[cfg(feature = "std")]
@@ -275,7 +276,7 @@ pub enum Error {
         answer: std::string::String,
     },
     /// An HTTP proxy answered `CONNECT` with a status other than 2xx (RFC
-    /// 9110 §9.3.6) and other than 407.
+    /// 9110 §9.3.6) and other than 407 or 401.
     #[cfg(feature = "std")]
     ProxyRefused {
         /// The proxy, as `host:port`.

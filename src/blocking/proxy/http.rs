@@ -23,7 +23,9 @@
 //! head's empty line, the socket carries the destination's bytes. A 2xx
 //! answer to `CONNECT` has no body, whatever its header fields say. Any
 //! other status is a refusal: `407 Proxy Authentication Required` (RFC 9110
-//! §15.5.8) becomes [`Error::ProxyAuth`], anything else
+//! §15.5.8) becomes [`Error::ProxyAuth`] (so does 401, which tinyproxy 1.11
+//! sends for a wrong password, though 401 is meant for origin servers),
+//! anything else
 //! [`Error::ProxyRefused`] with the status line, e.g. `HTTP/1.1 403
 //! Forbidden` or `HTTP/1.1 502 Bad Gateway` (the proxy could not reach the
 //! destination). Many proxies answer `HTTP/1.0 200 Connection established`;
@@ -76,7 +78,9 @@ pub(super) fn connect(
     let line_end = buf.windows(2).position(|w| w == b"\r\n").unwrap_or(len);
     let status_line = String::from_utf8_lossy(&buf[..line_end]).into_owned();
     let proxy_name = proxy.authority();
-    if status == 407 {
+    // 407 is the status for this (RFC 9110 §15.5.8); some proxies
+    // (tinyproxy 1.11) answer wrong credentials with 401 instead.
+    if status == 407 || status == 401 {
         Err(Error::ProxyAuth {
             proxy: proxy_name,
             credentials_sent: proxy.credentials().is_some(),
