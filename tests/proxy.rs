@@ -1,7 +1,8 @@
 //! The client through proxies: HTTP `CONNECT` (RFC 9110 §9.3.6, Basic
 //! credentials RFC 7617) and SOCKS5 (RFC 1928, RFC 1929), each tunnelling to
 //! a real wslite `Server` for an echo round trip; refusals named after the
-//! proxy; one deadline for the whole exchange; the `User-Agent`.
+//! proxy; one deadline for the whole exchange; the client's `User-Agent`
+//! and the server's optional `Server` header.
 //!
 //! The proxies here are fakes, in-process on 127.0.0.1, that record what
 //! they were asked. The `#[ignore]`d tests at the end run against real
@@ -600,6 +601,85 @@ fn the_user_agent_is_wslite_unless_replaced_and_never_sent_twice() {
         user_agent_seen(direct().no_user_agent().header("User-Agent", "h/1")),
         "h/1 x1"
     );
+}
+
+// ----- Server header -----
+
+/// Sends `request` on a fresh connection and returns the answer's head.
+fn answer_head(addr: SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect_timeout(&addr, WAIT).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    read_head(&mut stream)
+}
+
+fn upgrade(path: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+}
+
+fn servers(head: &str) -> Vec<&str> {
+    head.lines()
+        .filter_map(|l| l.strip_prefix("Server: "))
+        .collect()
+}
+
+#[test]
+fn the_server_header_is_off_by_default_and_sent_everywhere_when_on() {
+    let plain = echo_server();
+    let head = answer_head(plain.local_addr(), &upgrade("/"));
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(servers(&head).is_empty(), "{head}");
+
+    let ours = wslite::blocking::server::DEFAULT_SERVER_HEADER;
+    assert_eq!(ours, format!("wslite/{}", env!("CARGO_PKG_VERSION")));
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .server_header(ours)
+        .on_request(|r| match r.path() {
+            "/no" => Err(wslite::HttpResponse::new(403).body("no")),
+            "/own" => Err(wslite::HttpResponse::new(403).header("server", "mine")),
+            _ => Ok(wslite::Accept::new()),
+        })
+        .http(|_| wslite::HttpResponse::new(200).body("page"))
+        .shutdown_timeout(Duration::from_secs(2))
+        .spawn(|_| {})
+        .unwrap();
+    let addr = server.local_addr();
+    for (request, status) in [
+        (upgrade("/"), "101"),
+        (upgrade("/no"), "403"),
+        ("GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "200"),
+        // A broken upgrade: the core's refusal, with the header spliced in.
+        (upgrade("/").replace("Version: 13", "Version: 8"), "426"),
+        (
+            "POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n".to_string(),
+            "40",
+        ),
+    ] {
+        let head = answer_head(addr, &request);
+        assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{head}");
+        assert_eq!(servers(&head), [ours], "{head}");
+    }
+    // The application's own `Server` is the only one.
+    let head = answer_head(addr, &upgrade("/own"));
+    assert_eq!(
+        head.lines()
+            .filter(|l| l.to_ascii_lowercase().starts_with("server:"))
+            .count(),
+        1,
+        "{head}"
+    );
+    assert!(head.contains("server: mine"), "{head}");
+    // A value that would break the head is refused up front.
+    let e = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .server_header("x\r\nSet-Cookie: a=b")
+        .spawn(|_| {})
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput(_)), "{e:?}");
 }
 
 // ----- real proxies, started by tests/proxy/run.sh -----
