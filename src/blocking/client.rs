@@ -159,7 +159,9 @@ impl ClientBuilder {
     /// resolved here) or `socks5h://…` (SOCKS5, the destination's name
     /// resolved by the proxy), default port 1080. The user name and password
     /// are percent-decoded. A URL wslite cannot use gives
-    /// [`Error::InvalidProxyUrl`] when connecting. See [`super::proxy`].
+    /// [`Error::InvalidProxyUrl`] when connecting. The environment is then
+    /// not read at all (its `no_proxy` does not apply). See
+    /// [`super::proxy`].
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = ProxyChoice::Url(url.into());
         self

@@ -21,7 +21,7 @@
 //! * [`Proxy`]: a parsed proxy URL, `http://[user:password@]host[:port]`,
 //!   `socks5://…` or `socks5h://…`, with percent-decoded credentials. Its
 //!   `Display` and `Debug` never show the password.
-//! * [`env`]: which proxy the environment names for a URL (`http_proxy`,
+//! * [`env`](mod@env): which proxy the environment names for a URL (`http_proxy`,
 //!   `https_proxy`, `all_proxy`, `no_proxy`), as curl reads them, as a pure
 //!   function over a lookup so that it is tested without touching the
 //!   process's environment.
