@@ -94,8 +94,10 @@ pub fn no_proxy_matches(list: &str, host: &str, port: u16) -> bool {
             let name = name.to_ascii_lowercase();
             match (host_ip, name.parse::<IpAddr>()) {
                 (Some(host_ip), Ok(ip)) => host_ip == ip,
-                (_, Ok(_)) => false,
-                (_, Err(_)) => {
+                // An address is matched by addresses only, never as a
+                // suffix (`0.1` must not match `127.0.0.1`).
+                (Some(_), Err(_)) | (None, Ok(_)) => false,
+                (None, Err(_)) => {
                     let name = name
                         .trim_start_matches("*.")
                         .trim_start_matches('.')
