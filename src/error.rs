@@ -21,7 +21,6 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// Everything that can go wrong, from the first handshake byte to the last
 /// close frame.
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     // ----- HTTP/1.1 upgrade handshake (RFC 6455 §4, RFC 9112) -----
@@ -237,6 +236,76 @@ pub enum Error {
     /// own.
     #[cfg(feature = "std")]
     TlsNotSupported,
+    /// A proxy URL (given to
+    /// [`ClientBuilder::proxy`](crate::ClientBuilder::proxy) or found in
+    /// `http_proxy`, `https_proxy` or `all_proxy`) is not one wslite can use:
+    /// its scheme is not `http`, `socks5` or `socks5h`, or its host, port or
+    /// user name is invalid. The text says which; it never quotes the URL,
+    /// which may hold a password.
+    #[cfg(feature = "std")]
+    InvalidProxyUrl(&'static str),
+    /// The proxy could not be reached, or the connection to it failed during
+    /// the tunnel's set-up.
+    #[cfg(feature = "std")]
+    ProxyIo {
+        /// The proxy, as `host:port` (never its password).
+        proxy: std::string::String,
+        /// What the operating system said.
+        error: std::io::Error,
+    },
+    /// The proxy did not open the tunnel within the handshake timeout
+    /// ([`Config::handshake_timeout`](crate::Config::handshake_timeout)),
+    /// counted across every read and write of the exchange.
+    #[cfg(feature = "std")]
+    ProxyTimeout {
+        /// The proxy, as `host:port`.
+        proxy: std::string::String,
+    },
+    /// The proxy wants credentials, or refused the ones in the proxy URL:
+    /// HTTP `407 Proxy Authentication Required` (RFC 9110 §15.5.8) or a 401
+    /// from the proxy (tinyproxy's answer to a wrong password), a SOCKS5
+    /// proxy that accepts none of the offered methods (RFC 1928 §3), or a
+    /// failed RFC 1929 username/password exchange.
+    #[cfg(feature = "std")]
+    ProxyAuth {
+        /// The proxy, as `host:port`.
+        proxy: std::string::String,
+        /// Whether credentials were sent (from the proxy URL's userinfo).
+        credentials_sent: bool,
+        /// What the proxy answered, e.g. its status line.
+        answer: std::string::String,
+    },
+    /// An HTTP proxy answered `CONNECT` with a status other than 2xx (RFC
+    /// 9110 §9.3.6) and other than 407 or 401.
+    #[cfg(feature = "std")]
+    ProxyRefused {
+        /// The proxy, as `host:port`.
+        proxy: std::string::String,
+        /// The status code (403, 502, …).
+        status: u16,
+        /// The status line, as the proxy sent it.
+        status_line: std::string::String,
+    },
+    /// A SOCKS5 proxy answered the `CONNECT` request with a reply code other
+    /// than 0 (RFC 1928 §6): the destination refused, was unreachable, or the
+    /// proxy's rules forbid it.
+    #[cfg(feature = "std")]
+    SocksRefused {
+        /// The proxy, as `host:port`.
+        proxy: std::string::String,
+        /// The reply code, `REP` (1 to 255).
+        reply: u8,
+    },
+    /// The proxy broke its own protocol: a wrong version byte, an unknown
+    /// address type, a malformed HTTP answer, bytes before the tunnel was
+    /// used, or an end of the connection mid-answer. The text says which.
+    #[cfg(feature = "std")]
+    ProxyProtocol {
+        /// The proxy, as `host:port`.
+        proxy: std::string::String,
+        /// What was wrong.
+        what: &'static str,
+    },
     /// The server is at its connection limit.
     #[cfg(feature = "std")]
     TooManyConnections,
@@ -485,12 +554,257 @@ impl fmt::Display for Error {
                 "wss:// needs TLS, which wslite leaves to you: open a TLS stream with the crate of your choice and run `wslite::client_handshake(tls_stream, url)` over it",
             ),
             #[cfg(feature = "std")]
+            InvalidProxyUrl(what) => write!(
+                f,
+                "invalid proxy URL: {what}; wslite takes http://[user:password@]host[:port], socks5://… or socks5h://… (check ClientBuilder::proxy, http_proxy, https_proxy and all_proxy)"
+            ),
+            #[cfg(feature = "std")]
+            ProxyIo { proxy, error } => write!(f, "proxy {proxy}: {error}"),
+            #[cfg(feature = "std")]
+            ProxyTimeout { proxy } => write!(
+                f,
+                "proxy {proxy} did not open the tunnel within the handshake timeout; the proxy or the path behind it is slow or stalled"
+            ),
+            #[cfg(feature = "std")]
+            ProxyAuth {
+                proxy,
+                credentials_sent,
+                answer,
+            } => {
+                if *credentials_sent {
+                    write!(f, "proxy {proxy} refused the user name and password in the proxy URL (authentication failed): {}", PeerText(answer.as_bytes()))
+                } else {
+                    write!(f, "proxy {proxy} requires authentication: put user:password@ in the proxy URL (the proxy answered: {})", PeerText(answer.as_bytes()))
+                }
+            }
+            #[cfg(feature = "std")]
+            ProxyRefused {
+                proxy,
+                status_line,
+                ..
+            } => write!(
+                f,
+                "proxy {proxy} refused to open a tunnel (RFC 9110 §9.3.6): {}",
+                PeerText(status_line.as_bytes())
+            ),
+            #[cfg(feature = "std")]
+            SocksRefused { proxy, reply } => write!(
+                f,
+                "SOCKS5 proxy {proxy} could not connect to the destination: {} (reply {reply:#04x}, RFC 1928 §6)",
+                socks_reply_text(*reply)
+            ),
+            #[cfg(feature = "std")]
+            ProxyProtocol { proxy, what } => write!(f, "proxy {proxy} broke its protocol: {what}"),
+            #[cfg(feature = "std")]
             TooManyConnections => f.write_str("the server is at its connection limit (HTTP 503)"),
             #[cfg(feature = "std")]
             TooManyConnectionsFromPeer => f.write_str(
                 "the server holds as many connections from this address as it allows one address (HTTP 429); close one first",
             ),
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    /// As `#[derive(Debug)]` would write it, except the body of
+    /// [`Error::HandshakeRefused`]: text (lossy UTF-8, first 200 bytes) and
+    /// its length, instead of a list of numbers.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Error::*;
+        match self {
+            HeadTooLarge { limit } => f
+                .debug_struct("HeadTooLarge")
+                .field("limit", limit)
+                .finish(),
+            TooManyHeaders { limit } => f
+                .debug_struct("TooManyHeaders")
+                .field("limit", limit)
+                .finish(),
+            MalformedHttp(x) => f.debug_tuple("MalformedHttp").field(x).finish(),
+            MethodNotGet => f.write_str("MethodNotGet"),
+            UnsupportedHttpVersion => f.write_str("UnsupportedHttpVersion"),
+            InvalidTarget(x) => f.debug_tuple("InvalidTarget").field(x).finish(),
+            RequestBody(x) => f.debug_tuple("RequestBody").field(x).finish(),
+            MissingHeader(x) => f.debug_tuple("MissingHeader").field(x).finish(),
+            DuplicateHeader(x) => f.debug_tuple("DuplicateHeader").field(x).finish(),
+            InvalidHeader(x) => f.debug_tuple("InvalidHeader").field(x).finish(),
+            UnsupportedWebSocketVersion => f.write_str("UnsupportedWebSocketVersion"),
+            InvalidKey => f.write_str("InvalidKey"),
+            UnexpectedStatus { status } => f
+                .debug_struct("UnexpectedStatus")
+                .field("status", status)
+                .finish(),
+            InvalidAccept => f.write_str("InvalidAccept"),
+            UnofferedSubprotocol => f.write_str("UnofferedSubprotocol"),
+            UnofferedExtension => f.write_str("UnofferedExtension"),
+            #[cfg(feature = "deflate")]
+            InvalidDeflateResponse(x) => f.debug_tuple("InvalidDeflateResponse").field(x).finish(),
+            ReservedBitsSet { rsv } => f.debug_struct("ReservedBitsSet").field("rsv", rsv).finish(),
+            ReservedOpcode { opcode } => f
+                .debug_struct("ReservedOpcode")
+                .field("opcode", opcode)
+                .finish(),
+            UnmaskedFrame => f.write_str("UnmaskedFrame"),
+            MaskedFrame => f.write_str("MaskedFrame"),
+            LengthMsbSet => f.write_str("LengthMsbSet"),
+            NonMinimalLength { length } => f
+                .debug_struct("NonMinimalLength")
+                .field("length", length)
+                .finish(),
+            ControlFrameTooLong { length } => f
+                .debug_struct("ControlFrameTooLong")
+                .field("length", length)
+                .finish(),
+            FragmentedControlFrame => f.write_str("FragmentedControlFrame"),
+            UnexpectedContinuation => f.write_str("UnexpectedContinuation"),
+            ExpectedContinuation => f.write_str("ExpectedContinuation"),
+            FrameTooLarge { length, limit } => f
+                .debug_struct("FrameTooLarge")
+                .field("length", length)
+                .field("limit", limit)
+                .finish(),
+            MessageTooLarge { length, limit } => f
+                .debug_struct("MessageTooLarge")
+                .field("length", length)
+                .field("limit", limit)
+                .finish(),
+            InvalidUtf8 => f.write_str("InvalidUtf8"),
+            InvalidClosePayload => f.write_str("InvalidClosePayload"),
+            InvalidCloseCode { code } => f
+                .debug_struct("InvalidCloseCode")
+                .field("code", code)
+                .finish(),
+            BufferTooSmall { needed } => f
+                .debug_struct("BufferTooSmall")
+                .field("needed", needed)
+                .finish(),
+            InvalidInput(x) => f.debug_tuple("InvalidInput").field(x).finish(),
+            SendAfterClose => f.write_str("SendAfterClose"),
+            MessageInProgress => f.write_str("MessageInProgress"),
+            ConnectionClosed => f.write_str("ConnectionClosed"),
+            #[cfg(feature = "std")]
+            Io(x) => f.debug_tuple("Io").field(x).finish(),
+            #[cfg(feature = "std")]
+            Timeout => f.write_str("Timeout"),
+            #[cfg(feature = "std")]
+            WriteTimeout => f.write_str("WriteTimeout"),
+            #[cfg(feature = "std")]
+            KeepaliveTimeout => f.write_str("KeepaliveTimeout"),
+            #[cfg(feature = "std")]
+            IdleTimeout => f.write_str("IdleTimeout"),
+            #[cfg(feature = "std")]
+            AbnormalClosure => f.write_str("AbnormalClosure"),
+            #[cfg(feature = "std")]
+            HandshakeRefused { status, body } => f
+                .debug_struct("HandshakeRefused")
+                .field("status", status)
+                .field("body", &BodyDebug(body))
+                .finish(),
+            #[cfg(feature = "std")]
+            InvalidUrl(x) => f.debug_tuple("InvalidUrl").field(x).finish(),
+            #[cfg(feature = "std")]
+            TlsNotSupported => f.write_str("TlsNotSupported"),
+            #[cfg(feature = "std")]
+            InvalidProxyUrl(x) => f.debug_tuple("InvalidProxyUrl").field(x).finish(),
+            #[cfg(feature = "std")]
+            ProxyIo { proxy, error } => f
+                .debug_struct("ProxyIo")
+                .field("proxy", proxy)
+                .field("error", error)
+                .finish(),
+            #[cfg(feature = "std")]
+            ProxyTimeout { proxy } => f
+                .debug_struct("ProxyTimeout")
+                .field("proxy", proxy)
+                .finish(),
+            #[cfg(feature = "std")]
+            ProxyAuth {
+                proxy,
+                credentials_sent,
+                answer,
+            } => f
+                .debug_struct("ProxyAuth")
+                .field("proxy", proxy)
+                .field("credentials_sent", credentials_sent)
+                .field("answer", answer)
+                .finish(),
+            #[cfg(feature = "std")]
+            ProxyRefused {
+                proxy,
+                status,
+                status_line,
+            } => f
+                .debug_struct("ProxyRefused")
+                .field("proxy", proxy)
+                .field("status", status)
+                .field("status_line", status_line)
+                .finish(),
+            #[cfg(feature = "std")]
+            SocksRefused { proxy, reply } => f
+                .debug_struct("SocksRefused")
+                .field("proxy", proxy)
+                .field("reply", reply)
+                .finish(),
+            #[cfg(feature = "std")]
+            ProxyProtocol { proxy, what } => f
+                .debug_struct("ProxyProtocol")
+                .field("proxy", proxy)
+                .field("what", what)
+                .finish(),
+            #[cfg(feature = "std")]
+            TooManyConnections => f.write_str("TooManyConnections"),
+            #[cfg(feature = "std")]
+            TooManyConnectionsFromPeer => f.write_str("TooManyConnectionsFromPeer"),
+            #[cfg(feature = "deflate")]
+            InvalidCompressedData { reason } => f
+                .debug_struct("InvalidCompressedData")
+                .field("reason", reason)
+                .finish(),
+            #[cfg(feature = "deflate")]
+            CompressionNotNegotiated => f.write_str("CompressionNotNegotiated"),
+        }
+    }
+}
+
+/// A refusal's body in `Debug`: its first 200 bytes as text (lossy UTF-8,
+/// escaped as `Debug` escapes a string), `…` if there is more, and the
+/// length in bytes.
+#[cfg(feature = "std")]
+struct BodyDebug<'a>(&'a [u8]);
+
+#[cfg(feature = "std")]
+impl fmt::Debug for BodyDebug<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.0.get(..200).unwrap_or(self.0);
+        let text = std::string::String::from_utf8_lossy(shown);
+        let more = if shown.len() < self.0.len() {
+            "…"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "\"{}{more}\" ({} bytes)",
+            text.escape_debug(),
+            self.0.len()
+        )
+    }
+}
+
+/// What a SOCKS5 reply code means (RFC 1928 §6).
+#[cfg(feature = "std")]
+pub(crate) fn socks_reply_text(reply: u8) -> &'static str {
+    match reply {
+        0x00 => "succeeded",
+        0x01 => "general SOCKS server failure",
+        0x02 => "connection not allowed by the proxy's ruleset",
+        0x03 => "network unreachable",
+        0x04 => "host unreachable",
+        0x05 => "connection refused by destination host",
+        0x06 => "TTL expired",
+        0x07 => "command not supported by the proxy",
+        0x08 => "address type not supported by the proxy",
+        _ => "unassigned reply code",
     }
 }
 
@@ -532,6 +846,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io(e) => Some(e),
+            Error::ProxyIo { error, .. } => Some(error),
             _ => None,
         }
     }
@@ -595,5 +910,75 @@ mod tests {
             "{shown}"
         );
         assert!(refused(&[b'x'; 200]).ends_with(&"x".repeat(200)));
+    }
+
+    #[test]
+    fn a_refusal_debugs_as_text_with_its_length() {
+        let mut body = b"<!DOCTYPE html>\n<p>\"no\"</p>".to_vec();
+        body.resize(3120, b'x');
+        let shown = format!("{:?}", Error::HandshakeRefused { status: 200, body });
+        assert!(
+            shown.starts_with(
+                "HandshakeRefused { status: 200, body: \"<!DOCTYPE html>\\n<p>\\\"no\\\"</p>xxx"
+            ),
+            "{shown}"
+        );
+        assert!(shown.ends_with("x…\" (3120 bytes) }"), "{shown}");
+        assert!(shown.len() < 300, "{shown}");
+        let shown = format!(
+            "{:?}",
+            Error::HandshakeRefused {
+                status: 403,
+                body: b"a\xffb".to_vec()
+            }
+        );
+        assert_eq!(
+            shown,
+            "HandshakeRefused { status: 403, body: \"a\u{fffd}b\" (3 bytes) }"
+        );
+        // Other variants read as derived `Debug` would write them.
+        assert_eq!(
+            format!(
+                "{:?}",
+                Error::FrameTooLarge {
+                    length: 5,
+                    limit: 4
+                }
+            ),
+            "FrameTooLarge { length: 5, limit: 4 }"
+        );
+        assert_eq!(
+            format!("{:?}", Error::MalformedHttp("x")),
+            "MalformedHttp(\"x\")"
+        );
+        assert_eq!(format!("{:?}", Error::Timeout), "Timeout");
+    }
+
+    #[test]
+    fn proxy_errors_name_the_proxy_and_its_answer() {
+        let e = Error::SocksRefused {
+            proxy: "127.0.0.1:1080".into(),
+            reply: 5,
+        };
+        assert_eq!(e.to_string(), "SOCKS5 proxy 127.0.0.1:1080 could not connect to the destination: connection refused by destination host (reply 0x05, RFC 1928 §6)");
+        let e = Error::ProxyAuth {
+            proxy: "p:3128".into(),
+            credentials_sent: false,
+            answer: "HTTP/1.1 407 Proxy Authentication Required".into(),
+        };
+        assert!(e.to_string().contains("requires authentication"), "{e}");
+        let e = Error::ProxyAuth {
+            proxy: "p:3128".into(),
+            credentials_sent: true,
+            answer: "HTTP/1.1 407 x\x1b[2J".into(),
+        };
+        assert!(e.to_string().contains("authentication failed"), "{e}");
+        assert!(!e.to_string().contains('\x1b'), "{e}");
+        let e = Error::ProxyRefused {
+            proxy: "p:3128".into(),
+            status: 403,
+            status_line: "HTTP/1.1 403 Forbidden".into(),
+        };
+        assert!(e.to_string().ends_with(": HTTP/1.1 403 Forbidden"), "{e}");
     }
 }

@@ -95,19 +95,39 @@ impl HttpResponse {
         stream: &mut W,
         deadline: Option<Instant>,
         ops: Option<SocketOps<W>>,
+        server: Option<&str>,
     ) -> Result<()> {
-        let headers: Vec<(&str, &str)> = self
+        let mut headers: Vec<(&str, &str)> = self
             .headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        let mut out = vec![0u8; 256 + self.body.len() + header_bytes(&self.headers)];
+        add_server(&mut headers, server);
+        let mut out = vec![
+            0u8;
+            256 + self.body.len()
+                + header_bytes(&self.headers)
+                + server.map_or(0, |s| s.len() + 10)
+        ];
         let n = handshake::write_refusal(&mut out, self.status, None, &headers, &self.body)?;
         write_head_within(stream, &out[..n], deadline, ops)
     }
 }
 fn header_bytes(headers: &[(String, String)]) -> usize {
     headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum()
+}
+
+/// Adds `Server: <server>` (RFC 9110 §10.2.4) unless the application's
+/// answer names a `Server` itself.
+fn add_server<'a>(headers: &mut Vec<(&'a str, &'a str)>, server: Option<&'a str>) {
+    if let Some(server) = server {
+        if !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("Server"))
+        {
+            headers.push(("Server", server));
+        }
+    }
 }
 
 /// What the server does with a request that is not a WebSocket upgrade.
@@ -155,6 +175,7 @@ pub(crate) fn server_handshake<S: Read + Write>(
     ops: Option<SocketOps<S>>,
     on_request: &mut dyn FnMut(&Request<'_, '_>) -> core::result::Result<Accept, HttpResponse>,
     http: Option<&HttpHandler>,
+    server: Option<&str>,
 ) -> Result<Option<Upgraded>> {
     let deadline = config.handshake_timeout.map(after);
     let mut buf = Vec::new();
@@ -164,7 +185,7 @@ pub(crate) fn server_handshake<S: Read + Write>(
             // A head that broke a limit is answered (431, 400) before the
             // connection is dropped; a stalled or vanished peer is not.
             if error.http_status().is_some() {
-                return Err(refuse(stream, ops, deadline, error));
+                return Err(refuse(stream, ops, deadline, error, server));
             }
             return Err(error);
         }
@@ -174,13 +195,13 @@ pub(crate) fn server_handshake<S: Read + Write>(
     let request = match parser.parse(&buf[..len], &mut headers) {
         Ok(handshake::Status::Complete((_, request))) => request,
         Ok(handshake::Status::Partial) => return Err(Error::MalformedHttp("incomplete head")),
-        Err(error) => return Err(refuse(stream, ops, deadline, error)),
+        Err(error) => return Err(refuse(stream, ops, deadline, error, server)),
     };
 
     if let Some(http) = http {
         if !request.is_websocket_upgrade() {
-            let written = http(&request).write_to(stream, deadline, ops);
-            let answered = answer_or_500(written, stream, deadline, ops);
+            let written = http(&request).write_to(stream, deadline, ops, server);
+            let answered = answer_or_500(written, stream, deadline, ops, server);
             close_after_answer(stream, ops);
             answered?;
             return Ok(None);
@@ -188,13 +209,13 @@ pub(crate) fn server_handshake<S: Read + Write>(
     }
     let key = match request.validate_upgrade() {
         Ok(key) => key,
-        Err(error) => return Err(refuse(stream, ops, deadline, error)),
+        Err(error) => return Err(refuse(stream, ops, deadline, error, server)),
     };
     let accept = match on_request(&request) {
         Ok(accept) => accept,
         Err(refusal) => {
-            let written = refusal.write_to(stream, deadline, ops);
-            let answered = answer_or_500(written, stream, deadline, ops);
+            let written = refusal.write_to(stream, deadline, ops, server);
+            let answered = answer_or_500(written, stream, deadline, ops, server);
             close_after_answer(stream, ops);
             answered?;
             return Err(Error::HandshakeRefused {
@@ -208,6 +229,7 @@ pub(crate) fn server_handshake<S: Read + Write>(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
+    add_server(&mut extra, server);
     // permessage-deflate (RFC 7692 §5): the first offer we can accept,
     // unless the application answers the extensions itself.
     #[cfg(feature = "deflate")]
@@ -236,7 +258,7 @@ pub(crate) fn server_handshake<S: Read + Write>(
         Err(error) => {
             // The application's answer is unusable (a header with a line
             // break, a subprotocol that is not a token): tell the client.
-            return Err(refuse(stream, ops, deadline, error));
+            return Err(refuse(stream, ops, deadline, error, server));
         }
     };
     write_head_within(stream, &out[..n], deadline, ops)?;
@@ -256,10 +278,11 @@ fn answer_or_500<W: Write>(
     stream: &mut W,
     deadline: Option<Instant>,
     ops: Option<SocketOps<W>>,
+    server: Option<&str>,
 ) -> Result<()> {
     match written {
         Err(error @ Error::InvalidInput(_)) => {
-            let _ = write_error(stream, &error, deadline, ops);
+            let _ = write_error(stream, &error, deadline, ops, server);
             Err(error)
         }
         other => other,
@@ -274,13 +297,15 @@ fn refuse<S: Read + Write>(
     ops: Option<SocketOps<S>>,
     deadline: Option<Instant>,
     error: Error,
+    server: Option<&str>,
 ) -> Error {
-    let _ = write_error(stream, &error, deadline, ops);
+    let _ = write_error(stream, &error, deadline, ops, server);
     close_after_answer(stream, ops);
     error
 }
 
-/// Answers a handshake error with its HTTP status.
+/// Answers a handshake error with its HTTP status (and `Server`, spliced
+/// in after the status line, if the server sends one).
 // In bounds: `n` is what `write_error_response` wrote into `out`.
 #[allow(clippy::indexing_slicing)]
 pub(crate) fn write_error<W: Write>(
@@ -288,10 +313,28 @@ pub(crate) fn write_error<W: Write>(
     error: &Error,
     deadline: Option<Instant>,
     ops: Option<SocketOps<W>>,
+    server: Option<&str>,
 ) -> Result<()> {
     let mut out = [0u8; 1024];
     let n = handshake::write_error_response(&mut out, error)?;
-    write_head_within(stream, &out[..n], deadline, ops)
+    let answer = &out[..n];
+    match server {
+        None => write_head_within(stream, answer, deadline, ops),
+        Some(server) => {
+            let line_end = answer
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .map_or(answer.len(), |i| i + 2);
+            let (status_line, rest) = answer.split_at(line_end);
+            let mut with = Vec::with_capacity(n + server.len() + 10);
+            with.extend_from_slice(status_line);
+            with.extend_from_slice(b"Server: ");
+            with.extend_from_slice(server.as_bytes());
+            with.extend_from_slice(b"\r\n");
+            with.extend_from_slice(rest);
+            write_head_within(stream, &with, deadline, ops)
+        }
+    }
 }
 
 /// Runs the server side of the handshake on `stream` with the default
@@ -317,7 +360,7 @@ pub fn accept_with<S: Read + Write>(
     config: Config,
     mut on_request: impl FnMut(&Request<'_, '_>) -> core::result::Result<Accept, HttpResponse>,
 ) -> Result<WebSocket<S>> {
-    let upgraded = server_handshake(&mut stream, &config, None, &mut on_request, None)?
+    let upgraded = server_handshake(&mut stream, &config, None, &mut on_request, None, None)?
         .ok_or(Error::MalformedHttp("not a WebSocket request"))?;
     Ok(upgraded.into_websocket(super::socket::Io::Owned(stream), config))
 }

@@ -1,22 +1,44 @@
 //! The client side: `connect("ws://…")` and the client's opening handshake
 //! over any stream (RFC 6455 §4.1).
 //!
-//! The client parses the URL ([`super::url`]), opens TCP, sends a `GET` with
-//! a fresh random `Sec-WebSocket-Key`, and checks the server's answer: status
-//! 101, `Upgrade`, `Connection`, the `Sec-WebSocket-Accept` computed from the
-//! key, and that any subprotocol the server chose was offered. Any other
-//! answer is an error that carries the status and the body.
+//! The client parses the URL ([`super::url`]), opens TCP — directly, or
+//! through a proxy ([`super::proxy`]) — sends a `GET` with a fresh random
+//! `Sec-WebSocket-Key` and a `User-Agent: wslite/<version>`, and checks the
+//! server's answer: status 101, `Upgrade`, `Connection`, the
+//! `Sec-WebSocket-Accept` computed from the key, and that any subprotocol
+//! the server chose was offered. Any other answer is an error that carries
+//! the status and the body.
 //!
-//! wslite has no TLS of its own (it has no dependencies). For `wss://`, open
-//! a TLS stream with the library of your choice and run
-//! [`client_handshake`] over it; everything else works the same.
+//! In short, what [`ClientBuilder::connect`] does (its doc has the detail):
+//!
+//! * **Timeouts**: the TCP connect is bounded by the connect timeout
+//!   (10 s); everything after it until the connection is open — a proxy's
+//!   exchange, the request, the answer — by one handshake deadline (10 s),
+//!   however slowly bytes come. Then [`Config`]'s timeouts apply.
+//! * **Proxies**: [`ClientBuilder::proxy`] (`http://`, `socks5://`,
+//!   `socks5h://`), [`ClientBuilder::no_proxy`], or by default the
+//!   environment as curl reads it: `http_proxy` for `ws://`, `https_proxy`
+//!   for `wss://`, `all_proxy` for both, `no_proxy` to exclude hosts.
+//! * **Errors**: the URL's ([`Error::InvalidUrl`]), the network's
+//!   ([`Error::Io`], [`Error::Timeout`]), the server's refusal
+//!   ([`Error::HandshakeRefused`]) or broken answer ([`Error::InvalidAccept`]
+//!   and the other handshake variants), and the proxy's
+//!   ([`Error::ProxyAuth`], [`Error::ProxyRefused`],
+//!   [`Error::SocksRefused`], …), which name the proxy.
+//! * **`wss://`**: wslite has no TLS of its own (it has no dependencies), so
+//!   `connect` gives [`Error::TlsNotSupported`]. Open the TCP stream with
+//!   [`ClientBuilder::open_stream`] (proxies included), wrap it in a TLS
+//!   stream with the library of your choice, and run
+//!   [`ClientBuilder::handshake`] (or [`client_handshake`]) over it;
+//!   everything else works the same.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::string::String;
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
+use super::proxy::{self, Proxy, TunnelOptions};
 use super::random::OsRandom;
 use super::socket::WebSocket;
 use super::stream::{
@@ -42,7 +64,38 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     /// Set by `handshake_timeout`; wins over `config`'s whatever the order.
     handshake_timeout: Option<Option<Duration>>,
+    proxy: ProxyChoice,
+    /// `wslite/<version>` unless replaced or removed.
+    user_agent: Option<String>,
 }
+
+/// Where the proxy comes from.
+#[derive(Clone)]
+enum ProxyChoice {
+    /// The environment's `*_proxy` variables (the default).
+    Environment,
+    /// The builder's.
+    Url(String),
+    /// None.
+    Direct,
+}
+
+impl core::fmt::Debug for ProxyChoice {
+    /// Never shows the proxy's password.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ProxyChoice::Environment => f.write_str("Environment"),
+            ProxyChoice::Direct => f.write_str("Direct"),
+            ProxyChoice::Url(url) => match Proxy::parse(url) {
+                Ok(proxy) => write!(f, "Url({proxy})"),
+                Err(_) => f.write_str("Url(<invalid>)"),
+            },
+        }
+    }
+}
+
+/// The `User-Agent` a client sends unless told otherwise.
+pub const DEFAULT_USER_AGENT: &str = concat!("wslite/", env!("CARGO_PKG_VERSION"));
 
 impl ClientBuilder {
     /// A client for `url` (`ws://host[:port]/path?query`).
@@ -55,6 +108,8 @@ impl ClientBuilder {
             origin: None,
             connect_timeout: Some(Duration::from_secs(10)),
             handshake_timeout: None,
+            proxy: ProxyChoice::Environment,
+            user_agent: Some(DEFAULT_USER_AGENT.into()),
         }
     }
 
@@ -98,6 +153,41 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends requests through the proxy at `url` instead of the one the
+    /// environment names: `http://[user:password@]host[:port]` (HTTP
+    /// `CONNECT`, default port 80), `socks5://…` (SOCKS5, the destination
+    /// resolved here) or `socks5h://…` (SOCKS5, the destination's name
+    /// resolved by the proxy), default port 1080. The user name and password
+    /// are percent-decoded. A URL wslite cannot use gives
+    /// [`Error::InvalidProxyUrl`] when connecting. The environment is then
+    /// not read at all (its `no_proxy` does not apply). See
+    /// [`super::proxy`].
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Connects directly: no proxy, whatever the environment says.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Direct;
+        self
+    }
+
+    /// Sends `agent` as the `User-Agent` (RFC 9110 §10.1.5) instead of
+    /// `wslite/<version>`. A `User-Agent` added with
+    /// [`header`](Self::header) wins over both; only one is sent.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// Sends no `User-Agent` (unless one is added with
+    /// [`header`](Self::header)).
+    pub fn no_user_agent(mut self) -> Self {
+        self.user_agent = None;
+        self
+    }
+
     /// The configuration the connection runs with: `config` with the
     /// builder's own settings applied.
     fn effective_config(&self) -> Config {
@@ -108,45 +198,143 @@ impl ClientBuilder {
         config
     }
 
-    /// Opens TCP to the URL's host and runs the handshake.
-    /// `wss://` URLs give [`Error::TlsNotSupported`].
+    /// The proxy for `url`: the builder's, or the environment's, or none.
+    fn proxy_for(&self, url: &Url<'_>) -> Result<Option<Proxy>> {
+        let text = match &self.proxy {
+            ProxyChoice::Direct => return Ok(None),
+            ProxyChoice::Url(text) => Some(text.clone()),
+            ProxyChoice::Environment => {
+                proxy::env::proxy_for(url.scheme().is_secure(), url.host(), url.port(), |name| {
+                    std::env::var(name).ok()
+                })
+            }
+        };
+        text.map(|text| Proxy::parse(&text)).transpose()
+    }
+
+    /// Opens TCP to the URL's host, through the proxy if there is one.
+    /// Returns the socket and the handshake's deadline, started when TCP
+    /// came up, which a proxy's exchange has already used part of.
+    fn open(&self, url: &Url<'_>, config: &Config) -> Result<(TcpStream, Option<Instant>)> {
+        match self.proxy_for(url)? {
+            Some(proxy) => proxy::open_tunnel(
+                &proxy,
+                url,
+                &TunnelOptions {
+                    connect_timeout: self.connect_timeout,
+                    handshake_timeout: config.handshake_timeout,
+                    user_agent: self.user_agent.as_deref(),
+                    config,
+                },
+            ),
+            None => {
+                let stream = proxy::dial(url, self.connect_timeout)?;
+                stream.set_nodelay(config.nodelay)?;
+                Ok((stream, config.handshake_timeout.map(after)))
+            }
+        }
+    }
+
+    /// Opens TCP to the URL's host and runs the handshake, through a proxy
+    /// if one is set or the environment names one.
+    ///
+    /// # Timeouts
+    ///
+    /// * The TCP connect: [`connect_timeout`](Self::connect_timeout)
+    ///   (default 10 s), for each address the host resolves to, or for the
+    ///   proxy's.
+    /// * Everything after it until the connection is open — the proxy's
+    ///   exchange, if any, the request and the server's answer — shares
+    ///   **one** deadline, [`handshake_timeout`](Self::handshake_timeout)
+    ///   (default 10 s), counted across every read and write, so a peer
+    ///   that trickles bytes cannot stretch it.
+    /// * Once open, the connection runs with [`Config`]'s timeouts (read,
+    ///   write, idle, keepalive, close).
+    ///
+    /// # Proxies
+    ///
+    /// [`proxy`](Self::proxy) names one; [`no_proxy`](Self::no_proxy)
+    /// turns proxies off. Otherwise the environment decides, as for curl:
+    /// `no_proxy`/`NO_PROXY` (comma-separated names and suffixes, IP
+    /// addresses, `:port`, `*`) excludes hosts; then `ws://` uses
+    /// `http_proxy` (upper-case `HTTP_PROXY` is ignored, as curl ignores
+    /// it), `wss://` `https_proxy`/`HTTPS_PROXY`, both falling back to
+    /// `all_proxy`/`ALL_PROXY`; the lower-case spelling wins. Loopback
+    /// hosts are not exempt unless listed. See [`super::proxy::env`].
+    ///
+    /// # `wss://`
+    ///
+    /// Gives [`Error::TlsNotSupported`]: wslite has no TLS. Open the
+    /// stream with [`open_stream`](Self::open_stream) (which honours the
+    /// proxy settings), wrap it in the TLS crate of your choice, and run
+    /// [`handshake`](Self::handshake) over the TLS stream.
+    ///
+    /// # Errors
+    ///
+    /// * [`Error::InvalidUrl`]: the URL is not a valid `ws://` URL;
+    ///   [`Error::TlsNotSupported`]: it is `wss://`.
+    /// * [`Error::Io`]: the host does not resolve, or refuses TCP;
+    ///   [`Error::Timeout`]: the connect or the handshake ran out of time.
+    /// * [`Error::HandshakeRefused`]: the server answered with a status
+    ///   other than 101 (its status and body are kept).
+    /// * [`Error::InvalidAccept`], [`Error::InvalidHeader`],
+    ///   [`Error::MissingHeader`], [`Error::UnofferedSubprotocol`],
+    ///   [`Error::UnofferedExtension`], [`Error::MalformedHttp`],
+    ///   [`Error::HeadTooLarge`]: a 101 that breaks RFC 6455 §4.1;
+    ///   [`Error::AbnormalClosure`]: the server closed before answering.
+    /// * Through a proxy: [`Error::InvalidProxyUrl`],
+    ///   [`Error::ProxyIo`] (the proxy is unreachable),
+    ///   [`Error::ProxyTimeout`], [`Error::ProxyAuth`] (407, or SOCKS5
+    ///   credentials refused), [`Error::ProxyRefused`] (another non-2xx
+    ///   answer to `CONNECT`), [`Error::SocksRefused`] (a SOCKS5 reply
+    ///   code), [`Error::ProxyProtocol`]. Each names the proxy as
+    ///   `host:port`, never with its password.
+    /// * [`Error::InvalidInput`]: a header, origin, protocol or user agent
+    ///   given to the builder cannot be sent.
     pub fn connect(self) -> Result<WebSocket<TcpStream>> {
         let url = Url::parse(&self.url)?;
         url.require_plain()?;
-        let mut last_error = None;
-        let mut stream = None;
-        for addr in std::net::ToSocketAddrs::to_socket_addrs(&url)? {
-            let attempt = match self.connect_timeout {
-                Some(timeout) => TcpStream::connect_timeout(&addr, timeout),
-                None => TcpStream::connect(addr),
-            };
-            match attempt {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last_error = Some(e),
-            }
-        }
-        let stream = match (stream, last_error) {
-            (Some(stream), _) => stream,
-            (None, Some(e)) => return Err(e.into()),
-            (None, None) => {
-                return Err(Error::Io(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    "the host name resolved to no address",
-                )))
-            }
-        };
-        stream.set_nodelay(self.config.nodelay)?;
-        self.handshake_with_ops(stream, Some(SocketOps::tcp()))
+        let config = self.effective_config();
+        let (stream, deadline) = self.open(&url, &config)?;
+        self.handshake_with_ops(stream, Some(SocketOps::tcp()), deadline)
+    }
+
+    /// Opens the TCP stream [`connect`](Self::connect) would run the
+    /// handshake over — to the URL's host, or a tunnel to it through the
+    /// proxy that [`proxy`](Self::proxy) or the environment names — and
+    /// stops there: the way to `wss://` (or any stream of your own) with
+    /// the same proxy logic. Wrap it in TLS, then call
+    /// [`handshake`](Self::handshake):
+    ///
+    /// ```no_run
+    /// # fn tls_wrap(s: std::net::TcpStream) -> std::net::TcpStream { s }
+    /// let builder = wslite::ClientBuilder::new("wss://example.com/chat");
+    /// let tcp = builder.open_stream()?;  // direct, or through the proxy
+    /// let tls = tls_wrap(tcp);           // your TLS crate, for "example.com"
+    /// let mut ws = builder.handshake(tls)?;
+    /// # Ok::<(), wslite::Error>(())
+    /// ```
+    ///
+    /// The connect is bounded by [`connect_timeout`](Self::connect_timeout)
+    /// and a proxy's exchange by
+    /// [`handshake_timeout`](Self::handshake_timeout); the stream comes
+    /// back with no read or write timeout set. Accepts `ws://` and
+    /// `wss://` URLs; the errors are those of [`connect`](Self::connect)
+    /// before the handshake.
+    pub fn open_stream(&self) -> Result<TcpStream> {
+        let url = Url::parse(&self.url)?;
+        let (stream, _) = self.open(&url, &self.effective_config())?;
+        stream.set_read_timeout(None)?;
+        stream.set_write_timeout(None)?;
+        Ok(stream)
     }
 
     /// Runs the client handshake over a stream the caller opened (a TLS
     /// stream for `wss://`, say). Timeouts apply only through the stream's
     /// own settings.
     pub fn handshake<S: Read + Write>(self, stream: S) -> Result<WebSocket<S>> {
-        self.handshake_with_ops(stream, None)
+        let deadline = self.effective_config().handshake_timeout.map(after);
+        self.handshake_with_ops(stream, None, deadline)
     }
 
     // In bounds: `n` is what `write_request` wrote into `out`; `len` is the head's length that `read_head` found inside `buf`.
@@ -155,21 +343,30 @@ impl ClientBuilder {
         mut self,
         mut stream: S,
         ops: Option<SocketOps<S>>,
+        deadline: Option<Instant>,
     ) -> Result<WebSocket<S>> {
         self.config = self.effective_config();
         let url = Url::parse(&self.url)?;
-        let deadline = self.config.handshake_timeout.map(after);
         let key = handshake::generate_key(&mut OsRandom::new());
 
         // The request.
         let host = url.host_header();
         let resource = url.resource();
         let protocols: Vec<&str> = self.protocols.iter().map(String::as_str).collect();
-        let extra: Vec<(&str, &str)> = self
+        let mut extra: Vec<(&str, &str)> = self
             .headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
+        // One `User-Agent`: the application's own, else the builder's.
+        if let Some(agent) = &self.user_agent {
+            if !extra
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("User-Agent"))
+            {
+                extra.push(("User-Agent", agent));
+            }
+        }
         // permessage-deflate is offered unless the application offers
         // extensions itself (RFC 7692 §5).
         #[cfg(feature = "deflate")]
@@ -295,7 +492,13 @@ fn read_body<R: TimedRead>(
     body
 }
 
-/// Connects to a `ws://` URL with the default options.
+/// Connects to a `ws://` URL with the default options: the environment's
+/// proxy if it names one (`http_proxy`, `all_proxy`, minus `no_proxy`), a
+/// 10 s connect timeout, then a 10 s deadline for the rest of the opening
+/// handshake. The same as `ClientBuilder::new(url).connect()`: see
+/// [`ClientBuilder::connect`] for the errors, the timeouts and the proxy
+/// rules in full. A `wss://` URL gives [`Error::TlsNotSupported`]: use
+/// [`ClientBuilder::open_stream`], a TLS crate and [`client_handshake`].
 ///
 /// ```no_run
 /// let mut ws = wslite::connect("ws://127.0.0.1:9001/")?;

@@ -20,6 +20,7 @@
 //! | `os_limits` | the descriptor limit, and what else bounds the connection count on Linux |
 //! | [`client`] | `connect("ws://…")`, the client side of the handshake |
 //! | [`url`] | `ws://` URLs (RFC 6455 §3) |
+//! | [`proxy`] | HTTP `CONNECT` and SOCKS5 proxies for the client, and the `*_proxy` environment |
 //! | [`random`] | masking keys and handshake keys from the OS (RFC 6455 §10.3) |
 
 pub mod accept;
@@ -29,6 +30,7 @@ mod compression;
 pub mod config;
 pub mod message;
 mod os_limits;
+pub mod proxy;
 pub mod random;
 mod receiving;
 mod refusal;
@@ -46,6 +48,7 @@ pub use client::{client_handshake, connect, ClientBuilder};
 pub use config::Compression;
 pub use config::Config;
 pub use message::{CloseFrame, Message};
+pub use proxy::{Proxy, ProxyKind};
 pub use request::HttpRequest;
 pub use server::{Server, ServerHandle};
 pub use socket::{MessageReader, MessageWriter, WebSocket};

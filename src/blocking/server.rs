@@ -150,8 +150,14 @@ pub struct Server {
     handshake_timeout: Option<Option<Duration>>,
     on_request: Arc<RequestCallback>,
     http: Option<Arc<HttpHandler>>,
+    /// The `Server` header's value, if one is sent.
+    server_header: Option<Arc<str>>,
     shared: Arc<ServerShared>,
 }
+
+/// The `Server` header [`Server::server_header`] can send to name wslite:
+/// `wslite/<version>`.
+pub const DEFAULT_SERVER_HEADER: &str = concat!("wslite/", env!("CARGO_PKG_VERSION"));
 
 impl core::fmt::Debug for Server {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -183,6 +189,7 @@ impl Server {
             handshake_timeout: None,
             on_request: Arc::new(|_| Ok(Accept::new())),
             http: None,
+            server_header: None,
             shared: Arc::new(ServerShared {
                 registry: Mutex::new(Registry {
                     sockets: HashMap::new(),
@@ -297,6 +304,28 @@ impl Server {
         self
     }
 
+    /// Sends `Server: <value>` (RFC 9110 §10.2.4) in the `101` and in the
+    /// answers of the handshake — its refusals (400, 426, 431, …), the
+    /// [`on_request`](Self::on_request) refusals and the
+    /// [`http`](Self::http) handler's answers, unless they name a `Server`
+    /// themselves. Off by default: the header tells a scanner what software
+    /// answers. [`DEFAULT_SERVER_HEADER`] is `wslite/<version>`:
+    ///
+    /// ```no_run
+    /// use wslite::blocking::server::DEFAULT_SERVER_HEADER;
+    /// let server = wslite::Server::bind("127.0.0.1:9001")?.server_header(DEFAULT_SERVER_HEADER);
+    /// # Ok::<(), wslite::Error>(())
+    /// ```
+    ///
+    /// A value with CR, LF or another control character makes
+    /// [`run`](Self::run) and [`spawn`](Self::spawn) fail with
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput). The 503 and
+    /// 429 answered from the accepting thread do not carry it.
+    pub fn server_header(mut self, value: impl Into<String>) -> Self {
+        self.server_header = Some(Arc::from(value.into()));
+        self
+    }
+
     /// A handle to stop the server from another thread.
     pub fn handle(&self) -> Result<ServerHandle> {
         Ok(ServerHandle {
@@ -323,6 +352,7 @@ impl Server {
         if let Some(timeout) = self.handshake_timeout {
             self.config.handshake_timeout = timeout;
         }
+        check_server_header(self.server_header.as_deref())?;
         let handler = Arc::new(handler);
         let mut refusals = Refusals::new();
         let limit = self.connection_limit();
@@ -407,6 +437,7 @@ impl Server {
     where
         F: Fn(WebSocket<TcpStream>) + Send + Sync + 'static,
     {
+        check_server_header(self.server_header.as_deref())?;
         let mut handle = self.handle()?;
         let thread = thread::Builder::new()
             .name("wslite-accept".into())
@@ -454,11 +485,17 @@ impl Server {
         let config = self.config;
         let on_request = Arc::clone(&self.on_request);
         let http = self.http.clone();
+        let server_header = self.server_header.clone();
         let handler = Arc::clone(handler);
         let shared = Arc::clone(&self.shared);
         let conn = Arc::clone(&stream);
         let run = Box::new(move || {
-            if let Some(ws) = handshake(conn, config, &*on_request, http.as_deref()) {
+            let answer = Answer {
+                on_request: &*on_request,
+                http: http.as_deref(),
+                server: server_header.as_deref(),
+            };
+            if let Some(ws) = handshake(conn, config, &answer) {
                 let mut ws = ws;
                 ws.reading.going_away = Some(Arc::clone(&shared.going_away));
                 handler(ws);
@@ -506,15 +543,34 @@ impl Server {
     }
 }
 
+/// What a connection's handshake answers with, besides the `101`.
+struct Answer<'a> {
+    on_request: &'a RequestCallback,
+    http: Option<&'a HttpHandler>,
+    server: Option<&'a str>,
+}
+
+/// Refuses a `Server` value that would break the head it goes in.
+fn check_server_header(value: Option<&str>) -> Result<()> {
+    match value {
+        Some(v) if !v.bytes().all(crate::handshake::head::is_field_value_byte) => {
+            Err(crate::Error::InvalidInput(
+                "the Server header holds CR, LF or another control character",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The handshake on a connection's own thread, through `&TcpStream` (the
 /// registry holds the other reference). `None`: refused, answered as plain
 /// HTTP, or gone.
 fn handshake(
     stream: Arc<TcpStream>,
     config: Config,
-    on_request: &RequestCallback,
-    http: Option<&HttpHandler>,
+    answer: &Answer<'_>,
 ) -> Option<WebSocket<TcpStream>> {
+    let on_request = answer.on_request;
     let _ = stream.set_nodelay(config.nodelay);
     let by_ref: SocketOps<&TcpStream> = SocketOps {
         set_read_timeout: |s, t| s.set_read_timeout(t),
@@ -523,8 +579,15 @@ fn handshake(
     };
     let mut decide = |r: &Request<'_, '_>| on_request(r);
     let mut handle: &TcpStream = &stream;
-    let upgraded =
-        server_handshake(&mut handle, &config, Some(by_ref), &mut decide, http).ok()??;
+    let upgraded = server_handshake(
+        &mut handle,
+        &config,
+        Some(by_ref),
+        &mut decide,
+        answer.http,
+        answer.server,
+    )
+    .ok()??;
     let mut upgraded = upgraded;
     (upgraded.request).set_addrs(stream.peer_addr().ok(), stream.local_addr().ok());
     let mut ws = upgraded.into_websocket(Io::shared(stream), config);
