@@ -95,7 +95,7 @@ const PAGE: &str = r##"<!doctype html>
     padding: .6rem .8rem; background: #fff; border-bottom: 1px solid #dcdfe5;
   }
   h1 { font-size: 1.1rem; margin: 0; flex: 1 1 auto; overflow-wrap: anywhere; }
-  #online { color: #555; font-size: .9rem; }
+  #online { margin-left: auto; }
   #status { font-size: .85rem; padding: .15rem .6rem; border-radius: 1rem; background: #eee; }
   #status[data-state=connected] { background: #dcf3e1; color: #14652a; }
   #status[data-state=connecting] { background: #fff2cc; color: #6d5200; }
@@ -122,9 +122,8 @@ const PAGE: &str = r##"<!doctype html>
 <body>
 <header>
   <h1 id="title">wslite chat</h1>
-  <span id="online"></span>
   <span id="status" data-state="connecting" role="status">connecting…</span>
-  <label id="me">your name <input id="name" maxlength="24" autocomplete="nickname"></label>
+  <div id="me"><label>your name <input id="name" maxlength="24" autocomplete="nickname"></label><span id="online"></span></div>
 </header>
 <main id="log" aria-live="polite"></main>
 <form id="form">
@@ -159,10 +158,14 @@ function el(tag, cls, text) {
   return e;
 }
 const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+// The log follows new lines while it is scrolled to the bottom, also when
+// it changes size (the header wraps, a phone's keyboard opens).
+let stuck = true;
+log.addEventListener("scroll", () => { stuck = log.scrollHeight - log.scrollTop - log.clientHeight < 60; });
+new ResizeObserver(() => { if (stuck) log.scrollTop = log.scrollHeight; }).observe(log);
 function add(node) {
-  const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 60;
   log.appendChild(node);
-  if (stick) log.scrollTop = log.scrollHeight;
+  if (stuck) log.scrollTop = log.scrollHeight;
 }
 const notice = (text, ms) => add(el("p", "notice", ms ? `${text} · ${clock(ms)}` : text));
 function online(n) {
@@ -223,7 +226,12 @@ function connect() {
     show(m);
   };
   ws.onclose = (event) => {
-    if (ws !== chat.ws) return; // replaced (renamed): not a disconnection
+    if (ws !== chat.ws) return;
+    if (chat.renaming) {
+      // Closed to come back under a new name: the old one has left.
+      chat.renaming = false;
+      return connect();
+    }
     chat.closeCode = event.code;
     chat.me = null;
     chat.hadFocus = document.activeElement === input;
@@ -260,9 +268,10 @@ nameBox.onchange = () => {
   wanted = nameBox.value.trim() || guest();
   store.set(wanted);
   if (wanted === chat.me) return;
-  const old = chat.ws;
-  connect();
-  if (old) old.close(1000, "new name");
+  if (chat.state === "disconnected") return connect(); // now, not after the wait
+  // Leave under the old name first, then join under the new one.
+  chat.renaming = true;
+  chat.ws.close(1000, "new name");
 };
 connect();
 </script>
