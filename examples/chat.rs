@@ -187,7 +187,7 @@ function show(m) {
       chat.me = m.name;
       chat.retries = 0;
       nameBox.value = m.name;
-      if (m.name !== wanted) notice(`“${wanted}” is taken here: you are ${m.name}`);
+      if (m.name !== wanted) notice(`you are “${m.name}” here (“${wanted}” is taken, or has characters a name cannot have)`);
       online(m.online);
       setState("connected", "connected");
       notice(`you joined #${m.room} as ${m.name}`, m.time);
