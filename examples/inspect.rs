@@ -31,15 +31,22 @@
 //! message's end, its size on the wire and inflated, and the inflated
 //! payload (as text or hex, cut to the width like any payload).
 //!
+//! Each direction runs on a thread of its own, and each frame's lines are
+//! built first and printed together with one write, so a frame's block is
+//! never split by the other direction's lines.
+//!
 //! Bytes are forwarded unchanged, as they arrive; the inspector only watches.
 //! It also runs the protocol rules over what it sees (the same core the
 //! library uses) and reports the first violation in each direction.
 //! Requests that are not WebSocket upgrades (the page itself) are passed
 //! through with one line each.
 
+#[path = "common/cli.rs"]
+mod cli;
+
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -61,8 +68,21 @@ struct Options {
     width: usize,
 }
 
+const USAGE: &str = "\
+usage: inspect LISTEN_ADDR ws://UPSTREAM[:PORT] [--hex] [--width N]
+
+A proxy that prints the handshake and every frame between a WebSocket
+client and an upstream server, both ways, and forwards bytes unchanged.
+
+  LISTEN_ADDR   where clients connect, e.g. 127.0.0.1:9000 (port 0: any)
+  UPSTREAM      the server, plain ws:// only
+  --hex         also the raw header bytes, each field marked
+  --width N     payload preview width in characters (default 60)
+  -h, --help    this text
+";
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = cli::args(USAGE);
     let mut positional = Vec::new();
     let mut hex = false;
     let mut width = 60;
@@ -74,25 +94,27 @@ fn main() {
                 width = iter
                     .next()
                     .and_then(|w| w.parse().ok())
-                    .unwrap_or_else(|| usage("--width takes a number"))
+                    .unwrap_or_else(|| cli::usage_error("--width takes a number"))
             }
-            "-h" | "--help" => usage(""),
+            flag if flag.starts_with("--") => cli::usage_error(format!("unknown option {flag}")),
             _ => positional.push(arg.clone()),
         }
     }
     let [listen, upstream] = positional.as_slice() else {
-        usage("give LISTEN_ADDR and ws://UPSTREAM");
+        cli::usage_error("give LISTEN_ADDR and ws://UPSTREAM");
     };
-    let url = Url::parse(upstream).unwrap_or_else(|e| usage(&e.to_string()));
+    let url = Url::parse(upstream)
+        .unwrap_or_else(|e| cli::usage_error(format!("upstream {upstream}: {e}")));
     if url.require_plain().is_err() {
-        usage("the inspector speaks plain ws:// only");
+        cli::usage_error("the inspector speaks plain ws:// only");
     }
     let options = Arc::new(Options {
         upstream: url.socket_addr_string(),
         hex,
         width,
     });
-    let listener = TcpListener::bind(listen).unwrap_or_else(|e| usage(&e.to_string()));
+    let listener = TcpListener::bind(listen)
+        .unwrap_or_else(|e| cli::fail(format!("cannot listen on {listen}: {e}")));
     println!(
         "inspecting: clients connect to {}, frames go to {}",
         listener
@@ -101,7 +123,7 @@ fn main() {
             .unwrap_or_default(),
         options.upstream
     );
-    let ids = AtomicU64::new(1);
+    let ids = AtomicUsize::new(1);
     for client in listener.incoming().flatten() {
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let options = Arc::clone(&options);
@@ -113,17 +135,11 @@ fn main() {
     }
 }
 
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("inspect: {problem}");
-    }
-    eprintln!("usage: inspect LISTEN_ADDR ws://UPSTREAM[:PORT] [--hex] [--width N]");
-    std::process::exit(2)
-}
-
-/// One line of output, prefixed with the connection's number. Lines are
-/// printed whole, so the two directions never mix within a line.
-fn say(id: u64, line: &str) {
+/// One line of output, prefixed with the connection's number, for what is
+/// said before the two directions' threads start (the handshake) or after
+/// they end. The frames' lines go through [`FrameLog::say`] and
+/// [`FrameLog::flush`], a whole frame at a time.
+fn say(id: usize, line: &str) {
     let mut out = io::stdout().lock();
     for l in line.lines() {
         let _ = writeln!(out, "[{id}] {l}");
@@ -151,7 +167,7 @@ fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
 }
 
 /// Prints the header fields of a head, indented.
-fn show_headers(id: u64, headers: &[Header<'_>]) {
+fn show_headers(id: usize, headers: &[Header<'_>]) {
     for h in headers {
         say(
             id,
@@ -160,7 +176,7 @@ fn show_headers(id: u64, headers: &[Header<'_>]) {
     }
 }
 
-fn proxy(mut client: TcpStream, id: u64, options: &Options) -> io::Result<()> {
+fn proxy(mut client: TcpStream, id: usize, options: &Options) -> io::Result<()> {
     let _ = client.set_nodelay(true);
     // The client's request.
     let mut request_bytes = Vec::new();
@@ -273,7 +289,7 @@ fn proxy(mut client: TcpStream, id: u64, options: &Options) -> io::Result<()> {
 /// in words. The offer is taken as the widest one (32 KiB windows, no
 /// requests): the inspector did not make it, and a larger window than the
 /// sender uses inflates just as well.
-fn agreed_deflate<'a>(id: u64, elements: impl IntoIterator<Item = &'a [u8]>) -> Option<Agreed> {
+fn agreed_deflate<'a>(id: usize, elements: impl IntoIterator<Item = &'a [u8]>) -> Option<Agreed> {
     match check_response(elements, &DeflateOptions::new()) {
         Ok(Some(agreed)) => {
             let context = |reset: bool| {
@@ -309,7 +325,7 @@ fn agreed_deflate<'a>(id: u64, elements: impl IntoIterator<Item = &'a [u8]>) -> 
 }
 
 /// The accept key, step by step (RFC 6455 §1.3).
-fn show_accept_computation(id: u64, key: &[u8]) {
+fn show_accept_computation(id: usize, key: &[u8]) {
     let mut hash = sha1::Sha1::new();
     hash.update(key);
     hash.update(handshake::GUID.as_bytes());
@@ -353,14 +369,16 @@ fn pump(mut from: TcpStream, mut to: TcpStream, mut log: FrameLog) -> io::Result
             Err(e) => break Err(e),
         }
     };
-    say(log.id, &format!("{} end of stream", log.arrow));
+    let end = format!("{} end of stream", log.arrow);
+    log.say(&end);
+    log.flush();
     let _ = to.shutdown(Shutdown::Write);
     result
 }
 
 /// Follows the frames of one direction and prints each.
 struct FrameLog {
-    id: u64,
+    id: usize,
     arrow: &'static str,
     options: Options,
     /// Bytes of a header still arriving.
@@ -373,6 +391,9 @@ struct FrameLog {
     lost: bool,
     /// permessage-deflate, when agreed: this direction's inflater.
     inflate: Option<Inflate>,
+    /// The lines of the frame arriving (and anything said since the last
+    /// frame), printed together once it is complete.
+    block: String,
 }
 
 /// One direction's inflating (RFC 7692 §7.2.2): the inflater keeps its
@@ -405,8 +426,28 @@ struct Current {
 }
 
 impl FrameLog {
+    /// Adds a line (or several) to the block being built; nothing is
+    /// printed before [`flush`](Self::flush).
+    fn say(&mut self, line: &str) {
+        for l in line.lines() {
+            self.block.push_str(&format!("[{}] {l}\n", self.id));
+        }
+    }
+
+    /// Prints the block built so far with one write, under stdout's lock,
+    /// so the other direction's thread cannot print inside it.
+    fn flush(&mut self) {
+        if self.block.is_empty() {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(self.block.as_bytes());
+        let _ = out.flush();
+        self.block.clear();
+    }
+
     fn new(
-        id: u64,
+        id: usize,
         arrow: &'static str,
         receiver: Role,
         options: Options,
@@ -442,6 +483,7 @@ impl FrameLog {
             rules: Some(rules),
             lost: false,
             inflate,
+            block: String::new(),
         }
     }
 
@@ -506,13 +548,10 @@ impl FrameLog {
             let step = match step {
                 Ok(step) => step,
                 Err(e) => {
-                    say(
-                        self.id,
-                        &format!(
-                            "{} !! does not inflate: {e} (no more inflating this way)",
-                            self.arrow
-                        ),
-                    );
+                    self.say(&format!(
+                        "{} !! does not inflate: {e} (no more inflating this way)",
+                        self.arrow
+                    ));
                     self.inflate = None;
                     return;
                 }
@@ -563,25 +602,24 @@ impl FrameLog {
                                     self.inflate(&[], header.fin);
                                 }
                                 self.print_payload(&current);
+                                self.flush();
                             } else {
                                 self.current = Some(current);
                             }
                         }
                         Ok(None) => {}
                         Err(e) => {
-                            say(
-                                self.id,
-                                &format!("{} !! cannot read this frame header: {e}", self.arrow),
-                            );
-                            say(
-                                self.id,
-                                &format!(
-                                    "{} (the rest of this direction is not shown)",
-                                    self.arrow
-                                ),
-                            );
+                            self.say(&format!(
+                                "{} !! cannot read this frame header: {e}",
+                                self.arrow
+                            ));
+                            self.say(&format!(
+                                "{} (the rest of this direction is not shown)",
+                                self.arrow
+                            ));
                             self.lost = true;
                             self.rules = None;
+                            self.flush();
                             return;
                         }
                     }
@@ -623,9 +661,15 @@ impl FrameLog {
                         if let Some(current) = self.current.take() {
                             self.print_payload(&current);
                         }
+                        self.flush();
                     }
                 }
             }
+        }
+        // Between frames, what was said (a violation, say) goes out now; in
+        // the middle of one, it waits for the frame's end.
+        if self.current.is_none() && self.header.is_empty() {
+            self.flush();
         }
     }
 
@@ -644,13 +688,10 @@ impl FrameLog {
                 Err(wslite::Error::ConnectionClosed) => break,
                 Err(e) => {
                     let code = e.close_code().map(|c| c.to_string()).unwrap_or_default();
-                    say(
-                        self.id,
-                        &format!(
-                            "{} !! protocol violation: {e} [the receiver should close with {code}]",
-                            self.arrow
-                        ),
-                    );
+                    self.say(&format!(
+                        "{} !! protocol violation: {e} [the receiver should close with {code}]",
+                        self.arrow
+                    ));
                     self.rules = None;
                     return;
                 }
@@ -658,7 +699,7 @@ impl FrameLog {
         }
     }
 
-    fn print_header(&self, h: &FrameHeader, len: usize) {
+    fn print_header(&mut self, h: &FrameHeader, len: usize) {
         let encoding = match len - if h.mask.is_some() { 4 } else { 0 } {
             2 => "7-bit length",
             4 => "16-bit length",
@@ -668,17 +709,14 @@ impl FrameLog {
             Some(k) => format!("MASK key={:02x}{:02x}{:02x}{:02x}", k[0], k[1], k[2], k[3]),
             None => "no mask".to_string(),
         };
-        say(
-            self.id,
-            &format!(
-                "{} {:<12} FIN={} RSV={:03b} {mask} len={} ({encoding})",
-                self.arrow,
-                h.opcode.name(),
-                u8::from(h.fin),
-                h.rsv,
-                h.payload_len,
-            ),
-        );
+        self.say(&format!(
+            "{} {:<12} FIN={} RSV={:03b} {mask} len={} ({encoding})",
+            self.arrow,
+            h.opcode.name(),
+            u8::from(h.fin),
+            h.rsv,
+            h.payload_len,
+        ));
         if self.options.hex {
             let mut raw = [0u8; MAX_HEADER_LEN];
             let n = h.emit(&mut raw).unwrap_or(0);
@@ -687,7 +725,7 @@ impl FrameLog {
     }
 
     /// The header bytes with each field marked under them.
-    fn print_hex_fields(&self, raw: &[u8], h: &FrameHeader) {
+    fn print_hex_fields(&mut self, raw: &[u8], h: &FrameHeader) {
         let bytes: Vec<String> = raw.iter().map(|b| format!("{b:02x}")).collect();
         let pad = "      ";
         let mut lines = vec![format!("{pad}{}", bytes.join(" "))];
@@ -740,7 +778,7 @@ impl FrameLog {
         if h.mask.is_some() {
             lines.push(mark(at, at + 4, "masking key".to_string()));
         }
-        say(self.id, &lines.join("\n"));
+        self.say(&lines.join("\n"));
     }
 
     fn print_payload(&mut self, current: &Current) {
@@ -766,7 +804,7 @@ impl FrameLog {
                 h.opcode == OpCode::Text,
             ),
         };
-        say(self.id, &format!("{}      {text}", self.arrow));
+        self.say(&format!("{}      {text}", self.arrow));
     }
 }
 
@@ -779,8 +817,7 @@ impl FrameLog {
             return;
         };
         if !h.fin {
-            say(
-                self.id,
+            self.say(
                 &format!(
                     "{}      compressed (permessage-deflate): {} bytes of DEFLATE data in this frame, {} bytes inflated so far",
                     self.arrow, message.frame_wire, message.inflated
@@ -799,13 +836,10 @@ impl FrameLog {
                 message.wire as f64 * 100.0 / message.inflated as f64
             )
         };
-        say(
-            self.id,
-            &format!(
+        self.say(&format!(
                 "{}      compressed (permessage-deflate): {} bytes on the wire inflated to {} bytes{percent}",
                 self.arrow, message.wire, message.inflated
-            ),
-        );
+            ));
         if message.inflated > 0 {
             let text = preview(
                 &message.shown,
@@ -813,7 +847,7 @@ impl FrameLog {
                 self.options.width,
                 message.kind == DataKind::Text,
             );
-            say(self.id, &format!("{}      inflated: {text}", self.arrow));
+            self.say(&format!("{}      inflated: {text}", self.arrow));
         }
     }
 }

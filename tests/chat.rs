@@ -4,9 +4,10 @@
 //! The test starts the example's binary on a port the system picks, with
 //! ten clients in the room: nine wslite clients that read everything, and
 //! one slow tab (a raw client) that takes 8 KiB every 4 s. One of the nine
-//! sends 320 binary messages of 24 to 56 KiB (12.5 MiB, far more than the
+//! sends 320 text messages of 24 to 56 KiB (12.5 MiB, far more than the
 //! slow tab's socket buffers hold), one every 5 ms, each carrying its
-//! sequence number and the time it was sent. It asserts that:
+//! sequence number and the time it was sent; the chat hands them on as
+//! JSON (`{"type":"message","from":…,"text":…}`). It asserts that:
 //!
 //! * each of the nine receives every message, intact and in order, each
 //!   within 1 s of being sent (a chat that sends to the members in turn
@@ -15,6 +16,10 @@
 //!   1013 if one got through) before it had all the messages;
 //! * `quit` on stdin closes the nine with 1001, and the chat exits 0 with no
 //!   connection thread left.
+//!
+//! The other tests check the chat's protocol: names (cleaned, unique in a
+//! room), the welcome, join and leave notices with the count online, JSON
+//! escaping, rooms kept apart, the log's lines; and its command line.
 //!
 //! `cargo test` builds the examples before it runs integration tests, so
 //! the chat binary sits next to this test's own binary. Every wait is
@@ -45,9 +50,10 @@ const PACE: Duration = Duration::from_millis(5);
 const MAX_LATENCY: Duration = Duration::from_secs(1);
 /// The longest any other single wait may take.
 const LONG: Duration = Duration::from_secs(20);
-/// Each message starts with its sequence number (4 bytes) and the time it
-/// was sent (8 bytes, microseconds since the test's start).
-const HEADER: usize = 12;
+/// Each message starts with `data `, its sequence number (5 digits), a
+/// space, the time it was sent (16 digits, microseconds since the test's
+/// start) and a space.
+const HEADER: usize = 28;
 
 // ---------------------------------------------------------------------------
 // The chat process.
@@ -96,6 +102,11 @@ impl Chat {
             .lines
             .recv_timeout(LONG)
             .expect("the chat prints its address");
+        let second = chat
+            .lines
+            .recv_timeout(LONG)
+            .expect("the chat says how to stop it");
+        assert!(second.contains("quit"), "{second}");
         chat.addr = first
             .strip_prefix("chat on http://")
             .and_then(|a| a.parse().ok())
@@ -141,31 +152,38 @@ impl Drop for Chat {
 // Messages: numbered, timed, checkable.
 // ---------------------------------------------------------------------------
 
-/// A deterministic pattern each message takes its body from.
+/// A deterministic pattern each message takes its body from: letters and
+/// digits, which JSON carries unescaped.
 fn pattern() -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     (0..(64 << 10) + 256)
-        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .map(|i: u32| ALPHABET[(i.wrapping_mul(2_654_435_761) >> 24) as usize % ALPHABET.len()])
         .collect()
 }
 
 /// Message `seq`: 24 to 56 KiB, its number, the time it was sent, then the
 /// pattern from an offset of its own.
-fn message(pattern: &[u8], seq: usize, sent_micros: u64) -> Vec<u8> {
+fn message(pattern: &[u8], seq: usize, sent_micros: u64) -> String {
     let size = (24 << 10) + (seq * 7919) % (32 << 10);
-    let mut bytes = Vec::with_capacity(size);
-    bytes.extend_from_slice(&(seq as u32).to_be_bytes());
-    bytes.extend_from_slice(&sent_micros.to_be_bytes());
-    bytes.extend_from_slice(&pattern[seq % 256..][..size - HEADER]);
-    bytes
+    let mut text = format!("data {seq:05} {sent_micros:016} ");
+    assert_eq!(text.len(), HEADER);
+    text.push_str(std::str::from_utf8(&pattern[seq % 256..][..size - HEADER]).unwrap());
+    text
 }
 
 /// The number and sending time of a message, after checking its body.
-fn parse(pattern: &[u8], bytes: &[u8]) -> Result<(usize, u64), String> {
+fn parse(pattern: &[u8], text: &str) -> Result<(usize, u64), String> {
+    let bytes = text.as_bytes();
     if bytes.len() < HEADER {
         return Err(format!("a message of {} bytes", bytes.len()));
     }
-    let seq = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
-    let sent = u64::from_be_bytes(bytes[4..HEADER].try_into().unwrap());
+    let number = |range: std::ops::Range<usize>| -> Result<u64, String> {
+        text.get(range)
+            .and_then(|digits| digits.parse().ok())
+            .ok_or_else(|| format!("no number in {:?}", &text[..HEADER]))
+    };
+    let seq = number(5..10)? as usize;
+    let sent = number(11..27)?;
     let size = (24 << 10) + (seq * 7919) % (32 << 10);
     if bytes.len() != size || bytes[HEADER..] != pattern[seq % 256..][..size - HEADER] {
         return Err(format!(
@@ -174,6 +192,30 @@ fn parse(pattern: &[u8], bytes: &[u8]) -> Result<(usize, u64), String> {
         ));
     }
     Ok((seq, sent))
+}
+
+/// The `text` of a `message` event whose text needs no escaping (as the
+/// data messages here), else `None`.
+fn said_text(json: &str) -> Option<&str> {
+    let rest = json.strip_prefix(r#"{"type":"message","from":""#)?;
+    let (_, rest) = rest.split_once(r#"","text":""#)?;
+    let (text, _) = rest.rsplit_once(r#"","time":"#)?;
+    Some(text)
+}
+
+/// An event without its `time` (the server's clock), which ends every one:
+/// `{"type":"join","name":"ann","online":2,"time":1700000000000}` gives
+/// `{"type":"join","name":"ann","online":2`.
+fn untimed(json: &str) -> &str {
+    let (event, time) = json
+        .rsplit_once(r#","time":"#)
+        .unwrap_or_else(|| panic!("no time in {json}"));
+    let digits = time.strip_suffix('}').unwrap_or_else(|| panic!("{json}"));
+    assert!(
+        digits.len() >= 13 && digits.bytes().all(|b| b.is_ascii_digit()),
+        "the time is milliseconds since 1970: {json}"
+    );
+    event
 }
 
 // ---------------------------------------------------------------------------
@@ -219,16 +261,21 @@ fn read_all(
                 return Err(format!("client {id}: read: {e}"));
             }
         };
+        let data = match &message {
+            Message::Text(json) => said_text(json).filter(|text| text.starts_with("data ")),
+            _ => None,
+        };
         match message {
-            Message::Text(_) => {
-                // A warm-up: this client is in the room.
+            Message::Text(_) if data.is_none() => {
+                // The welcome, a notice, a warm-up: this client is in the
+                // room.
                 if let Some(ready) = ready.take() {
                     let _ = ready.send(id);
                 }
             }
-            Message::Binary(bytes) => {
+            Message::Text(_) => {
                 let now = start.elapsed();
-                match parse(&pattern, &bytes) {
+                match parse(&pattern, data.unwrap_or_default()) {
                     Ok((seq, _)) if seq != seen.received => {
                         seen.problem =
                             Some(format!("message {seq} came as number {}", seen.received));
@@ -251,7 +298,7 @@ fn read_all(
                 report(&mut seen);
                 return Ok(frame);
             }
-            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Binary(_) | Message::Ping(_) | Message::Pong(_) => {}
         }
     }
     report(&mut seen);
@@ -312,11 +359,11 @@ fn slow_tab(addr: SocketAddr, ready: Sender<usize>, stop: Receiver<()>) -> Slow 
         head.push(byte[0]);
     }
     assert!(head.starts_with(b"HTTP/1.1 101"), "no 101");
-    // A warm-up (text) frame: in the room.
+    // The welcome (a text frame): in the room.
     let first = wire::read_frame(&mut stream, 1 << 20)
         .expect("a frame")
-        .expect("a warm-up");
-    assert_eq!(first.opcode, 0x1, "a warm-up first");
+        .expect("the welcome");
+    assert_eq!(first.opcode, 0x1, "the welcome first");
     ready.send(FAST).unwrap();
     // Slow: 8 KiB every 4 s (at most 30 turns: 2 minutes).
     let mut taken = Vec::new();
@@ -347,7 +394,11 @@ fn slow_tab(addr: SocketAddr, ready: Sender<usize>, stop: Receiver<()>) -> Slow 
                 slow.end = format!("a Close {:?}", slow.close);
                 return slow;
             }
-            Ok(Some(frame)) => slow.messages += usize::from(frame.opcode == 0x2),
+            Ok(Some(frame)) => {
+                let data =
+                    frame.opcode == 0x1 && frame.payload.starts_with(br#"{"type":"message""#);
+                slow.messages += usize::from(data);
+            }
             Ok(None) => {
                 slow.end = "end of stream".into();
                 return slow;
@@ -433,7 +484,7 @@ fn a_slow_tab_does_not_delay_the_nine_others_and_is_dropped() {
         thread::sleep(due.saturating_duration_since(Instant::now()));
         let sent = start.elapsed().as_micros() as u64;
         writer
-            .send_binary(&message(&pattern, seq, sent))
+            .send_text(&message(&pattern, seq, sent))
             .expect("the sender sends");
     }
     let bytes: usize = (0..MESSAGES)
@@ -524,11 +575,13 @@ fn a_slow_tab_does_not_delay_the_nine_others_and_is_dropped() {
     drop(writer);
 }
 
-/// Rooms by query string: a message reaches the members of its own room
-/// only, and the chat's log names each member's address and room (what the
-/// handler reads from `ws.request()`).
+/// The protocol, end to end: names cleaned and unique in a room, the
+/// welcome, join and leave notices with the count online, who said what as
+/// JSON with every string escaped, rooms kept apart, a query too long
+/// refused, and the log's line per join and leave (name, room, address,
+/// count).
 #[test]
-fn rooms_keep_their_messages_apart_and_the_log_names_the_peer() {
+fn names_notices_and_rooms() {
     let chat = Chat::start();
     let addr = chat.addr;
     let join = |path: &str| {
@@ -538,65 +591,140 @@ fn rooms_keep_their_messages_apart_and_the_log_names_the_peer() {
         ClientBuilder::new(format!("ws://{addr}{path}"))
             .config(config)
             .connect()
-            .expect("a client joins the chat")
     };
-    let mut blue_1 = join("/ws?room=blue%20sky");
-    let mut blue_2 = join("/ws?room=blue+sky&x=1");
-    let mut lobby = join("/ws");
+    let join = |path: &str| join(path).expect("a client joins the chat");
+    let next = |ws: &mut WebSocket<TcpStream>| match ws.read().expect("a message") {
+        Message::Text(json) => untimed(&json).to_owned(),
+        other => panic!("not text: {other:?}"),
+    };
     let peer = |ws: &WebSocket<TcpStream>| ws.get_ref().local_addr().unwrap().to_string();
-    let (blue_1_addr, lobby_addr) = (peer(&blue_1), peer(&lobby));
-    // A member is in its room once the chat logs it (the handshake's answer
-    // comes before the handler joins the room): wait for all three.
-    let mut joined = Vec::new();
-    while joined.len() < 3 {
-        let line = chat
-            .lines
-            .recv_timeout(LONG)
-            .unwrap_or_else(|_| panic!("three joins within {LONG:?}; saw {joined:?}"));
-        if line.contains(" joined #") {
-            joined.push(line);
-        }
-    }
 
-    // Each room hears its own first message (which also shows every
-    // member is in: the sender's echo comes after the others' queues).
-    blue_1.send_text("hello blue").unwrap();
-    assert_eq!(blue_1.read().unwrap(), Message::text("hello blue"));
-    assert_eq!(blue_2.read().unwrap(), Message::text("hello blue"));
-    lobby.send_text("hello lobby").unwrap();
-    assert_eq!(lobby.read().unwrap(), Message::text("hello lobby"));
-    // Had "hello lobby" leaked into the blue room, it would sit in blue_2's
-    // queue before this end marker.
-    blue_1.send_text("end blue").unwrap();
-    assert_eq!(blue_2.read().unwrap(), Message::text("end blue"));
-    assert_eq!(blue_1.read().unwrap(), Message::text("end blue"));
-    lobby.send_text("end lobby").unwrap();
-    assert_eq!(lobby.read().unwrap(), Message::text("end lobby"));
-    for ws in [&mut blue_1, &mut blue_2, &mut lobby] {
+    // Two want the name "ann" in "blue sky"; the second is ann-2.
+    let mut ann = join("/ws?room=blue%20sky&name=ann");
+    assert_eq!(
+        next(&mut ann),
+        r#"{"type":"welcome","name":"ann","room":"blue sky","online":1"#
+    );
+    let mut ann_2 = join("/ws?name=ann&room=blue+sky");
+    assert_eq!(
+        next(&mut ann_2),
+        r#"{"type":"welcome","name":"ann-2","room":"blue sky","online":2"#
+    );
+    assert_eq!(
+        next(&mut ann),
+        r#"{"type":"join","name":"ann-2","online":2"#
+    );
+    // In the lobby: a name cleaned of markup and extra spaces, and one
+    // with no name, who gets a guest's.
+    let mut zoe = join("/ws?name=%20%3Cb%3EZo%C3%AB%3C%2Fb%3E%09%20x%20");
+    assert_eq!(
+        next(&mut zoe),
+        r#"{"type":"welcome","name":"bZoëb x","room":"lobby","online":1"#
+    );
+    let mut guest = join("/ws?room=");
+    let welcome = next(&mut guest);
+    let name = welcome
+        .strip_prefix(r#"{"type":"welcome","name":""#)
+        .and_then(|rest| rest.strip_suffix(r#"","room":"lobby","online":2"#))
+        .unwrap_or_else(|| panic!("{welcome}"));
+    assert!(
+        name.strip_prefix("guest-")
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())),
+        "{welcome}"
+    );
+    assert_eq!(
+        next(&mut zoe),
+        format!(r#"{{"type":"join","name":"{name}","online":2"#)
+    );
+
+    // Who said what, escaped: quotes, backslash, control characters.
+    ann.send_text("say \"hi\" \\ tab\there\nnew line 😀 \u{1}")
+        .unwrap();
+    let said = r#"{"type":"message","from":"ann","text":"say \"hi\" \\ tab\u0009here\u000anew line 😀 \u0001""#;
+    assert_eq!(next(&mut ann), said);
+    assert_eq!(next(&mut ann_2), said);
+    zoe.send_text("hello lobby").unwrap();
+    let lobby_said = r#"{"type":"message","from":"bZoëb x","text":"hello lobby""#;
+    assert_eq!(next(&mut zoe), lobby_said);
+    assert_eq!(next(&mut guest), lobby_said);
+    // Had "hello lobby" leaked into the blue room, it would come before
+    // this end marker.
+    ann_2.send_text("end blue").unwrap();
+    let end = r#"{"type":"message","from":"ann-2","text":"end blue""#;
+    assert_eq!(next(&mut ann), end);
+    assert_eq!(next(&mut ann_2), end);
+
+    // ann-2 leaves: ann hears it, with the count.
+    let ann_2_addr = peer(&ann_2);
+    ann_2.close(CloseCode::NORMAL, "").unwrap();
+    drop(ann_2);
+    assert_eq!(
+        next(&mut ann),
+        r#"{"type":"leave","name":"ann-2","online":1"#
+    );
+
+    // A query past the bound is refused before the handshake.
+    let long = format!("/ws?room={}", "x".repeat(500));
+    let refused = ClientBuilder::new(format!("ws://{addr}{long}"))
+        .config(Config::default().handshake_timeout(Some(LONG)))
+        .connect();
+    assert!(refused.is_err(), "a 500-byte room name was accepted");
+
+    let (ann_addr, zoe_addr) = (peer(&ann), peer(&zoe));
+    for mut ws in [ann, zoe, guest] {
         ws.close(CloseCode::NORMAL, "").unwrap();
     }
-    drop((blue_1, blue_2, lobby));
-
     let (status, printed) = chat.quit();
     assert!(
         status.success(),
         "the chat exited with {status}:\n{printed}"
     );
-    let joined = joined.join("\n");
-    // The two blue members join in either order; one of them makes two.
+    for line in [
+        format!("ann joined #blue sky from {ann_addr} (1 online)"),
+        format!("ann-2 left #blue sky from {ann_2_addr} (1 online)"),
+        format!("bZoëb x joined #lobby from {zoe_addr} (1 online)"),
+        format!("{name} joined #lobby from "),
+        format!("ann left #blue sky from {ann_addr} (0 online)"),
+    ] {
+        assert!(
+            printed.lines().any(|l| l.starts_with(&line)),
+            "no `{line}` in:\n{printed}"
+        );
+    }
+}
+
+/// `--help` prints the usage; a port in use and a wrong command line give
+/// `error: …` on stderr and exit status 1.
+#[test]
+fn command_line_help_and_errors() {
+    let run = |args: &[&str]| {
+        let output = Command::new(chat_binary())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the chat");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("usage: chat [ADDR]"), "{out}");
+    assert!(out.contains("quit"), "{out}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = taken.local_addr().unwrap().to_string();
+    let (code, _, err) = run(&[&busy]);
+    assert_eq!(code, Some(1), "{err}");
     assert!(
-        joined.contains(&format!("{blue_1_addr} joined #blue sky (")),
-        "{joined}"
+        err.starts_with(&format!("error: cannot listen on {busy}: ")),
+        "{err}"
     );
-    assert!(joined.contains(" joined #blue sky (1 there)"), "{joined}");
-    assert!(joined.contains(" joined #blue sky (2 there)"), "{joined}");
-    assert!(
-        joined.contains(&format!("{lobby_addr} joined #lobby (1 there)")),
-        "{joined}"
-    );
-    let left = format!("{lobby_addr} left #lobby (0 there)");
-    assert!(
-        printed.lines().any(|l| l == left),
-        "no `{left}` in:\n{printed}"
-    );
+
+    let (code, _, err) = run(&["127.0.0.1:0", "extra"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with("error: unexpected arguments"), "{err}");
+    assert!(err.contains("--help"), "{err}");
 }

@@ -338,3 +338,84 @@ fn inspector_inflates_compressed_frames_both_ways() {
     assert!(!out.contains("!!"), "no violation expected:\n{out}");
     server.shutdown();
 }
+
+/// Large frames both ways at once: the inspector's two directions run on
+/// two threads, and each frame's lines (its header, the `--hex` fields under
+/// it, its payload) must come out as one block, never with the other
+/// direction's lines among them. A frame of 100 KiB or more arrives in
+/// several reads, so a header printed at once and a payload printed later
+/// would leave room for the other direction in between.
+#[test]
+fn inspector_prints_each_frame_as_one_block_with_traffic_both_ways() {
+    const MESSAGES: usize = 24;
+    let (server, upstream) = echo_upstream();
+    let inspector = Inspector::start(&upstream, &["--hex"]);
+    let (lines, listen) = (&inspector.lines, &inspector.listen);
+
+    // Uncompressed, so every message is one plain frame each way.
+    let config = Config::default()
+        .compression(None)
+        .read_timeout(Some(Duration::from_secs(10)))
+        .write_timeout(Some(Duration::from_secs(10)));
+    let ws = wslite::ClientBuilder::new(format!("ws://{listen}/"))
+        .config(config)
+        .connect()
+        .expect("connect through the inspector");
+    let (mut reader, writer) = ws.split().expect("split");
+    let size = |i: usize| (100 << 10) + i * 4099;
+    // The client sends all of them without waiting, while the echoes come
+    // back: frames are in flight both ways at once.
+    let sending = thread::spawn(move || {
+        for i in 0..MESSAGES {
+            let text = format!("{i:04} ").repeat(size(i) / 5);
+            writer.send_text(&text).expect("send");
+        }
+        writer
+    });
+    for i in 0..MESSAGES {
+        match reader.read().expect("an echo") {
+            Message::Text(text) => assert_eq!(text.len(), size(i) / 5 * 5, "echo {i}"),
+            other => panic!("echo {i}: {other:?}"),
+        }
+    }
+    let writer = sending.join().expect("the sending thread");
+    writer.close(CloseCode::NORMAL, "done").expect("close");
+    drop((reader, writer));
+
+    let out = collect_until_both_ends(lines);
+    let out: Vec<&str> = out.lines().collect();
+    // Each header line: the hex lines under it (5 for a masked frame with a
+    // 64-bit length, 4 unmasked), then its own payload line, with nothing
+    // else in between.
+    let mut frames = [0usize; 2];
+    for (at, line) in out.iter().enumerate() {
+        let Some(rest) = line.strip_prefix("[1] ") else {
+            continue;
+        };
+        let (arrow, way) = if rest.starts_with("→ text ") {
+            ("→", 0)
+        } else if rest.starts_with("← text ") {
+            ("←", 1)
+        } else {
+            continue;
+        };
+        let hex = if way == 0 { 5 } else { 4 };
+        let block = out.get(at..=at + hex + 1).unwrap_or_default();
+        let context = out.get(at.saturating_sub(3)..(at + hex + 5).min(out.len()));
+        assert_eq!(block.len(), hex + 2, "a frame cut short: {context:?}");
+        for (i, hex_line) in block.iter().enumerate().skip(1).take(hex) {
+            assert!(
+                hex_line.starts_with("[1]       "),
+                "line {i} of the frame at line {at} is not its hex field: {context:?}"
+            );
+        }
+        let payload = block.get(hex + 1).copied().unwrap_or_default();
+        assert!(
+            payload.starts_with(&format!("[1] {arrow}      \"")),
+            "the frame at line {at} does not end with its own payload: {context:?}"
+        );
+        frames[way] += 1;
+    }
+    assert_eq!(frames, [MESSAGES, MESSAGES], "frames seen each way");
+    server.shutdown();
+}

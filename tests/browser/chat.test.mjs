@@ -1,4 +1,9 @@
-// End-to-end test of examples/chat.rs in real headless Chromium.
+// End-to-end test of examples/chat.rs in real headless Chromium: two tabs
+// (one desktop, one phone-sized) with different names chat in one room; the
+// names, who said what, the own-line marks, join and leave notices, the count
+// online, long and 1 MiB lines, and the connection state while the server is
+// killed and started again on the same port (both tabs reconnect by
+// themselves). Screenshots at desktop (1280×800) and mobile (375×740) widths.
 //
 //   bash tests/browser/run.sh          # installs what is missing, builds, runs
 //   node --test tests/browser/         # when chromium, node_modules and the example exist
@@ -7,7 +12,7 @@
 //   WSLITE_CHAT_BIN      the chat binary (default $CARGO_TARGET_DIR/release/examples/chat,
 //                        $CARGO_TARGET_DIR defaulting to ./target)
 //   WSLITE_CHROMIUM      the browser (default /usr/bin/chromium)
-//   WSLITE_SCREENSHOT    where the screenshot after step 6 goes (default /tmp/chat.png)
+//   WSLITE_SCREENSHOT    the folder the screenshots go to (default $CARGO_TARGET_DIR/browser)
 //
 // The steps depend on each other and run in order; once one fails, the rest
 // are skipped (not left to time out). The `after` hook always closes the
@@ -17,7 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -27,7 +32,9 @@ const CHAT_BIN = path.resolve(
     path.join(process.env.CARGO_TARGET_DIR || 'target', 'release', 'examples', 'chat'),
 );
 const CHROMIUM = process.env.WSLITE_CHROMIUM || '/usr/bin/chromium';
-const SCREENSHOT = process.env.WSLITE_SCREENSHOT || '/tmp/chat.png';
+const SCREENSHOTS = path.resolve(
+  process.env.WSLITE_SCREENSHOT || path.join(process.env.CARGO_TARGET_DIR || 'target', 'browser'),
+);
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -40,7 +47,7 @@ const CHROMIUM_FLAGS = [
 ];
 const WAIT = 10_000; // every single wait is bounded by this (or less)
 const BIG = 1 << 20; // 1 MiB of random printable ASCII: compresses to about 83%
-const JSONISH = 64 << 10; // 64 KiB of JSON-like records: compresses well
+const ROOM = 'blue sky';
 
 const log = (msg) => console.log(`  check: ${msg}`);
 
@@ -129,15 +136,6 @@ function makeBig(n) {
   return new TextDecoder().decode(codes);
 }
 
-// Deterministic JSON-like text of n characters, repetitive like real JSON.
-function makeJson(n) {
-  let s = '[';
-  for (let i = 0; s.length < n; i++) {
-    s += `{"id":${i},"user":"user-${i}","active":${i % 3 ? 'true' : 'false'},"score":${(i * 7919) % 1000}},`;
-  }
-  return s.slice(0, n);
-}
-
 // Length, SHA-256 of the UTF-8 bytes and a few samples of a string.
 async function digest(s) {
   const bytes = new TextEncoder().encode(s);
@@ -149,13 +147,15 @@ async function digest(s) {
 
 // --- the test ----------------------------------------------------------------
 
-describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
+describe('examples/chat.rs in headless Chromium', { timeout: 120_000 }, () => {
   let server;
+  let port;
   let browser;
-  let tabs = [];
-  let problems = []; // page errors and failed requests, checked at the end
-  let userDataDir = null; // Playwright's temporary profile, removed on close
+  let desk; // tab A: alice, desktop width
+  let phone; // tab B: bob, mobile width
+  const problems = []; // page errors and failed requests, checked at the end
   let broken = null; // the first failed step; later steps are skipped
+  const screenshots = [];
 
   const step = (name, fn) =>
     it(name, async (t) => {
@@ -173,6 +173,47 @@ describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
 
   // Waits, bounded, until `fn(arg)` is truthy in the tab.
   const waitIn = (page, fn, arg, ms = WAIT) => page.waitForFunction(fn, arg, { timeout: ms, polling: 50 });
+  // Waits, bounded, until the chat's stdout matches `re`.
+  const waitOut = async (re, ms = WAIT) => {
+    const deadline = Date.now() + ms;
+    while (!re.test(server.stdout)) {
+      assert.ok(Date.now() < deadline, `no ${re} in the chat's stdout within ${ms} ms:\n${server.stdout}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  // What a tab shows: its messages (who, text, whether marked as its own)
+  // and its notices.
+  const messages = (page) =>
+    page.$$eval('#log .msg', (ms) =>
+      ms.map((m) => ({
+        who: m.querySelector('.who').textContent,
+        text: m.querySelector('.text').textContent,
+        mine: m.classList.contains('mine'),
+      })),
+    );
+  const notices = (page) => page.$$eval('#log .notice', (ns) => ns.map((n) => n.textContent));
+  const ui = (page) =>
+    page.evaluate(() => ({
+      state: document.querySelector('#status').dataset.state,
+      status: document.querySelector('#status').textContent,
+      online: document.querySelector('#online').textContent,
+      inputDisabled: document.querySelector('#text').disabled,
+      sendDisabled: document.querySelector('#send').disabled,
+      draft: document.querySelector('#text').value,
+      me: window.chat.me,
+    }));
+  const shoot = async (page, name) => {
+    const file = path.join(SCREENSHOTS, name);
+    await page.screenshot({ path: file });
+    screenshots.push(file);
+    log(`screenshot ${file}`);
+  };
+  const send = async (page, text, how = 'Enter') => {
+    await page.fill('#text', text);
+    if (how === 'Enter') await page.press('#text', 'Enter');
+    else await page.click('#send');
+  };
+  const count = (page) => page.$$eval('#log .msg', (ms) => ms.length);
 
   before(async () => {
     assert.ok(
@@ -180,38 +221,39 @@ describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
       `no chat binary at ${CHAT_BIN}: run \`cargo build --release --example chat\` or set WSLITE_CHAT_BIN`,
     );
     assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install -y chromium`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
   });
 
   after(async () => {
     // Always: browser closed, server gone, whatever happened above.
     if (browser) {
       await withTimeout(browser.close(), 10_000, 'browser.close').catch((e) => console.log(`cleanup: ${e.message}`));
-      if (userDataDir && existsSync(userDataDir)) console.log(`cleanup: ${userDataDir} was left behind`);
     }
     if (server && server.exit === null) {
       server.proc.kill('SIGKILL');
       await withTimeout(server.exited, 5_000, 'server kill').catch(() => {});
     }
+    if (screenshots.length) console.log(`screenshots:\n${screenshots.map((f) => `  ${f}`).join('\n')}`);
   });
 
-  step('1. the chat server starts on a free port and listens', async () => {
+  step('1. the chat server starts on a free port and says how to quit', async () => {
     let lastError;
     for (let attempt = 1; attempt <= 3 && !server; attempt++) {
-      const port = await freePort();
+      port = await freePort();
       try {
         server = await startServer(port);
       } catch (e) {
         lastError = e;
         log(`attempt ${attempt} on port ${port} failed: ${e.message.split('\n')[0]}`);
-        // Retry only when it exited, say because the port was taken meanwhile.
-        if (!e.exited) break;
+        if (!e.exited) break; // retry only when the port was taken meanwhile
       }
     }
     assert.ok(server, `chat did not start: ${lastError}`);
-    log(`${CHAT_BIN} listens on 127.0.0.1:${server.port} (pid ${server.proc.pid})`);
+    await waitOut(/quit/);
+    log(`${CHAT_BIN} listens on 127.0.0.1:${port} (pid ${server.proc.pid}) and says how to stop it`);
   });
 
-  step('2. two tabs load the page and connect', async () => {
+  step('2. two tabs, desktop and mobile, join with their names', async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -219,190 +261,195 @@ describe('examples/chat.rs in headless Chromium', { timeout: 60_000 }, () => {
       args: CHROMIUM_FLAGS,
       timeout: 30_000,
     });
-    // Prove the flags reached the browser (beside Playwright's own defaults
-    // and those Debian's /usr/bin/chromium wrapper adds).
-    const version = await browser.newPage();
-    await version.goto('chrome://version', { timeout: WAIT });
-    const argv = (await version.textContent('#command_line')).trim().split(/\s+/);
-    await version.close();
-    for (const flag of CHROMIUM_FLAGS) {
-      assert.ok(argv.includes(flag), `chromium command line lacks ${flag}: ${argv.join(' ')}`);
-    }
-    const dataDir = argv.find((a) => a.startsWith('--user-data-dir='))?.slice('--user-data-dir='.length);
-    assert.ok(dataDir && dataDir.includes('playwright_chromiumdev_profile-'), `user data dir: ${argv.join(' ')}`);
-    userDataDir = dataDir;
-    log(`Chromium ${browser.version()} runs with ${CHROMIUM_FLAGS.join(' ')} and a fresh --user-data-dir=${dataDir}`);
-
-    const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
-    context.setDefaultTimeout(WAIT);
-    // Both tabs in one room, named in the page's query as a user would.
-    const url = `http://127.0.0.1:${server.port}/?room=blue%20sky`;
-    for (let i = 0; i < 2; i++) {
+    // Two contexts: two users, each with storage of its own.
+    const open = async (label, options) => {
+      const context = await browser.newContext(options);
+      context.setDefaultTimeout(WAIT);
       const page = await context.newPage();
-      page.on('pageerror', (e) => problems.push(`tab ${i}: page error: ${e.message}`));
+      page.on('pageerror', (e) => problems.push(`${label}: page error: ${e.message}`));
+      page.on('dialog', (d) => problems.push(`${label}: a dialog: ${d.message()}`));
       page.on('response', (r) => {
-        // The page has no icon, so Chromium's /favicon.ico gets the 404 it should.
-        const url = new URL(r.url());
-        if (r.status() >= 400 && url.pathname !== '/favicon.ico') {
-          problems.push(`tab ${i}: ${r.status()} for ${r.url()}`);
-        }
+        if (r.status() >= 400) problems.push(`${label}: ${r.status()} for ${r.url()}`);
       });
-      const response = await page.goto(url, { timeout: WAIT });
-      assert.equal(response.status(), 200);
-      assert.match(response.headers()['content-type'], /^text\/html/);
-      tabs.push(page);
-    }
-    for (const [i, page] of tabs.entries()) {
-      await waitIn(page, () => window.chat && window.chat.ws.readyState === 1);
-      await waitIn(page, () => document.querySelector('#status').textContent === 'connected');
-      assert.equal(await page.evaluate(() => window.chat.ws.url), `ws://127.0.0.1:${server.port}/ws?room=blue%20sky`);
-      assert.equal(await page.$eval('h1', (h) => h.textContent), 'wslite chat: blue sky');
-      log(`tab ${i}: page loaded (200 text/html), #status is "connected", chat.ws.readyState is 1, room "blue sky"`);
-      // Chromium offers permessage-deflate (RFC 7692); the chat accepts it
-      // with its defaults, and ws.extensions is the server's answer.
+      return page;
+    };
+    desk = await open('desktop', { viewport: { width: 1280, height: 800 } });
+    phone = await open('mobile', { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const base = `http://127.0.0.1:${port}/?room=${encodeURIComponent(ROOM)}`;
+
+    // The phone first, with no name: a random guest's, remembered.
+    const response = await phone.goto(base, { timeout: WAIT });
+    assert.equal(response.status(), 200);
+    assert.match(response.headers()['content-type'], /^text\/html/);
+    await waitIn(phone, () => window.chat.state === 'connected');
+    const guest = await phone.evaluate(() => window.chat.me);
+    assert.match(guest, /^guest-\d{4}$/);
+    assert.equal(await phone.inputValue('#name'), guest);
+    assert.equal(await phone.evaluate(() => localStorage.getItem('wslite-chat-name')), guest);
+    assert.equal(await phone.$eval('#title', (h) => h.textContent), `#${ROOM}`);
+    const viewport = await phone.evaluate(() => document.querySelector('meta[name=viewport]')?.content);
+    assert.match(viewport, /width=device-width/);
+    log(`mobile tab: joined as ${JSON.stringify(guest)} (random, kept in localStorage), room "${ROOM}"`);
+    // It renames itself in the page: the chat reconnects under the new name.
+    await phone.fill('#name', 'bob');
+    await phone.press('#name', 'Enter');
+    await waitIn(phone, () => window.chat.me === 'bob' && window.chat.state === 'connected');
+    assert.equal(await phone.evaluate(() => localStorage.getItem('wslite-chat-name')), 'bob');
+    // The page leaves before it joins again, so the counts are 0 and 1;
+    // the server's threads may log the two in either order.
+    await waitOut(new RegExp(`^${guest} left #${ROOM} from 127\\.0\\.0\\.1:\\d+ \\([01] online\\)$`, 'm'));
+    await waitOut(/^bob joined #blue sky from 127\.0\.0\.1:\d+ \([12] online\)$/m);
+    log('mobile tab: renamed itself "bob" in the page; the chat logged the guest leaving and bob joining');
+
+    // The desktop tab, named in its address.
+    await desk.goto(`${base}&name=alice`, { timeout: WAIT });
+    await waitIn(desk, () => window.chat.me === 'alice' && window.chat.state === 'connected');
+    await waitOut(/^alice joined #blue sky from 127\.0\.0\.1:\d+ \(2 online\)$/m);
+    for (const page of [desk, phone]) await waitIn(page, () => document.querySelector('#online').textContent === '2 online');
+    await waitIn(phone, () => [...document.querySelectorAll('.notice')].some((n) => n.textContent.startsWith('alice joined · ')));
+    assert.match((await notices(desk)).at(-1), /^you joined #blue sky as alice · \d/);
+    for (const [label, page] of [['desktop', desk], ['mobile', phone]]) {
+      const u = await ui(page);
+      assert.deepEqual([u.state, u.status, u.online, u.inputDisabled, u.sendDisabled], ['connected', 'connected', '2 online', false, false], label);
       const extensions = await page.evaluate(() => window.chat.ws.extensions);
-      assert.match(extensions, /^permessage-deflate(;|$)/, `tab ${i}: ws.extensions`);
-      log(`tab ${i}: ws.extensions is ${JSON.stringify(extensions)}`);
+      assert.match(extensions, /^permessage-deflate(;|$)/, `${label}: ws.extensions`);
     }
-    // Connected is not yet in the room (the 101 comes before the handler
-    // joins it): the chat logs each join, with the tab's address.
-    const deadline = Date.now() + WAIT;
-    while (!/joined #blue sky \(2 there\)/.test(server.stdout)) {
-      assert.ok(Date.now() < deadline, `both tabs in the room within ${WAIT} ms:\n${server.stdout}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.match(server.stdout, /^127\.0\.0\.1:\d+ joined #blue sky \(1 there\)$/m);
-    log('the chat logged both tabs joining "blue sky", each with its address');
+    log('both tabs: "connected", "2 online", input enabled, permessage-deflate agreed; bob saw "alice joined"');
   });
 
-  const received = (page) => page.evaluate(() => window.chat.received);
-  const shown = (page) => page.$$eval('#log p', (ps) => ps.map((p) => p.textContent));
-
-  step('3. messages typed in each tab reach both tabs', async () => {
-    const [a, b] = tabs;
-    const first = 'hello from tab 0';
-    const second = 'and hello back from tab 1';
-
-    // Tab 0: type and press Enter. Tab 1: type and click Send.
-    await a.fill('#text', first);
-    await a.press('#text', 'Enter');
-    for (const page of tabs) await waitIn(page, (n) => window.chat.received.length >= n, 1);
-    await b.fill('#text', second);
-    await b.click('#form button');
-    for (const page of tabs) await waitIn(page, (n) => window.chat.received.length >= n, 2);
-
-    for (const [i, page] of tabs.entries()) {
-      assert.deepEqual(await received(page), [first, second], `tab ${i}: chat.received`);
-      assert.deepEqual(await shown(page), [first, second], `tab ${i}: #log`);
-      assert.equal(await page.inputValue('#text'), '', `tab ${i}: the input is cleared after sending`);
-      log(`tab ${i}: #log and chat.received are exactly [${JSON.stringify(first)}, ${JSON.stringify(second)}]`);
+  step('3. who said what, own lines marked in one tab only, everything shown as text', async () => {
+    const lines = [
+      [desk, 'alice', 'hi bob! this is the wslite chat', 'Enter'],
+      [phone, 'bob', 'hello alice 👋 — héllo wörld κόσμε 日本語', 'click'],
+      [desk, 'alice', '<img src=x onerror="window.pwned=1"> <b>not bold</b> & "quotes" \\ backslash', 'Enter'],
+      [phone, 'bob', `a long line, wrapped whole: ${'lorem ipsum dolor sit amet '.repeat(4)}and an unbroken one: ${'x'.repeat(120)}`, 'Enter'],
+      [desk, 'alice', 'looks good on both screens', 'click'],
+    ];
+    for (const [n, [page, , text, how]] of lines.entries()) {
+      await send(page, text, how);
+      for (const p of [desk, phone]) await waitIn(p, (k) => document.querySelectorAll('#log .msg').length >= k, n + 1);
     }
+    for (const [label, page, me] of [['desktop', desk, 'alice'], ['mobile', phone, 'bob']]) {
+      const got = await messages(page);
+      const want = lines.map(([, from, text]) => ({ who: from === me ? 'you' : from, text, mine: from === me }));
+      assert.deepEqual(got, want, `${label}: messages`);
+      assert.equal(await page.inputValue('#text'), '', `${label}: the input is cleared after sending`);
+      const times = await page.$$eval('#log .msg .meta', (ms) => ms.map((m) => m.textContent));
+      for (const t of times) assert.match(t, /^(you|alice|bob) · \d{1,2}:\d{2}/, `${label}: a time in ${t}`);
+      // Markup typed by a user stays text.
+      const injected = await page.evaluate(() => ({ elements: document.querySelectorAll('#log img, #log b').length, pwned: window.pwned ?? null }));
+      assert.deepEqual(injected, { elements: 0, pwned: null }, `${label}: markup in a message`);
+      // Long lines wrap inside the page: nothing wider than the log.
+      const overflow = await page.$eval('#log', (l) => ({ scroll: l.scrollWidth, client: l.clientWidth, body: document.documentElement.scrollWidth, width: innerWidth }));
+      assert.ok(overflow.scroll <= overflow.client && overflow.body <= overflow.width, `${label}: horizontal overflow ${JSON.stringify(overflow)}`);
+      log(`${label}: ${got.length} messages with the right names, "${me}"'s own ${got.filter((m) => m.mine).length} marked "you"; times shown; markup shown as text; no horizontal overflow`);
+    }
+    const mineStyle = await desk.$eval('#log .msg.mine', (m) => ({ align: getComputedStyle(m).alignSelf, bg: getComputedStyle(m).backgroundColor }));
+    const otherStyle = await desk.$eval('#log .msg:not(.mine)', (m) => ({ align: getComputedStyle(m).alignSelf, bg: getComputedStyle(m).backgroundColor }));
+    assert.equal(mineStyle.align, 'flex-end');
+    assert.equal(otherStyle.align, 'flex-start');
+    assert.notEqual(mineStyle.bg, otherStyle.bg);
+    log(`own lines right-aligned on ${mineStyle.bg}, others' left-aligned on ${otherStyle.bg}`);
+    await shoot(desk, 'chat-desktop.png');
+    await shoot(phone, 'chat-mobile.png');
   });
 
-  step('4. a 1 MiB text message from tab 0 arrives intact in tab 1', async () => {
-    const [a] = tabs;
-    const sent = await a.evaluate(
+  step('4. a 1 MiB line from the desktop tab arrives whole in the mobile tab', async () => {
+    const before = await count(desk);
+    const sent = await desk.evaluate(
       async ({ makeSrc, digestSrc, n }) => {
-        const makeBig = eval(`(${makeSrc})`);
-        const digest = eval(`(${digestSrc})`);
-        const s = makeBig(n);
-        window.chat.ws.send(s);
-        return digest(s);
+        const s = eval(`(${makeSrc})`)(n);
+        const input = document.querySelector('#text');
+        input.value = s; // as if pasted
+        document.querySelector('#form').requestSubmit();
+        return eval(`(${digestSrc})`)(s);
       },
       { makeSrc: makeBig.toString(), digestSrc: digest.toString(), n: BIG },
     );
     assert.equal(sent.bytes, BIG);
-    // Cross-check the in-page hash with Node's: the generator is the same code.
     assert.equal(createHash('sha256').update(makeBig(BIG)).digest('hex'), sent.sha256);
-
-    for (const [i, page] of tabs.entries()) {
-      await waitIn(page, (n) => window.chat.received.length >= n, 3, 15_000);
+    for (const [label, page] of [['desktop', desk], ['mobile', phone]]) {
+      await waitIn(page, (k) => document.querySelectorAll('#log .msg').length > k, before, 20_000);
       const got = await page.evaluate(
-        async ({ digestSrc }) => eval(`(${digestSrc})`)(window.chat.received[2]),
+        async ({ digestSrc }) => {
+          const last = [...document.querySelectorAll('#log .msg')].at(-1);
+          const shown = await eval(`(${digestSrc})`)(last.querySelector('.text').textContent);
+          const received = await eval(`(${digestSrc})`)(window.chat.received.at(-1).text);
+          return { shown, received, who: last.querySelector('.who').textContent, mine: last.classList.contains('mine') };
+        },
         { digestSrc: digest.toString() },
       );
-      assert.deepEqual(got, sent, `tab ${i}: the 1 MiB message differs`);
-      const last = (await shown(page)).at(-1);
-      assert.equal(last, `(${BIG} characters)`, `tab ${i}: #log`);
-      log(`tab ${i}: got ${got.length} characters, sha256 ${got.sha256.slice(0, 16)}…, samples match; #log shows "${last}"`);
+      assert.deepEqual(got.shown, sent, `${label}: the 1 MiB line shown differs`);
+      assert.deepEqual(got.received, sent, `${label}: the 1 MiB line received differs`);
+      assert.deepEqual([got.who, got.mine], label === 'desktop' ? ['you', true] : ['alice', false]);
+      log(`${label}: the 1 MiB line is shown whole (${got.shown.length} characters, sha256 ${got.shown.sha256.slice(0, 16)}…), from ${got.who}`);
     }
   });
 
-  step('5. a 64 KiB JSON-like message from tab 1 arrives intact in both tabs (compressed both ways)', async () => {
-    const [, b] = tabs;
-    const sent = await b.evaluate(
-      async ({ makeSrc, digestSrc, n }) => {
-        const make = eval(`(${makeSrc})`);
-        const digest = eval(`(${digestSrc})`);
-        const s = make(n);
-        window.chat.ws.send(s);
-        return digest(s);
-      },
-      { makeSrc: makeJson.toString(), digestSrc: digest.toString(), n: JSONISH },
-    );
-    assert.equal(sent.bytes, JSONISH);
-    assert.equal(createHash('sha256').update(makeJson(JSONISH)).digest('hex'), sent.sha256);
-    for (const [i, page] of tabs.entries()) {
-      await waitIn(page, (n) => window.chat.received.length >= n, 4);
-      const got = await page.evaluate(
-        async ({ digestSrc }) => eval(`(${digestSrc})`)(window.chat.received[3]),
-        { digestSrc: digest.toString() },
-      );
-      assert.deepEqual(got, sent, `tab ${i}: the 64 KiB message differs`);
-      log(`tab ${i}: got ${got.length} characters of JSON-like text, sha256 ${got.sha256.slice(0, 16)}…`);
+  step('5. the server is killed: both tabs show it, input disabled, draft kept', async () => {
+    await phone.fill('#text', 'typed while the server is down');
+    server.proc.kill('SIGKILL');
+    await withTimeout(server.exited, WAIT, 'server kill');
+    for (const [label, page] of [['desktop', desk], ['mobile', phone]]) {
+      await waitIn(page, () => window.chat.state === 'disconnected');
+      const u = await ui(page);
+      assert.equal(u.state, 'disconnected');
+      assert.match(u.status, /^disconnected · reconnecting in \d+ s$/);
+      assert.equal(u.inputDisabled, true, `${label}: input disabled`);
+      assert.equal(u.sendDisabled, true, `${label}: send disabled`);
+      log(`${label}: #status "${u.status}", input and Send disabled`);
     }
+    assert.equal((await ui(phone)).draft, 'typed while the server is down');
+    await shoot(phone, 'chat-mobile-disconnected.png');
   });
 
-  step('6. multi-byte UTF-8 arrives unchanged', async () => {
-    const [a, b] = tabs;
-    const text = 'héllo wörld κόσμε 😀 日本語';
-    // Sent through the UI of tab 1 this time.
-    await b.fill('#text', text);
-    await b.press('#text', 'Enter');
-    for (const [i, page] of tabs.entries()) {
-      await waitIn(page, (n) => window.chat.received.length >= n, 5);
-      const got = await page.evaluate(() => {
-        const s = window.chat.received[4];
-        return { s, codePoints: [...s].map((c) => c.codePointAt(0)), bytes: new TextEncoder().encode(s).length };
-      });
-      assert.equal(got.s, text, `tab ${i}: chat.received`);
-      assert.deepEqual(got.codePoints, [...text].map((c) => c.codePointAt(0)));
-      assert.equal(got.bytes, Buffer.byteLength(text, 'utf8'));
-      assert.equal((await shown(page)).at(-1), text, `tab ${i}: #log`);
-      log(`tab ${i}: ${JSON.stringify(text)} (${got.bytes} UTF-8 bytes, ${got.codePoints.length} code points) unchanged in chat.received and #log`);
+  step('6. the server restarts on the same port: both tabs reconnect by themselves and chat again', async () => {
+    // The old process's port may take a moment to come free.
+    let lastError;
+    server = null;
+    for (let attempt = 1; attempt <= 20 && !server; attempt++) {
+      try {
+        server = await startServer(port);
+      } catch (e) {
+        lastError = e;
+        if (!e.exited) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
-    assert.deepEqual(await received(a).then((r) => r.length), 5, 'no extra messages');
-    await a.screenshot({ path: SCREENSHOT, fullPage: true });
-    log(`screenshot of tab 0 in ${SCREENSHOT}`);
+    assert.ok(server, `the chat did not start again on ${port}: ${lastError}`);
+    const restarted = Date.now();
+    for (const [label, page, me] of [['desktop', desk, 'alice'], ['mobile', phone, 'bob']]) {
+      await waitIn(page, (name) => window.chat.state === 'connected' && window.chat.me === name, me, 15_000);
+      log(`${label}: reconnected by itself as ${me} ${Date.now() - restarted} ms after the restart`);
+    }
+    for (const page of [desk, phone]) await waitIn(page, () => document.querySelector('#online').textContent === '2 online');
+    const u = await ui(phone);
+    assert.equal(u.draft, 'typed while the server is down', 'the draft survived the reconnect');
+    assert.equal(u.inputDisabled, false);
+    const before = await count(desk);
+    await phone.press('#text', 'Enter');
+    await waitIn(desk, (k) => document.querySelectorAll('#log .msg').length > k, before);
+    assert.deepEqual((await messages(desk)).at(-1), { who: 'bob', text: 'typed while the server is down', mine: false });
+    log('the draft typed while disconnected went out after the reconnect and reached the other tab');
   });
 
-  step('7. `quit` on stdin closes every tab with 1001 and the server exits 0', async () => {
-    for (const page of tabs) {
-      await page.evaluate(() => {
-        window.chat.ws.addEventListener('close', (e) => (window.chat.wasClean = e.wasClean));
-      });
-    }
+  step('7. one tab leaves: the other sees the notice and the count', async () => {
+    await phone.context().close();
+    await waitIn(desk, () => document.querySelector('#online').textContent === '1 online');
+    assert.match((await notices(desk)).at(-1), /^bob left · \d/);
+    await waitOut(/^bob left #blue sky from 127\.0\.0\.1:\d+ \(1 online\)$/m);
+    log('desktop: "bob left", "1 online"; the chat logged it');
+  });
+
+  step('8. `quit` closes the tab with 1001, it shows the disconnection, and the server exits 0', async () => {
     server.proc.stdin.write('quit\n');
-    for (const [i, page] of tabs.entries()) {
-      await waitIn(page, () => window.chat.closeCode !== null);
-      const { code, wasClean, status } = await page.evaluate(() => ({
-        code: window.chat.closeCode,
-        wasClean: window.chat.wasClean,
-        status: document.querySelector('#status').textContent,
-      }));
-      assert.equal(code, 1001, `tab ${i}: close code`);
-      assert.equal(wasClean, true, `tab ${i}: close was not clean`);
-      assert.match(status, /^closed: 1001/);
-      log(`tab ${i}: closed cleanly with code 1001, #status is ${JSON.stringify(status)}`);
-    }
+    await waitIn(desk, () => window.chat.closeCode === 1001);
+    await waitIn(desk, () => window.chat.state === 'disconnected');
     const exit = await withTimeout(server.exited, WAIT, 'server exit');
     assert.deepEqual(exit, { code: 0, signal: null }, `server exit; stdout:\n${server.stdout}`);
-    assert.match(server.stdout, /shutting down\n/);
-    const left = server.stdout.match(/(\d+) connection threads left/);
-    assert.ok(left, `no thread count in stdout:\n${server.stdout}`);
-    assert.equal(left[1], '0', 'connection threads left after shutdown');
-    log(`server exited with code 0 and printed "${left[0]}"`);
-    assert.deepEqual(problems, [], 'page errors or failed requests');
-    log('no page errors, no failed requests (besides /favicon.ico)');
+    assert.match(server.stdout, /shutting down\n(.*\n)*0 connection threads left\n$/);
+    log('desktop: close code 1001, "disconnected · reconnecting…"; the chat exited 0 with 0 connection threads left');
+    assert.deepEqual(problems, [], 'page errors, dialogs or failed requests');
+    log('no page errors, no dialogs, no failed requests');
   });
 });

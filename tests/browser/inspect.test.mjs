@@ -12,7 +12,8 @@
 // One tab joins a room and sends a 64 KiB JSON-like message; the chat
 // broadcasts it back to the same tab. Through the inspector, both the
 // tab's frame (masked, → ) and the chat's (← ) must carry RSV1 and inflate
-// to the 65536 bytes sent, and the inspector must see no violation.
+// to what was sent (→ the 65536 bytes, ← the chat's JSON event carrying
+// them), and the inspector must see no violation.
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,26 +118,34 @@ describe('Chromium → inspector → examples/chat.rs, compressed', { timeout: 6
     const page = await browser.newPage();
     page.setDefaultTimeout(WAIT);
     await page.goto(`http://${listen}/?room=deflate`, { timeout: WAIT });
-    await page.waitForFunction(() => window.chat && window.chat.ws.readyState === 1, null, { timeout: WAIT });
+    await page.waitForFunction(() => window.chat && window.chat.state === 'connected', null, { timeout: WAIT });
     const extensions = await page.evaluate(() => window.chat.ws.extensions);
     assert.match(extensions, /^permessage-deflate/);
     // In the room before sending (the handler joins it after the 101).
     const deadline = Date.now() + WAIT;
-    while (!/joined #deflate \(1 there\)/.test(chat.stdout)) {
+    while (!/joined #deflate from [\d.:]+ \(1 online\)/.test(chat.stdout)) {
       assert.ok(Date.now() < deadline, `the tab joined the room:\n${chat.stdout}`);
       await new Promise((r) => setTimeout(r, 20));
     }
 
+    // The chat hands the line back inside its JSON event: the size of that
+    // text (its UTF-8 bytes) is what the inspector must see inflated.
+    await page.evaluate(() => {
+      window.rawSizes = [];
+      window.chat.ws.addEventListener('message', (e) => window.rawSizes.push(new TextEncoder().encode(e.data).length));
+    });
     const text = makeJson(SIZE);
     await page.evaluate((s) => window.chat.ws.send(s), text);
-    await page.waitForFunction((n) => window.chat.received.length >= n, 1, { timeout: WAIT, polling: 50 });
-    assert.equal(await page.evaluate(() => window.chat.received[0]), text, 'the echo of the room');
+    await page.waitForFunction(() => window.chat.received.some((m) => m.type === 'message'), null, { timeout: WAIT, polling: 50 });
+    const echo = await page.evaluate(() => ({ m: window.chat.received.find((m) => m.type === 'message'), size: window.rawSizes.at(-1) }));
+    assert.equal(echo.m.text, text, 'the echo of the room');
+    const back = echo.size;
 
     // The inspector prints a message's lines once its last frame is in.
     const seen = (re) => re.test(inspector.stdout);
     const until = Date.now() + WAIT;
     while (!(seen(/→ +compressed \(permessage-deflate\): \d+ bytes on the wire inflated to 65536 bytes/) &&
-             seen(/← +compressed \(permessage-deflate\): \d+ bytes on the wire inflated to 65536 bytes/))) {
+             seen(new RegExp(`← +compressed \\(permessage-deflate\\): \\d+ bytes on the wire inflated to ${back} bytes`)))) {
       assert.ok(Date.now() < until, `the inspector showed both compressed messages:\n${inspector.stdout}`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -147,11 +156,11 @@ describe('Chromium → inspector → examples/chat.rs, compressed', { timeout: 6
     assert.match(out, /← text +FIN=\d RSV=100 no mask/, "the chat's compressed frame");
     assert.match(out, /→ +inflated: "\[\{\\"id\\":0,\\"user\\":\\"user-0\\"/);
     assert.doesNotMatch(out, /!!/, 'no violation, nothing that does not inflate');
-    for (const way of ['→', '←']) {
-      const m = out.match(new RegExp(`${way} +compressed \\(permessage-deflate\\): (\\d+) bytes on the wire inflated to 65536 bytes`));
+    for (const [way, size] of [['→', SIZE], ['←', back]]) {
+      const m = out.match(new RegExp(`${way} +compressed \\(permessage-deflate\\): (\\d+) bytes on the wire inflated to ${size} bytes`));
       const wire = Number(m[1]);
-      assert.ok(wire < SIZE / 4, `${way}: ${wire} bytes on the wire for ${SIZE}`);
-      log(`${way} ${SIZE} bytes of JSON-like text went as ${wire} bytes of DEFLATE data with RSV1, and inflated intact`);
+      assert.ok(wire < size / 4, `${way}: ${wire} bytes on the wire for ${size}`);
+      log(`${way} ${size} bytes of JSON-like text went as ${wire} bytes of DEFLATE data with RSV1, and inflated intact`);
     }
   });
 });

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# End-to-end browser test of examples/chat.rs: two headless Chromium tabs chat
-# through the example server (see chat.test.mjs), and one tab through the frame
+# End-to-end browser test of examples/chat.rs: two headless Chromium tabs, one
+# desktop-sized and one phone-sized, chat through the example server, which is
+# killed and restarted under them (see chat.test.mjs); screenshots go to
+# $WSLITE_SCREENSHOT (a folder, default $CARGO_TARGET_DIR/browser, that is
+# target/browser). And one tab through the frame
 # inspector, examples/inspect.rs, which must see compressed frames both ways
 # (see inspect.test.mjs). Installs what is missing,
 # builds the example, runs the test; exits non-zero on any failure.
