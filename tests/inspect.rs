@@ -378,9 +378,13 @@ fn inspector_prints_each_frame_as_one_block_with_traffic_both_ways() {
             other => panic!("echo {i}: {other:?}"),
         }
     }
+    // The closing handshake with the reader reading the answer, as
+    // `WsWriter::close` expects of a split connection.
     let writer = sending.join().expect("the sending thread");
-    writer.close(CloseCode::NORMAL, "done").expect("close");
-    drop((reader, writer));
+    let closing = thread::spawn(move || writer.close(CloseCode::NORMAL, "done"));
+    assert!(matches!(reader.read(), Ok(Message::Close(_))), "the answer to close");
+    closing.join().expect("the closing thread").expect("close");
+    drop(reader);
 
     let out = collect_until_both_ends(lines);
     let out: Vec<&str> = out.lines().collect();
