@@ -162,7 +162,10 @@ fn large_compressed_messages_both_ways_at_once_do_not_deadlock() {
     // expects of a split connection.
     let writer = sent.join().expect("the writer ends");
     let closing = thread::spawn(move || writer.close(CloseCode::NORMAL, ""));
-    assert!(matches!(reader.read(), Ok(Message::Close(_))), "the answer to close");
+    assert!(
+        matches!(reader.read(), Ok(Message::Close(_))),
+        "the answer to close"
+    );
     closing.join().expect("the closing thread").expect("close");
     assert_eq!(server.shutdown(), 0);
 }

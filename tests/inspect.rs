@@ -382,7 +382,10 @@ fn inspector_prints_each_frame_as_one_block_with_traffic_both_ways() {
     // `WsWriter::close` expects of a split connection.
     let writer = sending.join().expect("the sending thread");
     let closing = thread::spawn(move || writer.close(CloseCode::NORMAL, "done"));
-    assert!(matches!(reader.read(), Ok(Message::Close(_))), "the answer to close");
+    assert!(
+        matches!(reader.read(), Ok(Message::Close(_))),
+        "the answer to close"
+    );
     closing.join().expect("the closing thread").expect("close");
     drop(reader);
 

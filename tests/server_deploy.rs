@@ -19,7 +19,8 @@ use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,10 @@ use wire::{frame_bytes, read_frame, read_http_head, read_until_close, upgrade_re
 
 /// The longest any single wait in these tests may last.
 const WAIT: Duration = Duration::from_secs(10);
+
+/// How many requests a test keeps unanswered at once: well inside the
+/// accept queue of a std listener (a backlog of 128).
+const WINDOW: usize = 100;
 
 /// The masking key of the raw clients' frames.
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -391,21 +396,26 @@ fn at_a_soft_limit_of_1024_descriptors_every_client_gets_101_or_503() {
     // order the requests went out: the server answers in that order, so the
     // judge is never behind by more than its own work.
     let (tx, rx) = mpsc::channel::<(TcpStream, Instant)>();
-    let judge = thread::spawn(move || {
-        let mut answers = Vec::with_capacity(CLIENTS);
-        let mut slowest = Duration::ZERO;
-        let mut kept = Vec::with_capacity(CLIENTS);
-        for (mut stream, written) in rx.iter().take(CLIENTS) {
-            let answer = status_line_by(&mut stream, written + JUDGED_AFTER);
-            if matches!(answer, Answer::Status(_)) {
-                slowest = slowest.max(written.elapsed());
+    let judged = Arc::new(AtomicUsize::new(0));
+    let judge = thread::spawn({
+        let judged = Arc::clone(&judged);
+        move || {
+            let mut answers = Vec::with_capacity(CLIENTS);
+            let mut slowest = Duration::ZERO;
+            let mut kept = Vec::with_capacity(CLIENTS);
+            for (mut stream, written) in rx.iter().take(CLIENTS) {
+                let answer = status_line_by(&mut stream, written + JUDGED_AFTER);
+                judged.fetch_add(1, Ordering::Relaxed);
+                if matches!(answer, Answer::Status(_)) {
+                    slowest = slowest.max(written.elapsed());
+                }
+                answers.push(answer);
+                // Open until every client is judged, so that the served ones
+                // hold their slots.
+                kept.push(stream);
             }
-            answers.push(answer);
-            // Open until every client is judged, so that the served ones
-            // hold their slots.
-            kept.push(stream);
+            (answers, slowest, kept)
         }
-        (answers, slowest, kept)
     });
     let request = upgrade_request(addr);
     let overflows_before = listen_overflows();
@@ -414,6 +424,11 @@ fn at_a_soft_limit_of_1024_descriptors_every_client_gets_101_or_503() {
     // reported.
     let (mut slowest_connect, mut slow_connects) = (Duration::ZERO, 0);
     for i in 0..CLIENTS {
+        // At most WINDOW requests unanswered: more would overflow the
+        // listener's accept queue (std listens with a backlog of 128), and
+        // Linux drops the SYN of an overflowing client, which then retries a
+        // second later: a wait on TCP's timer, not on the server.
+        let _ = wait_until(WAIT, || i - judged.load(Ordering::Relaxed) < WINDOW);
         let connecting = Instant::now();
         let mut stream = TcpStream::connect_timeout(&addr, WAIT)
             .unwrap_or_else(|e| panic!("client {i} could not connect: {e}"));
@@ -1068,6 +1083,15 @@ fn a_burst_of_2000_clients_at_a_limit_of_10_gets_its_503s() {
     let accept_cpu_before = accept_thread_cpu();
     let started = Instant::now();
     let mut burst = Vec::with_capacity(BURST);
+    let mut answers: Vec<Answer> = Vec::with_capacity(BURST);
+    let answer_next = |burst: &mut Vec<TcpStream>, answers: &mut Vec<Answer>| {
+        if let Some(stream) = burst.get_mut(answers.len()) {
+            answers.push(status_line_by(
+                stream,
+                Instant::now() + Duration::from_secs(2),
+            ));
+        }
+    };
     for i in 0..BURST {
         let mut stream = TcpStream::connect_timeout(&addr, WAIT)
             .unwrap_or_else(|e| panic!("client {i} could not connect: {e}"));
@@ -1076,12 +1100,16 @@ fn a_burst_of_2000_clients_at_a_limit_of_10_gets_its_503s() {
             .write_all(request.as_bytes())
             .unwrap_or_else(|e| panic!("client {i} could not send its request: {e}"));
         burst.push(stream);
+        // At most WINDOW unanswered: within the listener's accept queue
+        // (see the test above).
+        if burst.len() - answers.len() >= WINDOW {
+            answer_next(&mut burst, &mut answers);
+        }
     }
     let sent = started.elapsed();
-    let answers: Vec<Answer> = burst
-        .iter_mut()
-        .map(|stream| status_line_by(stream, Instant::now() + Duration::from_secs(2)))
-        .collect();
+    while answers.len() < burst.len() {
+        answer_next(&mut burst, &mut answers);
+    }
     let elapsed = started.elapsed();
     let accept_cpu = accept_thread_cpu()
         .zip(accept_cpu_before)
