@@ -908,10 +908,11 @@ fn a_client_trickling_pings_is_closed_by_the_idle_timeout() {
         (frame, after, pongs, end)
     });
 
-    // The talker: a data message every 100 ms for 2 s.
+    // The talker: a data message every 100 ms for 1.2 s, twice the idle
+    // timeout.
     let mut ws = ws_connect(&format!("ws://{addr}/data")).unwrap();
     let opened = Instant::now();
-    for i in 0..20u32 {
+    for i in 0..12u32 {
         let text = format!("message {i}");
         ws.send_text(&text).unwrap();
         let mut echoed = false;
