@@ -546,24 +546,27 @@ fn trickling_proxy(start: &'static [u8], filler: u8) -> SocketAddr {
     addr
 }
 
-#[test]
-fn a_trickling_proxy_runs_into_the_one_deadline() {
-    for (scheme, proxy) in [
-        (
-            "http",
-            trickling_proxy(b"HTTP/1.1 200 OK\r\nX-Slow: ", b'a'),
-        ),
-        ("socks5h", trickling_proxy(&[5, 0], b'a')),
-    ] {
-        let builder = ClientBuilder::new("ws://127.0.0.1:9/")
-            .proxy(format!("{scheme}://{proxy}"))
-            .handshake_timeout(Some(Duration::from_millis(700)));
-        let e = refused(builder);
-        match &e {
-            Error::ProxyTimeout { proxy: name } => assert_eq!(name, &proxy.to_string()),
-            other => panic!("{scheme}: expected ProxyTimeout, got {other:?}"),
-        }
+fn runs_into_the_one_deadline(scheme: &str, proxy: SocketAddr) {
+    let builder = ClientBuilder::new("ws://127.0.0.1:9/")
+        .proxy(format!("{scheme}://{proxy}"))
+        .handshake_timeout(Some(Duration::from_millis(700)));
+    let e = refused(builder);
+    match &e {
+        Error::ProxyTimeout { proxy: name } => assert_eq!(name, &proxy.to_string()),
+        other => panic!("{scheme}: expected ProxyTimeout, got {other:?}"),
     }
+}
+
+#[test]
+fn an_http_proxy_trickling_its_answer_runs_into_the_one_deadline() {
+    let proxy = trickling_proxy(b"HTTP/1.1 200 OK\r\nX-Slow: ", b'a');
+    runs_into_the_one_deadline("http", proxy);
+}
+
+#[test]
+fn a_socks_proxy_trickling_its_answer_runs_into_the_one_deadline() {
+    let proxy = trickling_proxy(&[5, 0], b'a');
+    runs_into_the_one_deadline("socks5h", proxy);
 }
 
 // ----- User-Agent -----
