@@ -45,7 +45,7 @@ mod wire;
 const FAST: usize = 9;
 /// The messages the sender sends, one every [`PACE`].
 const MESSAGES: usize = 320;
-const PACE: Duration = Duration::from_millis(5);
+const PACE: Duration = Duration::from_millis(3);
 /// The longest a message may take to reach each of the nine.
 const MAX_LATENCY: Duration = Duration::from_secs(1);
 /// The longest any other single wait may take.
