@@ -7,8 +7,44 @@
 //! code. Most programs want the blocking layer: [`Server`], [`connect`],
 //! [`WebSocket`] (re-exported here from [`blocking`]).
 //!
-//! This page is also a guided tour of the protocol, for readers who have
-//! never seen it: four steps, each pointing at the module that implements it
+//! # Start here
+//!
+//! An echo server (a thread per connection; pings, Close and protocol
+//! errors are handled by the library):
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")]
+//! wslite::Server::bind("127.0.0.1:9001")?.run(|mut ws| {
+//!     while let Ok(message) = ws.read() {
+//!         if message.is_data() && ws.send(message).is_err() { break; }
+//!     }
+//! })?;
+//! # Ok::<(), wslite::Error>(())
+//! ```
+//!
+//! A client (`ws://` only: for `wss://` see [`connect`]; proxies from the
+//! environment, as curl does):
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")] {
+//! let mut ws = wslite::connect("ws://127.0.0.1:9001/chat")?;
+//! ws.send_text("hello")?;
+//! println!("{:?}", ws.read()?);
+//! ws.close(wslite::CloseCode::NORMAL, "done")?;
+//! # }
+//! # Ok::<(), wslite::Error>(())
+//! ```
+//!
+//! Both sides split into a reader and a writer for two threads
+//! ([`WebSocket::split`]), stream messages larger than memory, compress with
+//! permessage-deflate, and bound every wait ([`Config`]). The README has the
+//! rest: limits, proxies, TLS, performance; `examples/` has a chat, a
+//! command-line client and a frame inspector.
+//!
+//! # The tour
+//!
+//! The rest of this page is a guided tour of the protocol, for readers who
+//! have never seen it: four steps, each pointing at the module that implements it
 //! and the section of RFC 6455 it comes from. The examples run as tests.
 //!
 //! # Step 1: the opening handshake is HTTP (RFC 6455 §4)
