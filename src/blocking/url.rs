@@ -222,7 +222,7 @@ impl<'a> Url<'a> {
         // of WebSocket URIs and MUST NOT be used on these URIs."
         if input.contains('#') {
             return Err(invalid(
-                "a fragment (#...) is not allowed in a WebSocket URL (RFC 6455 §3); write a literal # as %23",
+                "a fragment (#...) is not allowed in a WebSocket URL; write a literal # as %23",
             ));
         }
 
@@ -246,7 +246,7 @@ impl<'a> Url<'a> {
                 "the scheme is http or https; a WebSocket URL starts with ws:// (or wss:// for TLS), the handshake upgrades from HTTP by itself",
             ));
         } else {
-            return Err(invalid("the scheme must be ws or wss (RFC 6455 §3)"));
+            return Err(invalid("the scheme must be ws or wss"));
         };
         let rest = match rest.strip_prefix("//") {
             Some(rest) => rest,
@@ -446,7 +446,7 @@ fn parse_authority(authority: &str) -> Result<Authority<'_>, UrlError> {
     // not. An '@' can only appear here as that separator.
     if authority.contains('@') {
         return Err(invalid(
-            "user information (user@ or user:password@) is not part of a WebSocket URL (RFC 6455 §3)",
+            "user information (user@ or user:password@) is not part of a WebSocket URL",
         ));
     }
     if authority.is_empty() {
@@ -737,6 +737,17 @@ mod tests {
         match Url::parse(s) {
             Ok(url) => url,
             Err(e) => panic!("{s:?} should parse, got: {e}"),
+        }
+    }
+
+    #[test]
+    fn every_refusal_cites_the_rfc_once() {
+        for bad in ["http://x/", "ws://user@x/", "ws://x/#top", "ws://", "ws://x:99999/"] {
+            let text = match Url::parse(bad) {
+                Err(e) => crate::Error::from(e).to_string(),
+                Ok(_) => panic!("{bad:?} should be refused"),
+            };
+            assert_eq!(text.matches("RFC 6455 §3").count(), 1, "{bad:?}: {text}");
         }
     }
 
