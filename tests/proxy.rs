@@ -685,6 +685,27 @@ fn the_server_header_is_off_by_default_and_sent_everywhere_when_on() {
     assert!(matches!(e, Error::InvalidInput(_)), "{e:?}");
 }
 
+#[test]
+fn the_accepting_threads_503_carries_the_server_header_too() {
+    let server = Server::bind("127.0.0.1:0")
+        .unwrap()
+        .server_header("wslite-test")
+        .max_connections(1)
+        .shutdown_timeout(Duration::from_secs(2))
+        .spawn(|mut ws| while ws.read().is_ok() {})
+        .unwrap();
+    let addr = server.local_addr();
+    // The one slot, taken and held.
+    let holder = ClientBuilder::new(format!("ws://{addr}/"))
+        .no_proxy()
+        .connect()
+        .unwrap();
+    let head = answer_head(addr, &upgrade("/"));
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert_eq!(servers(&head), ["wslite-test"], "{head}");
+    drop(holder);
+}
+
 // ----- real proxies, started by tests/proxy/run.sh -----
 
 /// A variable the script sets; missing, the test fails.

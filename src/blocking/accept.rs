@@ -321,20 +321,26 @@ pub(crate) fn write_error<W: Write>(
     match server {
         None => write_head_within(stream, answer, deadline, ops),
         Some(server) => {
-            let line_end = answer
-                .windows(2)
-                .position(|w| w == b"\r\n")
-                .map_or(answer.len(), |i| i + 2);
-            let (status_line, rest) = answer.split_at(line_end);
-            let mut with = Vec::with_capacity(n + server.len() + 10);
-            with.extend_from_slice(status_line);
-            with.extend_from_slice(b"Server: ");
-            with.extend_from_slice(server.as_bytes());
-            with.extend_from_slice(b"\r\n");
-            with.extend_from_slice(rest);
-            write_head_within(stream, &with, deadline, ops)
+            write_head_within(stream, &with_server_header(answer, server), deadline, ops)
         }
     }
+}
+
+/// `answer` (an HTTP response head) with `Server: {server}` after its
+/// status line.
+pub(crate) fn with_server_header(answer: &[u8], server: &str) -> Vec<u8> {
+    let line_end = answer
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(answer.len(), |i| i + 2);
+    let (status_line, rest) = answer.split_at(line_end);
+    let mut with = Vec::with_capacity(answer.len() + server.len() + 10);
+    with.extend_from_slice(status_line);
+    with.extend_from_slice(b"Server: ");
+    with.extend_from_slice(server.as_bytes());
+    with.extend_from_slice(b"\r\n");
+    with.extend_from_slice(rest);
+    with
 }
 
 /// Runs the server side of the handshake on `stream` with the default

@@ -85,10 +85,11 @@ struct Draining {
 impl Refusals {
     /// The answers and the reserve descriptor. The lingering thread starts
     /// when a slow refused client first needs it.
-    pub(crate) fn new() -> Refusals {
+    /// `server`: the `Server` header's value, if the server sends one.
+    pub(crate) fn new(server: Option<&str>) -> Refusals {
         Refusals {
-            busy: answer(&Error::TooManyConnections),
-            peer_limit: answer(&Error::TooManyConnectionsFromPeer),
+            busy: answer(&Error::TooManyConnections, server),
+            peer_limit: answer(&Error::TooManyConnectionsFromPeer, server),
             lingering: Arc::new(Lingering {
                 queue: Mutex::new(Queue::default()),
                 wake: Condvar::new(),
@@ -244,11 +245,14 @@ impl Draining {
 }
 
 /// The whole answer for a refusal, written once.
-fn answer(error: &Error) -> Vec<u8> {
+fn answer(error: &Error, server: Option<&str>) -> Vec<u8> {
     let mut out = vec![0u8; 1024];
     let len = handshake::write_error_response(&mut out, error).unwrap_or(0);
     out.truncate(len);
-    out
+    match server {
+        Some(server) => super::accept::with_server_header(&out, server),
+        None => out,
+    }
 }
 
 fn open_reserve() -> Option<File> {
@@ -323,7 +327,22 @@ mod tests {
 
     #[test]
     fn the_answers_carry_their_status() {
-        assert!(answer(&Error::TooManyConnections).starts_with(b"HTTP/1.1 503 "));
-        assert!(answer(&Error::TooManyConnectionsFromPeer).starts_with(b"HTTP/1.1 429 "));
+        assert!(answer(&Error::TooManyConnections, None).starts_with(b"HTTP/1.1 503 "));
+        assert!(answer(&Error::TooManyConnectionsFromPeer, None).starts_with(b"HTTP/1.1 429 "));
+    }
+
+    #[test]
+    fn the_answers_carry_the_server_header_when_asked() {
+        let plain = answer(&Error::TooManyConnections, None);
+        let named = answer(&Error::TooManyConnections, Some("wslite/test"));
+        let text = String::from_utf8(named.clone()).unwrap();
+        assert!(text.starts_with("HTTP/1.1 503 "), "{text}");
+        let after_status = text.split_once("\r\n").map(|(_, rest)| rest).unwrap();
+        assert!(
+            after_status.starts_with("Server: wslite/test\r\n"),
+            "{text}"
+        );
+        assert_eq!(named.len(), plain.len() + "Server: wslite/test\r\n".len());
+        assert!(!String::from_utf8(plain).unwrap().contains("Server:"));
     }
 }

@@ -354,7 +354,7 @@ impl Server {
         }
         check_server_header(self.server_header.as_deref())?;
         let handler = Arc::new(handler);
-        let mut refusals = Refusals::new();
+        let mut refusals = Refusals::new(self.server_header.as_deref());
         let limit = self.connection_limit();
         self.shared.limit.store(limit, Ordering::SeqCst);
         let mut reported = false;

@@ -742,7 +742,13 @@ mod tests {
 
     #[test]
     fn every_refusal_cites_the_rfc_once() {
-        for bad in ["http://x/", "ws://user@x/", "ws://x/#top", "ws://", "ws://x:99999/"] {
+        for bad in [
+            "http://x/",
+            "ws://user@x/",
+            "ws://x/#top",
+            "ws://",
+            "ws://x:99999/",
+        ] {
             let text = match Url::parse(bad) {
                 Err(e) => crate::Error::from(e).to_string(),
                 Ok(_) => panic!("{bad:?} should be refused"),
