@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+cargo fmt --manifest-path Cargo.toml -- --check
+cargo clippy --manifest-path Cargo.toml --all-targets -- -D warnings
 cargo test --manifest-path Cargo.toml
 cargo build --manifest-path Cargo.toml --bins
 bin="${CARGO_TARGET_DIR:-target}/debug"
