@@ -234,6 +234,8 @@ function connect() {
     }
     chat.closeCode = event.code;
     chat.me = null;
+    // Who is online is unknown until the welcome of the next connection.
+    $("online").textContent = "";
     chat.hadFocus = document.activeElement === input;
     if (event.code === 1008 || event.code === 1009) notice(`the server closed the connection: ${event.reason || event.code}`);
     reconnectLater();

@@ -397,7 +397,8 @@ describe('examples/chat.rs in headless Chromium', { timeout: 120_000 }, () => {
       assert.match(u.status, /^disconnected · reconnecting in \d+ s$/);
       assert.equal(u.inputDisabled, true, `${label}: input disabled`);
       assert.equal(u.sendDisabled, true, `${label}: send disabled`);
-      log(`${label}: #status "${u.status}", input and Send disabled`);
+      assert.equal(u.online, '', `${label}: no stale count while disconnected`);
+      log(`${label}: #status "${u.status}", input and Send disabled, no count shown`);
     }
     assert.equal((await ui(phone)).draft, 'typed while the server is down');
     await shoot(phone, 'chat-mobile-disconnected.png');
