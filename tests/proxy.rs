@@ -273,6 +273,21 @@ fn recv<T>(rx: &mpsc::Receiver<T>) -> T {
 
 // ----- HTTP CONNECT -----
 
+/// The error of a proxy that wants credentials when none were sent.
+fn requires_authentication(e: Error) {
+    assert!(
+        matches!(
+            e,
+            Error::ProxyAuth {
+                credentials_sent: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("requires authentication"), "{e}");
+}
+
 #[test]
 fn http_connect_tunnels_to_the_server() {
     let server = echo_server();
@@ -322,18 +337,9 @@ fn http_connect_sends_basic_credentials_and_407_names_the_failure() {
     assert!(!text.contains("wrong-secret"), "{text}");
     assert!(!format!("{e:?}").contains("wrong-secret"));
 
-    let e = refused(ClientBuilder::new(&url).proxy(format!("http://{proxy}")));
-    assert!(
-        matches!(
-            e,
-            Error::ProxyAuth {
-                credentials_sent: false,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    assert!(e.to_string().contains("requires authentication"), "{e}");
+    requires_authentication(refused(
+        ClientBuilder::new(&url).proxy(format!("http://{proxy}")),
+    ));
 }
 
 #[test]
@@ -463,18 +469,9 @@ fn socks5_with_username_and_password() {
     recv(&requests);
 
     // Without credentials the proxy accepts none of the methods offered.
-    let e = refused(ClientBuilder::new(&url).proxy(format!("socks5://{proxy}")));
-    assert!(
-        matches!(
-            e,
-            Error::ProxyAuth {
-                credentials_sent: false,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    assert!(e.to_string().contains("requires authentication"), "{e}");
+    requires_authentication(refused(
+        ClientBuilder::new(&url).proxy(format!("socks5://{proxy}")),
+    ));
 }
 
 #[test]
