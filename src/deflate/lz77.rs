@@ -478,6 +478,25 @@ impl Matcher {
         }
     }
 
+    /// [`longest_match`](Self::longest_match), less a 3-byte match more
+    /// than [`TOO_FAR`] back: its distance code costs more bits than the
+    /// three literals it would replace. A length of 0 means none.
+    #[inline]
+    fn usable_match(
+        &self,
+        window: &[u8],
+        prev: &[u16],
+        pos: usize,
+        candidate: usize,
+        end: usize,
+        threshold: usize,
+    ) -> (usize, usize) {
+        match self.longest_match(window, prev, pos, candidate, end, threshold) {
+            (MIN_MATCH, dist) if dist > TOO_FAR => (0, dist),
+            found => found,
+        }
+    }
+
     /// The longest match at `pos` longer than `threshold`, walking the chain
     /// from `candidate`; (0, 0) when there is none.
     #[inline]
@@ -613,10 +632,7 @@ impl Matcher {
             let candidate = self.file(window, head, prev, pos);
             let (mut len, mut dist) = (0, 0);
             if candidate != 0 {
-                (len, dist) = self.longest_match(window, prev, pos, candidate, end, MIN_MATCH - 1);
-                if len == MIN_MATCH && dist > TOO_FAR {
-                    len = 0;
-                }
+                (len, dist) = self.usable_match(window, prev, pos, candidate, end, MIN_MATCH - 1);
             }
             let full = if len >= MIN_MATCH {
                 if len <= self.params.lazy {
@@ -653,10 +669,7 @@ impl Matcher {
             let (mut len, mut dist) = (0, 0);
             if candidate != 0 && self.prev_length < self.params.lazy {
                 let threshold = self.prev_length.max(MIN_MATCH - 1);
-                (len, dist) = self.longest_match(window, prev, pos, candidate, end, threshold);
-                if len == MIN_MATCH && dist > TOO_FAR {
-                    len = 0;
-                }
+                (len, dist) = self.usable_match(window, prev, pos, candidate, end, threshold);
             }
             if self.prev_length >= MIN_MATCH && len <= self.prev_length {
                 // The match at pos - 1 is at least as long: take it. Its
