@@ -206,20 +206,11 @@ impl<const W: usize, const H: usize, const C: usize, const S: usize> Storage
     }
 }
 
-/// Storage in slices the caller owns (a `static` buffer, an arena).
-#[derive(Debug)]
-pub struct SliceStorage<'a> {
-    /// See [`Parts::window`].
-    pub window: &'a mut [u8],
-    /// See [`Parts::head`].
-    pub head: &'a mut [u16],
-    /// See [`Parts::prev`].
-    pub prev: &'a mut [u16],
-    /// See [`Parts::symbols`].
-    pub symbols: &'a mut [u8],
-}
+/// Storage in slices the caller owns (a `static` buffer, an arena): the
+/// [`Parts`] themselves, lent out again on every call.
+pub type SliceStorage<'a> = Parts<'a>;
 
-impl Storage for SliceStorage<'_> {
+impl Storage for Parts<'_> {
     fn parts(&mut self) -> Parts<'_> {
         Parts {
             window: self.window,
