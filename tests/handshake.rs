@@ -4,9 +4,9 @@
 
 use quickcheck::{quickcheck, TestResult};
 use wslite::handshake::{
-    accept_key, accept_response_len, write_accept_response, write_error_response, write_refusal,
-    write_request, ClientKey, ClientRequest, Header, Limits, Request, RequestParser,
-    ResponseParser, Status,
+    accept_key, accept_response_len, write_accept_response, write_error_response,
+    write_error_response_with, write_refusal, write_request, ClientKey, ClientRequest, Header,
+    Limits, Request, RequestParser, ResponseParser, Status,
 };
 use wslite::Error;
 
@@ -1071,4 +1071,24 @@ quickcheck! {
         let (len, r) = parser.parse(SAMPLE_REQUEST, &mut headers).unwrap().complete().unwrap();
         TestResult::from_bool((len, owned(r.headers()), r.validate_upgrade().ok()) == whole)
     }
+}
+
+#[test]
+fn an_error_response_carries_extra_headers_but_not_ones_that_contradict_it() {
+    let mut out = [0u8; 1024];
+    let len =
+        write_error_response_with(&mut out, &Error::InvalidKey, &[("Server", "wslite/x")]).unwrap();
+    let with = String::from_utf8(out[..len].to_vec()).unwrap();
+    let (head, body) = with.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 400 "), "{with}");
+    assert_eq!(head.matches("\r\nServer: wslite/x").count(), 1, "{with}");
+    // Otherwise the same answer as without the extra field.
+    let plain = written_error(&Error::InvalidKey);
+    assert_eq!(plain.replace("Server: wslite/x\r\n", ""), plain);
+    assert_eq!(with.replace("Server: wslite/x\r\n", ""), plain);
+    assert!(plain.ends_with(body));
+    assert!(matches!(
+        write_error_response_with(&mut out, &Error::InvalidKey, &[("Content-Length", "0")]),
+        Err(Error::InvalidInput(_))
+    ));
 }

@@ -316,31 +316,20 @@ pub(crate) fn write_error<W: Write>(
     server: Option<&str>,
 ) -> Result<()> {
     let mut out = [0u8; 1024];
-    let n = handshake::write_error_response(&mut out, error)?;
-    let answer = &out[..n];
-    match server {
-        None => write_head_within(stream, answer, deadline, ops),
-        Some(server) => {
-            write_head_within(stream, &with_server_header(answer, server), deadline, ops)
-        }
-    }
+    let n = write_error_answer(&mut out, error, server)?;
+    write_head_within(stream, out.get(..n).unwrap_or_default(), deadline, ops)
 }
 
-/// `answer` (an HTTP response head) with `Server: {server}` after its
-/// status line.
-pub(crate) fn with_server_header(answer: &[u8], server: &str) -> Vec<u8> {
-    let line_end = answer
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .map_or(answer.len(), |i| i + 2);
-    let (status_line, rest) = answer.split_at(line_end);
-    let mut with = Vec::with_capacity(answer.len() + server.len() + 10);
-    with.extend_from_slice(status_line);
-    with.extend_from_slice(b"Server: ");
-    with.extend_from_slice(server.as_bytes());
-    with.extend_from_slice(b"\r\n");
-    with.extend_from_slice(rest);
-    with
+/// The refusal `error` calls for, with `Server: {server}` if given.
+pub(crate) fn write_error_answer(
+    out: &mut [u8],
+    error: &Error,
+    server: Option<&str>,
+) -> Result<usize> {
+    match server {
+        None => handshake::write_error_response(out, error),
+        Some(server) => handshake::write_error_response_with(out, error, &[("Server", server)]),
+    }
 }
 
 /// Runs the server side of the handshake on `stream` with the default

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use crate::error::Error;
-use crate::handshake::{self, head::HeadScanner, Limits};
+use crate::handshake::{head::HeadScanner, Limits};
 
 /// The most refused sockets drained at once by the lingering thread; past
 /// it a slow refused client is closed at once (and may see a reset).
@@ -247,12 +247,9 @@ impl Draining {
 /// The whole answer for a refusal, written once.
 fn answer(error: &Error, server: Option<&str>) -> Vec<u8> {
     let mut out = vec![0u8; 1024];
-    let len = handshake::write_error_response(&mut out, error).unwrap_or(0);
+    let len = super::accept::write_error_answer(&mut out, error, server).unwrap_or(0);
     out.truncate(len);
-    match server {
-        Some(server) => super::accept::with_server_header(&out, server),
-        None => out,
-    }
+    out
 }
 
 fn open_reserve() -> Option<File> {
@@ -337,11 +334,8 @@ mod tests {
         let named = answer(&Error::TooManyConnections, Some("wslite/test"));
         let text = String::from_utf8(named.clone()).unwrap();
         assert!(text.starts_with("HTTP/1.1 503 "), "{text}");
-        let after_status = text.split_once("\r\n").map(|(_, rest)| rest).unwrap();
-        assert!(
-            after_status.starts_with("Server: wslite/test\r\n"),
-            "{text}"
-        );
+        let head = text.split_once("\r\n\r\n").map(|(head, _)| head).unwrap();
+        assert_eq!(head.matches("\r\nServer: wslite/test").count(), 1, "{text}");
         assert_eq!(named.len(), plain.len() + "Server: wslite/test\r\n".len());
         assert!(!String::from_utf8(plain).unwrap().contains("Server:"));
     }

@@ -43,8 +43,8 @@ pub mod response;
 pub use accept::{accept_key, generate_key};
 pub use head::Header;
 pub use request::{
-    accept_response_len, write_accept_response, write_error_response, write_refusal, write_request,
-    ClientKey, ClientRequest, Request, RequestParser,
+    accept_response_len, write_accept_response, write_error_response, write_error_response_with,
+    write_refusal, write_request, ClientKey, ClientRequest, Request, RequestParser,
 };
 pub use response::{Accepted, Response, ResponseParser};
 

@@ -559,6 +559,17 @@ pub fn write_refusal(
 /// `Upgrade: websocket` (RFC 9110 §15.5.22), and `Allow: GET` with 405
 /// (RFC 9110 §15.5.6).
 pub fn write_error_response(out: &mut [u8], error: &Error) -> Result<usize, Error> {
+    write_error_response_with(out, error, &[])
+}
+
+/// [`write_error_response`] with `extra_headers` too (a `Server` field,
+/// say); they may not hold `Content-Length`, `Transfer-Encoding` or
+/// `Connection`.
+pub fn write_error_response_with(
+    out: &mut [u8],
+    error: &Error,
+    extra_headers: &[(&str, &str)],
+) -> Result<usize, Error> {
     let status = error.http_status().unwrap_or(500);
     let (own, connection): (&[(&str, &str)], _) = match status {
         // Sending Upgrade obliges us to list it in Connection (RFC 9110 §7.8).
@@ -585,7 +596,7 @@ pub fn write_error_response(out: &mut [u8], error: &Error) -> Result<usize, Erro
         None,
         connection,
         own,
-        &[],
+        extra_headers,
         Body::Text(format_args!("{error}\n")),
     )
 }
