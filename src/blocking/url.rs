@@ -728,6 +728,48 @@ fn is_sub_delim(b: u8) -> bool {
     )
 }
 
+/// Decodes `%XX` escapes (RFC 3986 §2.1), and `+` as a space when
+/// `plus_is_space` (the form encoding of queries). A `%` not followed by
+/// two hex digits is kept as it is; the flag returned says whether every
+/// `%` began a valid escape. The bytes need not be UTF-8.
+pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> (Vec<u8>, bool) {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut all_valid = true;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let escaped = match (b, bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&hi), Some(&lo)) => {
+                hex_digit(hi).zip(hex_digit(lo)).map(|(h, l)| h << 4 | l)
+            }
+            _ => None,
+        };
+        match (escaped, b) {
+            (Some(decoded), _) => {
+                out.push(decoded);
+                i += 3;
+                continue;
+            }
+            (None, b'%') => all_valid = false,
+            (None, b'+') if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(b);
+        i += 1;
+    }
+    (out, all_valid)
+}
+
+fn hex_digit(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -738,6 +780,19 @@ mod tests {
             Ok(url) => url,
             Err(e) => panic!("{s:?} should parse, got: {e}"),
         }
+    }
+
+    #[test]
+    fn percent_decoding_keeps_what_is_no_escape_and_says_so() {
+        assert_eq!(percent_decode("a%20b+c", false), (b"a b+c".to_vec(), true));
+        assert_eq!(percent_decode("a%20b+c", true), (b"a b c".to_vec(), true));
+        assert_eq!(
+            percent_decode("%e2%82%AC", false),
+            ("€".as_bytes().to_vec(), true)
+        );
+        assert_eq!(percent_decode("100%", false), (b"100%".to_vec(), false));
+        assert_eq!(percent_decode("%zz%4", false), (b"%zz%4".to_vec(), false));
+        assert_eq!(percent_decode("%ff", false), (vec![0xff], true));
     }
 
     #[test]

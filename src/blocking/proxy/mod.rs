@@ -243,32 +243,14 @@ fn invalid(what: &'static str) -> Error {
 
 /// Decodes `%XX` escapes (RFC 3986 §2.1) in a user name or password.
 fn percent_decode(text: &str) -> Result<String> {
-    let mut out = std::vec::Vec::with_capacity(text.len());
-    let mut bytes = text.bytes();
-    while let Some(b) = bytes.next() {
-        if b == b'%' {
-            let hi = bytes.next().and_then(hex);
-            let lo = bytes.next().and_then(hex);
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => out.push((hi << 4) | lo),
-                _ => {
-                    return Err(invalid(
-                        "a '%' in the user name or password is not followed by two hex digits",
-                    ))
-                }
-            }
-        } else {
-            out.push(b);
-        }
+    let (bytes, all_valid) = super::url::percent_decode(text, false);
+    if !all_valid {
+        return Err(invalid(
+            "a '%' in the user name or password is not followed by two hex digits",
+        ));
     }
-    String::from_utf8(out)
+    String::from_utf8(bytes)
         .map_err(|_| invalid("the user name or password does not decode to UTF-8"))
-}
-
-fn hex(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// Escapes what would end a user name in a URL, for `Display`.
