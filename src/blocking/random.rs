@@ -55,7 +55,7 @@
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::RandomSource;
 
@@ -274,7 +274,9 @@ fn urandom_seed() -> Option<[u8; 32]> {
 /// whose keys std takes from the OS's random generator. The time, a counter
 /// and the thread id only make each call differ.
 fn fallback_seed() -> [u8; 32] {
-    static CALLS: AtomicU64 = AtomicU64::new(0);
+    // `usize`, not `u64`: 32-bit PowerPC and MIPS have no 64-bit atomics,
+    // and a count that wraps only has to differ between nearby calls.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -286,7 +288,7 @@ fn fallback_seed() -> [u8; 32] {
     for (i, chunk) in seed.chunks_exact_mut(8).enumerate() {
         let mut hasher = RandomState::new().build_hasher();
         hasher.write_usize(i);
-        hasher.write_u64(call);
+        hasher.write_usize(call);
         hasher.write_u128(nanos);
         std::hash::Hash::hash(&thread, &mut hasher);
         chunk.copy_from_slice(&hasher.finish().to_le_bytes());

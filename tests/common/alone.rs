@@ -13,6 +13,24 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// A command that runs this test binary again. Under an emulator (the
+/// cross tests of `tests/cross/run.sh`, where cargo starts the binary with
+/// `qemu-<arch>`), the system cannot run it directly: the emulator is then
+/// named, words separated by spaces, in `WSLITE_TEST_RUNNER`, and put first.
+pub fn this_test_binary() -> Command {
+    let exe = std::env::current_exe().unwrap();
+    let runner = std::env::var("WSLITE_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(emulator) => {
+            let mut command = Command::new(emulator);
+            command.args(words).arg(exe);
+            command
+        }
+        None => Command::new(exe),
+    }
+}
+
 /// Runs the test `name` alone in a child process with the environment
 /// variable `env` set, failing if it fails or takes longer than `limit`.
 /// Returns `true` in the child, `false` in the parent once the child passed.
@@ -20,7 +38,7 @@ pub fn alone(env: &str, name: &str, limit: Duration) -> bool {
     if std::env::var_os(env).is_some() {
         return true;
     }
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut child = this_test_binary()
         .args([
             name,
             "--exact",
