@@ -505,6 +505,45 @@ mod tests {
         }
     }
 
+    /// On every CPU, the key word holds the key from `offset` on, in memory
+    /// order: that is what lets eight payload bytes be masked with one XOR.
+    #[test]
+    fn the_key_word_is_the_rotated_key_in_memory_order() {
+        let key = [0x11, 0x22, 0x33, 0x44];
+        for offset in 0..8 {
+            let want: [u8; 8] = core::array::from_fn(|i| key[(offset + i) % 4]);
+            assert_eq!(key_word(key, offset).to_ne_bytes(), want, "offset {offset}");
+        }
+    }
+
+    /// Little-endian (x86, most ARM): memory order is the value's low byte
+    /// first, so moving the key towards lower addresses is a right rotation.
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn on_little_endian_the_key_word_rotates_right() {
+        let key = [0x11, 0x22, 0x33, 0x44];
+        assert_eq!(key_word(key, 0), 0x4433_2211_4433_2211);
+        assert_eq!(key_word(key, 1), 0x1144_3322_1144_3322);
+        assert_eq!(key_word(key, 3), 0x3322_1144_3322_1144);
+    }
+
+    /// Big-endian (PowerPC, MIPS routers, s390x): memory order is the value's
+    /// high byte first, so the same move is a left rotation. Only a
+    /// big-endian CPU runs this branch of `key_word`: the cross tests run it
+    /// on 32-bit PowerPC under qemu-user (`tests/cross/run.sh`).
+    #[cfg(target_endian = "big")]
+    #[test]
+    fn on_big_endian_the_key_word_rotates_left() {
+        let key = [0x11, 0x22, 0x33, 0x44];
+        assert_eq!(key_word(key, 0), 0x1122_3344_1122_3344);
+        assert_eq!(key_word(key, 1), 0x2233_4411_2233_4411);
+        assert_eq!(key_word(key, 3), 0x4411_2233_4411_2233);
+        // And the RFC's example (§5.7) masks to the same bytes as anywhere.
+        let mut hello = *b"Hello";
+        apply_mask(&mut hello, [0x37, 0xfa, 0x21, 0x3d], 0);
+        assert_eq!(hello, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+    }
+
     #[test]
     fn mask_in_pieces_equals_mask_at_once() {
         let key = [1, 2, 3, 250];

@@ -36,6 +36,8 @@ done
 
 step() { printf '\n==> %s\n' "$*"; }
 start=$(date +%s)
+# install_from_backports
+. ../common/backports.sh
 
 # ---------------------------------------------------------------- installs
 step "toolchain: targets and llvm-tools"
@@ -50,27 +52,9 @@ LLVM_SIZE="$LLVM_BIN/llvm-size"
 
 step "QEMU"
 if ! command -v qemu-system-arm >/dev/null || ! command -v qemu-system-riscv32 >/dev/null; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-  if [ "$codename" = "bookworm" ]; then
-    # Same archive as the system's own sources, suite bookworm-backports.
-    uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
-    uri=${uri:-http://deb.debian.org/debian}
-    list=/etc/apt/sources.list.d/bookworm-backports.sources
-    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-      printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-        "$uri" | $SUDO tee "$list" >/dev/null
-    fi
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports \
-      qemu-system-arm qemu-system-riscv >/dev/null
-  else
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends qemu-system-arm qemu-system-riscv >/dev/null ||
-      $SUDO apt-get install -y -qq --no-install-recommends qemu-system-arm qemu-system-misc >/dev/null
-  fi
+  # Outside Debian bookworm the RISC-V emulator may be in qemu-system-misc.
+  install_from_backports qemu-system-arm qemu-system-riscv ||
+    install_from_backports qemu-system-arm qemu-system-misc
 fi
 qemu-system-arm --version | head -n1
 installs_done=$(date +%s)
