@@ -46,19 +46,15 @@ done
 step() { printf '\n==> %s\n' "$*" >&2; }
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-apt_updated=0
+# install_from_backports (QEMU 10 on bookworm, as tests/cross/run.sh has it)
+. tests/common/backports.sh
+# apt_install PACKAGE...: installs those not installed yet.
 apt_install() {
   local missing=()
   for p in "$@"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ $apt_updated -eq 0 ]; then
-    $SUDO apt-get update -qq
-    apt_updated=1
-  fi
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ ${#missing[@]} -eq 0 ] || install_from_backports "${missing[@]}"
 }
 rustup_target() {
   rustup target list --installed | grep -qx "$1" || rustup target add "$1" >&2
@@ -110,7 +106,6 @@ if ! rustup_target armv7-unknown-linux-musleabihf 2>/dev/null; then
   rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src >&2
   if ! dpkg -s musl-dev:armhf >/dev/null 2>&1; then
     dpkg --print-foreign-architectures | grep -qx armhf || $SUDO dpkg --add-architecture armhf
-    apt_updated=0
     apt_install musl-dev:armhf
   fi
 fi
