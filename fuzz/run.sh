@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds every fuzz target and runs each for SECONDS (default 30), one after
-# the other, with debug assertions (overflow checks) and AddressSanitizer.
+# Builds every fuzz target and runs each for SECONDS (default 30), as many at
+# a time as there are cores, with debug assertions (overflow checks) and
+# AddressSanitizer.
 # Prints executions, exec/s, coverage and run length per target; exits
 # non-zero if any target crashed, leaked, timed out or failed to run.
 #
@@ -48,21 +49,24 @@ if ! cargo fuzz build -a --sanitizer "$sanitizer" >build.log 2>&1; then
 fi
 rm -f build.log
 
-failed=()
-printf '\n%-20s %8s %12s %10s %8s %8s  %s\n' target seconds executions exec/s cov ft result
-for t in "${targets[@]}"; do
+# fuzz_one TARGET: replays the target's regressions, fuzzes it for $secs,
+# and writes its line of the table to work/TARGET.result (a failure's
+# details on the lines after it).
+fuzz_one() {
+  local t=$1 log="work/$1.log" start took rc=0 execs rate cov ft result
+  local out="work/$1.result"
   mkdir -p "work/$t" "corpus/$t" "regressions/$t"
-  log="work/$t.log"
+  : >"$out.details"
   # Known crashers first: each must now pass.
   if compgen -G "regressions/$t/*" >/dev/null; then
     if ! cargo fuzz run -a --sanitizer "$sanitizer" "$t" regressions/$t/* -- -runs=0 \
       >"work/$t.regressions.log" 2>&1; then
-      failed+=("$t (regression)")
-      echo "$t: a saved regression input still fails, see fuzz/work/$t.regressions.log"
+      echo "$t: a saved regression input still fails, see fuzz/work/$t.regressions.log" \
+        >>"$out.details"
+      rc=1
     fi
   fi
   start=$(date +%s)
-  rc=0
   cargo fuzz run -a --sanitizer "$sanitizer" "$t" "work/$t" "corpus/$t" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     >"$log" 2>&1 || rc=$?
@@ -74,11 +78,35 @@ for t in "${targets[@]}"; do
   result=ok
   if [ "$rc" -ne 0 ]; then
     result="FAILED (exit $rc)"
-    failed+=("$t")
-    grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" | head -10 || true
+    grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" | head -10 >>"$out.details" || true
   fi
   printf '%-20s %8s %12s %10s %8s %8s  %s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" \
-    "${cov:-?}" "${ft:-?}" "$result"
+    "${cov:-?}" "${ft:-?}" "$result" >"$out"
+  cat "$out.details" >>"$out"
+  rm -f "$out.details"
+}
+
+# As many targets at a time as there are cores (FUZZ_JOBS to change it):
+# libFuzzer runs on one, so each target still gets all of its $secs.
+jobs_max="${FUZZ_JOBS:-$(nproc)}"
+mkdir -p work
+for t in "${targets[@]}"; do
+  rm -f "work/$t.result"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  fuzz_one "$t" &
+done
+wait
+
+failed=()
+printf '\n%-20s %8s %12s %10s %8s %8s  %s\n' target seconds executions exec/s cov ft result
+for t in "${targets[@]}"; do
+  if [ -s "work/$t.result" ]; then
+    cat "work/$t.result"
+    head -n1 "work/$t.result" | grep -q '  ok$' || failed+=("$t")
+  else
+    echo "$t: did not report (see fuzz/work/$t.log)"
+    failed+=("$t")
+  fi
 done
 
 if [ "${#failed[@]}" -gt 0 ]; then
