@@ -66,6 +66,8 @@ use wslite::{ClientBuilder, CloseCode, Compression, Config, Message, Server, Web
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/loopback.rs"]
+mod loopback;
 
 /// `--flag value` from the arguments.
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -110,19 +112,7 @@ fn server(args: &[String]) {
         .expect("bind")
         .config(config)
         .reuse_threads(64);
-    server
-        .run(|mut ws| loop {
-            match ws.read() {
-                Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
-                    if ws.write(message).is_err() {
-                        break;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        })
-        .expect("the server runs");
+    server.run(loopback::echo).expect("the server runs");
 }
 
 /// User + system CPU seconds of a process from `/proc/PID/stat` (10 ms

@@ -2,6 +2,9 @@
 //! `examples/echo_server.rs` and a client for it, both with every wait
 //! bounded, so a bench that deadlocks fails instead of hanging.
 
+// Each bench includes this file and uses part of it.
+#![allow(dead_code)]
+
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -16,24 +19,29 @@ pub fn config() -> Config {
         .read_timeout(Some(STALL))
 }
 
-/// An echo server on an ephemeral loopback port: `read`, then `write` the
+/// The handler of `examples/echo_server.rs`: `read`, then `write` the
 /// message back (queued; the next `read` sends what is queued before it
-/// waits).
+/// waits), until the connection ends.
+pub fn echo(mut ws: WebSocket<TcpStream>) {
+    loop {
+        match ws.read() {
+            Ok(message @ (Message::Binary(_) | Message::Text(_))) => {
+                if ws.write(message).is_err() {
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+}
+
+/// An echo server ([`echo`]) on an ephemeral loopback port.
 pub fn spawn_echo_server() -> ServerHandle {
     Server::bind("127.0.0.1:0")
         .expect("bind 127.0.0.1:0")
         .config(config())
-        .spawn(|mut ws| loop {
-            match ws.read() {
-                Ok(message @ (Message::Binary(_) | Message::Text(_))) => {
-                    if ws.write(message).is_err() {
-                        break;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        })
+        .spawn(echo)
         .expect("spawn the echo server")
 }
 
