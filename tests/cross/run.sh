@@ -117,7 +117,10 @@ for target in "${targets[@]}"; do
   step "$target: unit tests and ${#TESTS[@]} integration test files under $runner"
   log=$(mktemp)
   rc=0
-  cargo test --target "$target" --no-fail-fast "${test_args[@]}" >"$log" 2>&1 || rc=$?
+  # Bounded as a whole: the tests bound their own waits, and this bounds a
+  # test that would not (about 90 s with the build in CI, 140 s with --full).
+  timeout 900 cargo test --target "$target" --no-fail-fast "${test_args[@]}" >"$log" 2>&1 || rc=$?
+  [ "$rc" -ne 124 ] || echo "$target: the tests did not finish in 15 minutes" >&2
   # One line per test binary, and what failed with its messages.
   grep -E '^(test result|     Running)' "$log" | sed 's/ (target[^)]*)//' || true
   if [ "$rc" -ne 0 ]; then
@@ -126,7 +129,7 @@ for target in "${targets[@]}"; do
     grep -q '^test result' "$log" || tail -n 40 "$log"
   fi
   # The portability test printed the CPU it ran on.
-  grep -q "^cpu: $WSLITE_EXPECT_CPU\$" <(cargo test -q --target "$target" --test portability \
+  grep -q "^cpu: $WSLITE_EXPECT_CPU\$" <(timeout 120 cargo test -q --target "$target" --test portability \
     the_tests_run_on_the_cpu -- --nocapture 2>&1) ||
     { echo "$target: the tests did not run on a $WSLITE_EXPECT_CPU CPU" >&2; rc=1; }
   counts=$(awk '/^test result/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d ignored", p, f, i }' "$log")
