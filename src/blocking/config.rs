@@ -10,7 +10,7 @@
 //! | `max_frame_size` | 16 MiB | one frame; 1009 past it |
 //! | `read_buffer_size` | 1 KiB | what an idle connection holds; grows on demand (doubling while reads fill it) and shrinks back after a burst |
 //! | `max_read_buffer_size` | 64 KiB | the most the read buffer grows to for bulk transfers |
-//! | `write_buffer_size` | 16 KiB | the most bytes buffered to send at once (a client masks large payloads through it in pieces) |
+//! | `write_buffer_size` | 16 KiB | the most bytes of small frames gathered to send at once (a client masks a large borrowed payload through its own buffer of up to 1 MiB, one write per frame) |
 //! | `auto_pong` | on | answer pings (RFC 6455 §5.5.2) |
 //! | `handshake_timeout` | 10 s | a peer that stalls the handshake (slowloris) is dropped |
 //! | `read_timeout` | none | [`read`](crate::WebSocket::read) waits as long as it takes; with a value, one `read` waits that long in all, however the peer trickles bytes; zero means do not wait (the shortest wait, 1 ms, so what has arrived is still returned) |

@@ -98,6 +98,17 @@ impl Receiver {
         self.frame.is_some()
     }
 
+    /// How many payload bytes of the frame in progress are still to come
+    /// (0 between frames): what its header announced, less what arrived.
+    /// A caller may reserve room ahead with it, within its own bound: the
+    /// header is only the peer's word.
+    pub const fn payload_remaining(&self) -> u64 {
+        match &self.frame {
+            Some(frame) => frame.remaining,
+            None => 0,
+        }
+    }
+
     /// Which end this is.
     pub const fn role(&self) -> Role {
         self.role
