@@ -49,7 +49,7 @@ use std::io;
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -597,56 +597,81 @@ fn handshake(
 
 /// A connection thread: serves its connection, then, when threads are
 /// reused, parks for the next one (see `Server::reuse_threads`).
+///
+/// Kept small on purpose: its frame sits under every connection the thread
+/// serves, and a thread's stack pages stay resident once touched, so the
+/// bookkeeping between connections is in functions of their own
+/// ([`finish_and_park`], [`wait_for_next`]) whose frames are gone while a
+/// connection runs.
 fn worker(shared: &ServerShared, first: Job, max_idle: usize) {
     let mut job = first;
     loop {
+        let (id, ip) = (job.id, job.ip);
         // A panicking handler ends its connection, not the server: the
         // panic is reported as usual (by the panic hook), the slot freed,
         // and this thread ends rather than serve again.
         let finished = panic::catch_unwind(AssertUnwindSafe(job.run)).is_ok();
-        let (me, next) = {
-            let mut registry = shared.registry();
-            // The connection is over: free its slot.
-            registry.sockets.remove(&job.id);
-            registry.threads -= 1;
-            release_ip(&mut registry, job.ip);
-            shared.changed.notify_all();
-            // Park for the next one, in the same critical section.
-            let reuse = finished
-                && max_idle > 0
-                && !shared.stopping.load(Ordering::SeqCst)
-                && registry.idle.len() < max_idle;
-            if !reuse {
-                break;
-            }
-            let (parked, next) = sync_channel::<Job>(1);
-            let me = registry.next_worker;
-            registry.next_worker += 1;
-            registry.idle.push((me, parked));
-            (me, next)
+        let Some(parked) = finish_and_park(shared, id, ip, finished, max_idle) else {
+            break;
         };
-        job = match next.recv_timeout(IDLE_THREAD_TIMEOUT) {
-            Ok(job) => job,
-            Err(_) => {
-                let mut registry = shared.registry();
-                if let Some(at) = registry.idle.iter().position(|(id, _)| *id == me) {
-                    // Nobody came: leave.
-                    registry.idle.remove(at);
-                    break;
-                }
-                drop(registry);
-                // A connection was handed over just as the wait ended (or
-                // shutdown dismissed the parked threads).
-                match next.recv() {
-                    Ok(job) => job,
-                    Err(_) => break,
-                }
-            }
-        };
+        match wait_for_next(shared, parked) {
+            Some(next) => job = next,
+            None => break,
+        }
     }
     let mut registry = shared.registry();
     registry.workers -= 1;
     shared.changed.notify_all();
+}
+
+/// A connection is over: frees its slot and, when this thread is to be
+/// reused, parks it for the next connection in the same critical section.
+#[inline(never)]
+fn finish_and_park(
+    shared: &ServerShared,
+    id: u64,
+    ip: IpAddr,
+    finished: bool,
+    max_idle: usize,
+) -> Option<(u64, Receiver<Job>)> {
+    let mut registry = shared.registry();
+    registry.sockets.remove(&id);
+    registry.threads -= 1;
+    release_ip(&mut registry, ip);
+    shared.changed.notify_all();
+    let reuse = finished
+        && max_idle > 0
+        && !shared.stopping.load(Ordering::SeqCst)
+        && registry.idle.len() < max_idle;
+    if !reuse {
+        return None;
+    }
+    let (parked, next) = sync_channel::<Job>(1);
+    let me = registry.next_worker;
+    registry.next_worker += 1;
+    registry.idle.push((me, parked));
+    Some((me, next))
+}
+
+/// A parked thread waits for its next connection, or leaves after
+/// `IDLE_THREAD_TIMEOUT` with none.
+#[inline(never)]
+fn wait_for_next(shared: &ServerShared, (me, next): (u64, Receiver<Job>)) -> Option<Job> {
+    match next.recv_timeout(IDLE_THREAD_TIMEOUT) {
+        Ok(job) => Some(job),
+        Err(_) => {
+            let mut registry = shared.registry();
+            if let Some(at) = registry.idle.iter().position(|(id, _)| *id == me) {
+                // Nobody came: leave.
+                registry.idle.remove(at);
+                return None;
+            }
+            drop(registry);
+            // A connection was handed over just as the wait ended (or
+            // shutdown dismissed the parked threads).
+            next.recv().ok()
+        }
+    }
 }
 
 /// How long the accepting thread pauses after an `accept` error that is not

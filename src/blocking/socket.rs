@@ -88,8 +88,12 @@ impl<S: Read + Write> Io<S> {
 pub struct WebSocket<S> {
     io: Io<S>,
     ops: Option<SocketOps<S>>,
-    pub(crate) reading: ReadHalf,
-    writing: WriteHalf,
+    // The two halves live on the heap: a `WebSocket` is moved by value
+    // (from the handshake to the handler, into `split`), and every frame
+    // on a connection thread's stack that held it kept a copy of its bytes;
+    // a thread's stack pages, once touched, stay resident while it lives.
+    pub(crate) reading: Box<ReadHalf>,
+    writing: Box<WriteHalf>,
     shared: Shared,
     config: Config,
     /// The subprotocol the server agreed to, on a client's connection (a
@@ -212,8 +216,8 @@ impl<S: Read + Write> WebSocket<S> {
         WebSocket {
             io,
             ops: None,
-            reading: ReadHalf::new(receiver, &config, leftover),
-            writing: WriteHalf::new(sender, &config),
+            reading: Box::new(ReadHalf::new(receiver, &config, leftover)),
+            writing: Box::new(WriteHalf::new(sender, &config)),
             shared,
             config,
             protocol: None,
@@ -523,8 +527,8 @@ impl<S: Read + Write> WebSocket<S> {
     pub(crate) fn into_halves(self) -> (Io<S>, ReadHalf, WriteHalf, Shared, Config) {
         (
             self.io,
-            self.reading,
-            self.writing,
+            *self.reading,
+            *self.writing,
             self.shared,
             self.config,
         )
