@@ -335,8 +335,8 @@ pub use blocking::Compression;
 #[cfg(feature = "std")]
 pub use blocking::{
     accept, accept_with, client_handshake, connect, Accept, ClientBuilder, CloseFrame, Config,
-    HttpRequest, HttpResponse, Message, MessageReader, MessageWriter, Server, ServerHandle,
-    WebSocket, WsReader, WsWriter,
+    HttpRequest, HttpResponse, Message, MessageReader, MessageWriter, PreparedMessage, Server,
+    ServerHandle, WebSocket, WsReader, WsWriter,
 };
 #[cfg(feature = "std")]
 pub use protocol::{DataKind, Role, State};

@@ -141,6 +141,20 @@ impl Deflating {
         }
     }
 
+    /// What our compressed messages depend on besides their data, when
+    /// nothing else: the window size and the level. Without context
+    /// takeover every message starts from an empty window (RFC 7692
+    /// §7.1.1), so a message compresses to the same bytes on every
+    /// connection with these two, and one compression can serve them all
+    /// (a [`PreparedMessage`](super::PreparedMessage)). `None` with
+    /// context takeover: the window carries this connection's earlier
+    /// messages.
+    pub(crate) fn shared_encoding(&self) -> Option<(u8, Level)> {
+        self.ours
+            .no_context_takeover
+            .then(|| (self.ours.window_bits.clamp(8, 15), self.level))
+    }
+
     /// Compresses `input` (with `fin`: the end of the message) into a new
     /// frame's payload, sized for `expected` bytes of data (the whole
     /// piece the application gave). Returns the bytes used, whether all
