@@ -77,9 +77,7 @@ fn pairs(
             })
             .collect::<Vec<_>>()
     });
-    let servers = (0..n)
-        .map(|_| accept_one(&listener, server))
-        .collect();
+    let servers = (0..n).map(|_| accept_one(&listener, server)).collect();
     (clients.join().expect("the clients' thread"), servers)
 }
 
@@ -268,8 +266,22 @@ fn leave_unfinished(ws: &mut WebSocket<TcpStream>) {
 
 #[test]
 fn a_fragmented_message_in_progress_refuses_it_as_send_binary_does() {
+    // Uncompressed (the first piece went out), and compressed with and
+    // without context takeover (the first piece may wait in the
+    // compressor: no frame is out yet, and still no message may start).
+    let compressions = [
+        None,
+        Some(Compression::default().threshold(0)),
+        Some(no_takeover().threshold(0)),
+    ];
+    for compression in compressions {
+        refused_while_unfinished(compression);
+    }
+}
+
+fn refused_while_unfinished(compression: Option<Compression>) {
     let prepared = PreparedMessage::binary(b"not now");
-    let (_clients, servers) = pairs(2, |_| config(None), config(None));
+    let (mut clients, servers) = pairs(2, move |_| config(compression), config(compression));
     let mut servers = servers.into_iter();
     // A whole connection...
     let mut ws = servers.next().unwrap();
@@ -281,10 +293,11 @@ fn a_fragmented_message_in_progress_refuses_it_as_send_binary_does() {
     );
     let got = ws.send_prepared(&prepared);
     assert_eq!(format!("{got:?}"), format!("{binary:?}"));
+    drop(ws);
     // ...and the writer of a split one.
     let mut ws = servers.next().unwrap();
     leave_unfinished(&mut ws);
-    let (_reader, writer) = ws.split().expect("split");
+    let (reader, writer) = ws.split().expect("split");
     let binary = writer.send_binary(b"not now");
     assert!(
         matches!(binary, Err(Error::MessageInProgress)),
@@ -292,6 +305,15 @@ fn a_fragmented_message_in_progress_refuses_it_as_send_binary_does() {
     );
     let got = writer.send_prepared(&prepared);
     assert_eq!(format!("{got:?}"), format!("{binary:?}"));
+    // Nothing of either reached the peers: once the connections are
+    // dropped, they read the end, and no message before it.
+    drop((reader, writer));
+    for client in &mut clients {
+        match client.read() {
+            Err(_) | Ok(Message::Close(_)) => {}
+            Ok(other) => panic!("a peer read {other:?}"),
+        }
+    }
 }
 
 #[test]

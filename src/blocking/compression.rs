@@ -141,6 +141,19 @@ impl Deflating {
         }
     }
 
+    /// Refuses to start a message while a compressed one is unfinished,
+    /// with the error the core gives once a frame of it went out
+    /// ([`Error::MessageInProgress`], RFC 6455 §5.4): before its first
+    /// frame, the unfinished message's first bytes may still wait in the
+    /// compressor, and would go out at the head of the new message. (A
+    /// streamed text that ends inside a character is left unfinished so.)
+    pub(crate) fn check_start(&self, piece: Piece) -> Result<()> {
+        match piece {
+            Piece::Start(_) if self.message.is_some() => Err(Error::MessageInProgress),
+            _ => Ok(()),
+        }
+    }
+
     /// What our compressed messages depend on besides their data, when
     /// nothing else: the window size and the level. Without context
     /// takeover every message starts from an empty window (RFC 7692

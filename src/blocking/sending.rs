@@ -311,6 +311,7 @@ impl WriteHalf {
         let mut deadline = Deadline::after(self.write_timeout);
         #[cfg(feature = "deflate")]
         if let Some(deflating) = &self.deflating {
+            deflating.check_start(piece)?;
             if let Some(kind) = deflating.compresses(piece, fin, payload.bytes().len()) {
                 return self.send_compressed(link, kind, fin, payload.bytes(), now, &mut deadline);
             }
@@ -700,6 +701,7 @@ impl WriteHalf {
         }
         #[cfg(feature = "deflate")]
         if let Some(deflating) = &self.deflating {
+            deflating.check_start(Piece::Start(kind))?;
             if deflating
                 .compresses(Piece::Start(kind), true, message.len())
                 .is_some()
