@@ -384,6 +384,11 @@ fn an_owed_pong_goes_out_before_the_prepared_message() {
         let writer = writer.clone();
         thread::spawn(move || writer.send_binary(&big))
     };
+    // Its frame has begun (so nothing can go out before it) once its
+    // first bytes arrive.
+    let mut head = [0u8; 2];
+    let seen = raw.peek(&mut head).unwrap();
+    assert!(seen > 0 && head[0] == 0x82, "the large frame first");
     raw.write_all(&frame_bytes(
         true,
         0,
