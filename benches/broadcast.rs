@@ -43,12 +43,21 @@ use wslite::{accept_with, Accept, Compression, Config, PreparedMessage, WsReader
 
 const CONNECTIONS: usize = 1000;
 const SIZE: usize = 1024;
-const WARMUP: usize = 3;
-const ROUNDS: usize = 30;
+const WARMUP: usize = 2;
+/// Measured rounds per block; the two ways alternate in blocks, so that
+/// whatever else the machine does falls on both alike.
+const ROUNDS: usize = 10;
+const BLOCKS: usize = 4;
 const STALL: Duration = Duration::from_secs(20);
 
 /// The sending thread's CPU time so far, in nanoseconds.
+///
+/// The kernel adds a running thread's time to its account when it is
+/// switched out or at a timer tick, so a thread that made no blocking call
+/// for a while reads an account up to a tick (1 to 10 ms) old. Yielding
+/// first brings it up to date (`sched_yield` settles the account).
 fn thread_cpu() -> u64 {
+    thread::yield_now();
     if let Ok(text) = fs::read_to_string("/proc/thread-self/schedstat") {
         if let Some(ns) = text.split_whitespace().next().and_then(|f| f.parse().ok()) {
             return ns;
@@ -255,7 +264,9 @@ fn main() {
 
     println!(
         "broadcast: one {SIZE}-byte text message to {CONNECTIONS} loopback connections, \
-         {ROUNDS} rounds (after {WARMUP} warm-up), one sending thread, one reading thread"
+         {} rounds each way ({BLOCKS} alternating blocks of {ROUNDS}, each after {WARMUP} \
+         warm-up), one sending thread, one reading thread",
+        BLOCKS * ROUNDS
     );
     println!(
         "{:<44} {:>8} {:>12} {:>14} {:>14}",
@@ -270,12 +281,28 @@ fn main() {
     ];
     for (name, compression) in cases {
         let mut fleet = fleet(compression);
-        let mut rows = Vec::new();
-        for (way, label) in [
+        let ways = [
             (Way::Prepared, "(a) send_prepared"),
             (Way::EachConnection, "(b) send_text to each"),
-        ] {
-            let figures = run(&mut fleet, &text, way);
+        ];
+        let mut all: Vec<Figures> = ways
+            .iter()
+            .map(|_| Figures {
+                wall: Vec::new(),
+                cpu: Vec::new(),
+                frame_len: 0,
+            })
+            .collect();
+        for _ in 0..BLOCKS {
+            for (figures, &(way, _)) in all.iter_mut().zip(&ways) {
+                let block = run(&mut fleet, &text, way);
+                figures.wall.extend(block.wall);
+                figures.cpu.extend(block.cpu);
+                figures.frame_len = block.frame_len;
+            }
+        }
+        let mut rows = Vec::new();
+        for (figures, &(_, label)) in all.into_iter().zip(&ways) {
             let rounds = figures.cpu.len() as u64;
             let cpu = figures.cpu.iter().sum::<u64>() / rounds.max(1);
             let wall = median(figures.wall);
