@@ -283,7 +283,8 @@
 //!     bytes;
 //! 11. [`blocking`] (feature `std`): the same core over `std::io` — messages,
 //!     limits, streams and bounded waits, the two halves over a socket,
-//!     `WebSocket` and `split`, the handshake over any stream, a
+//!     `WebSocket` and `split`, one message framed once for many
+//!     connections (`PreparedMessage`), the handshake over any stream, a
 //!     thread-per-connection server, a client, URLs, OS randomness, and
 //!     where compression state lives.
 //!
