@@ -40,9 +40,10 @@
 //! and name from the query, the peer's address for the log), and `split`:
 //! each connection's reader half blocks in `read` on the connection's
 //! thread, while its writer half belongs to a sending thread of its own,
-//! fed by a small bounded queue. Broadcasting only puts the message in
-//! every queue (one shared copy, an `Arc<str>`) and never waits, so one
-//! stalled tab cannot stall everybody: a tab whose queue is full has fallen
+//! fed by a small bounded queue. Broadcasting frames the message once (a
+//! `PreparedMessage`: a server's frames are not masked, so the same bytes
+//! serve every tab), puts that one shared frame in every queue, and never
+//! waits, so one stalled tab cannot stall everybody: a tab whose queue is full has fallen
 //! too far behind, and is dropped from the room and closed with 1008
 //! (policy violation). Typing `quit` (or Ctrl-D) shuts down gracefully:
 //! every tab sees close code 1001, and starts reconnecting.
@@ -61,7 +62,8 @@ use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wslite::{
-    Accept, CloseCode, Config, HttpRequest, HttpResponse, Message, Server, State, WsWriter,
+    Accept, CloseCode, Config, HttpRequest, HttpResponse, Message, PreparedMessage, Server, State,
+    WsWriter,
 };
 
 const USAGE: &str = "\
@@ -284,7 +286,7 @@ connect();
 /// One member of a room: its name there and its outgoing queue.
 struct Member {
     name: String,
-    queue: SyncSender<Arc<str>>,
+    queue: SyncSender<PreparedMessage>,
 }
 
 /// Every member of a room, by member id.
@@ -302,8 +304,8 @@ const MAX_ROOM: usize = 40;
 /// The largest message a member may send (a 1 MiB line fits).
 const MAX_MESSAGE: usize = 2 << 20;
 /// How many messages may wait for a member before it counts as too slow.
-/// (Memory stays bounded too: the queued messages are shared by every
-/// member, and at most this many wait for each.)
+/// (Memory stays bounded too: a queued message is one frame shared by
+/// every member, and at most this many wait for each.)
 const QUEUE: usize = 32;
 
 fn main() {
@@ -467,8 +469,9 @@ fn now_ms() -> u128 {
 }
 
 /// One server-to-client message: `{"type":KIND, "key":"value", …,
-/// "online":N, "time":MS}`, with every string escaped.
-fn event(kind: &str, strings: &[(&str, &str)], online: Option<usize>) -> Arc<str> {
+/// "online":N, "time":MS}`, with every string escaped, framed once for
+/// however many members it goes to.
+fn event(kind: &str, strings: &[(&str, &str)], online: Option<usize>) -> PreparedMessage {
     let size: usize = strings.iter().map(|(_, v)| v.len()).sum();
     let mut json = String::with_capacity(size + 100);
     json.push_str("{\"type\":");
@@ -483,7 +486,7 @@ fn event(kind: &str, strings: &[(&str, &str)], online: Option<usize>) -> Arc<str
         let _ = write!(json, ",\"online\":{online}");
     }
     let _ = write!(json, ",\"time\":{}}}", now_ms());
-    json.into()
+    PreparedMessage::text(&json)
 }
 
 /// Appends `s` as a JSON string (RFC 8259 §7): in quotes, with `"` and `\`
@@ -521,7 +524,7 @@ fn join(
     room: &str,
     id: usize,
     wanted: &str,
-    queue: SyncSender<Arc<str>>,
+    queue: SyncSender<PreparedMessage>,
 ) -> (String, usize) {
     let mut rooms = lock(rooms);
     let members = rooms.entry(room.to_owned()).or_default();
@@ -560,21 +563,26 @@ fn leave(rooms: &Rooms, room: &str, id: usize, name: &str) -> usize {
     online
 }
 
-/// Puts `message` in the queue of every member of `room`, without ever waiting. A member whose queue is full has fallen too far
-/// behind (or is stalled): it is dropped from the room, which ends its
-/// sending thread. (So is a member whose sending thread has ended already.)
-fn broadcast(rooms: &mut HashMap<String, Room>, room: &str, message: &Arc<str>) {
+/// Puts `message` in the queue of every member of `room`, without ever
+/// waiting: each gets a clone of the one prepared frame (a reference
+/// count, no copy, no encoding per member). A member whose queue is full
+/// has fallen too far behind (or is stalled): it is dropped from the room,
+/// which ends its sending thread. (So is a member whose sending thread has
+/// ended already.)
+fn broadcast(rooms: &mut HashMap<String, Room>, room: &str, message: &PreparedMessage) {
     if let Some(members) = rooms.get_mut(room) {
-        members.retain(|_, member| member.queue.try_send(Arc::clone(message)).is_ok());
+        members.retain(|_, member| member.queue.try_send(message.clone()).is_ok());
     }
 }
 
 /// A member's sending thread: sends what its queue brings until the room
 /// drops the queue (the member left, or fell behind) or a send fails (the
-/// tab is gone, or took nothing for the write timeout).
-fn send_queued(writer: WsWriter<TcpStream>, queue: Receiver<Arc<str>>) {
+/// tab is gone, or took nothing for the write timeout). The prepared
+/// frame goes out as it is (with the pong or Close the connection owes
+/// first, if any).
+fn send_queued(writer: WsWriter<TcpStream>, queue: Receiver<PreparedMessage>) {
     for message in queue {
-        if writer.send_text(&message).is_err() {
+        if writer.send_prepared(&message).is_err() {
             return;
         }
     }

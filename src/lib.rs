@@ -283,7 +283,8 @@
 //!     bytes;
 //! 11. [`blocking`] (feature `std`): the same core over `std::io` — messages,
 //!     limits, streams and bounded waits, the two halves over a socket,
-//!     `WebSocket` and `split`, the handshake over any stream, a
+//!     `WebSocket` and `split`, one message framed once for many
+//!     connections (`PreparedMessage`), the handshake over any stream, a
 //!     thread-per-connection server, a client, URLs, OS randomness, and
 //!     where compression state lives.
 //!
@@ -335,8 +336,8 @@ pub use blocking::Compression;
 #[cfg(feature = "std")]
 pub use blocking::{
     accept, accept_with, client_handshake, connect, Accept, ClientBuilder, CloseFrame, Config,
-    HttpRequest, HttpResponse, Message, MessageReader, MessageWriter, Server, ServerHandle,
-    WebSocket, WsReader, WsWriter,
+    HttpRequest, HttpResponse, Message, MessageReader, MessageWriter, PreparedMessage, Server,
+    ServerHandle, WebSocket, WsReader, WsWriter,
 };
 #[cfg(feature = "std")]
 pub use protocol::{DataKind, Role, State};

@@ -141,6 +141,33 @@ impl Deflating {
         }
     }
 
+    /// Refuses to start a message while a compressed one is unfinished,
+    /// with the error the core gives once a frame of it went out
+    /// ([`Error::MessageInProgress`], RFC 6455 §5.4): before its first
+    /// frame, the unfinished message's first bytes may still wait in the
+    /// compressor, and would go out at the head of the new message. (A
+    /// streamed text that ends inside a character is left unfinished so.)
+    pub(crate) fn check_start(&self, piece: Piece) -> Result<()> {
+        match piece {
+            Piece::Start(_) if self.message.is_some() => Err(Error::MessageInProgress),
+            _ => Ok(()),
+        }
+    }
+
+    /// What our compressed messages depend on besides their data, when
+    /// nothing else: the window size and the level. Without context
+    /// takeover every message starts from an empty window (RFC 7692
+    /// §7.1.1), so a message compresses to the same bytes on every
+    /// connection with these two, and one compression can serve them all
+    /// (a [`PreparedMessage`](super::PreparedMessage)). `None` with
+    /// context takeover: the window carries this connection's earlier
+    /// messages.
+    pub(crate) fn shared_encoding(&self) -> Option<(u8, Level)> {
+        self.ours
+            .no_context_takeover
+            .then(|| (self.ours.window_bits.clamp(8, 15), self.level))
+    }
+
     /// Compresses `input` (with `fin`: the end of the message) into a new
     /// frame's payload, sized for `expected` bytes of data (the whole
     /// piece the application gave). Returns the bytes used, whether all

@@ -13,6 +13,7 @@
 //! | `sending` | the sending half: the core's `Sender` over a stream's writing side |
 //! | [`socket`] | `WebSocket<S>`: both halves on one thread; read, send, close, streaming |
 //! | [`split`] | the halves on two threads: a reader and a cloneable writer, one socket |
+//! | [`prepared`] | `PreparedMessage`: one message framed (and compressed) once for many server connections |
 //! | [`request`] | the opening request, owned, for the server's handler |
 //! | [`accept`](mod@accept) | the server side of the handshake over any stream |
 //! | [`server`] | a thread-per-connection `Server` |
@@ -30,6 +31,7 @@ mod compression;
 pub mod config;
 pub mod message;
 mod os_limits;
+pub mod prepared;
 pub mod proxy;
 pub mod random;
 mod receiving;
@@ -48,6 +50,7 @@ pub use client::{client_handshake, connect, ClientBuilder};
 pub use config::Compression;
 pub use config::Config;
 pub use message::{CloseFrame, Message};
+pub use prepared::PreparedMessage;
 pub use proxy::{Proxy, ProxyKind};
 pub use request::HttpRequest;
 pub use server::{Server, ServerHandle};

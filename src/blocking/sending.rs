@@ -311,6 +311,7 @@ impl WriteHalf {
         let mut deadline = Deadline::after(self.write_timeout);
         #[cfg(feature = "deflate")]
         if let Some(deflating) = &self.deflating {
+            deflating.check_start(piece)?;
             if let Some(kind) = deflating.compresses(piece, fin, payload.bytes().len()) {
                 return self.send_compressed(link, kind, fin, payload.bytes(), now, &mut deadline);
             }
@@ -671,4 +672,98 @@ pub(crate) fn finish_stream(
     } else {
         Piece::Start(kind)
     })
+}
+
+/// Prepared messages (see [`super::prepared`]): one frame, encoded once,
+/// written to many connections as it is.
+impl WriteHalf {
+    /// Sends a prepared message now, with the promises of every send:
+    /// owed frames first, the core's checks, one deadline, failure on a
+    /// broken write. A server writes the prepared frame itself (or, with
+    /// permessage-deflate and no context takeover, the compressed frame
+    /// the message keeps for this connection's window and level), in one
+    /// vectored write after anything gathered, never copied. A client must
+    /// mask every frame with a fresh key (RFC 6455 §5.3), and a connection
+    /// compressing with context takeover with its own window (RFC 7692
+    /// §7.2.1): for them the message goes the ordinary way.
+    pub(crate) fn send_prepared<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        message: &super::PreparedMessage,
+    ) -> Result<()> {
+        if self.broken {
+            return Err(Error::ConnectionClosed);
+        }
+        let kind = message.kind();
+        let ordinary = Payload::Borrowed(message.payload());
+        if self.sender.masks() {
+            return self.send_whole(link, kind, ordinary, true);
+        }
+        #[cfg(feature = "deflate")]
+        if let Some(deflating) = &self.deflating {
+            deflating.check_start(Piece::Start(kind))?;
+            if deflating
+                .compresses(Piece::Start(kind), true, message.len())
+                .is_some()
+            {
+                let shared = deflating
+                    .shared_encoding()
+                    .and_then(|(bits, level)| message.compressed(bits, level));
+                return match shared {
+                    Some(frame) => {
+                        self.send_prepared_frame(link, Piece::StartCompressed(kind), &frame)
+                    }
+                    None => self.send_whole(link, kind, ordinary, true),
+                };
+            }
+        }
+        self.send_prepared_frame(link, Piece::Start(kind), message.plain())
+    }
+
+    /// Sends one prepared frame, the first and last of its message
+    /// (`piece`: compressed or not). The core encodes the header as for any
+    /// message, which checks the state and is the header that goes out: the
+    /// prepared bytes go as they are when it matches theirs (it always does
+    /// on a server), the prepared payload after the core's header when not.
+    fn send_prepared_frame<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        piece: Piece,
+        frame: &super::prepared::Frame,
+    ) -> Result<()> {
+        let mut deadline = Deadline::after(self.write_timeout);
+        let len = frame.payload().len() as u64;
+        let encode = |sender: &mut Sender, shared: &mut Shared, rng: &mut LazyRandom| match piece {
+            Piece::Start(kind) => sender.start_message(shared, kind, true, len, rng),
+            Piece::Continue => sender.continue_message(shared, true, len, rng),
+            #[cfg(feature = "deflate")]
+            Piece::StartCompressed(kind) => {
+                sender.start_compressed_message(shared, kind, true, len, rng)
+            }
+        };
+        // As in `send_frame`: one look at the shared state when nothing is
+        // owed; owed frames, when there are some, are gathered first.
+        let (sender, rng) = (&mut self.sender, &mut self.rng);
+        let header =
+            link.shared(|shared| (!shared.has_pending()).then(|| encode(sender, shared, rng)));
+        let header = match header {
+            Some(header) => header?,
+            None => {
+                self.owed_first(link, &mut deadline)?;
+                let (sender, rng) = (&mut self.sender, &mut self.rng);
+                link.shared(|shared| encode(sender, shared, rng))?
+            }
+        };
+        if header.mask().is_some() {
+            // Not on a server; were the core ever to mask, a copy is.
+            let mut copy = frame.payload().to_vec();
+            header.mask_payload(&mut copy, 0);
+            return self.write_now(link, &[header.as_bytes(), &copy], &mut deadline);
+        }
+        if header.as_bytes() == frame.header() {
+            self.write_now(link, &[frame.bytes()], &mut deadline)
+        } else {
+            self.write_now(link, &[header.as_bytes(), frame.payload()], &mut deadline)
+        }
+    }
 }

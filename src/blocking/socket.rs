@@ -399,6 +399,16 @@ impl<S: Read + Write> WebSocket<S> {
         self.send_borrowed(DataKind::Binary, data, true)
     }
 
+    /// Sends a message framed once for many connections, as
+    /// [`WsWriter::send_prepared`](super::WsWriter::send_prepared) does:
+    /// the prepared frame as it is on a server's connection, masked as
+    /// usual on a client's. Sent now, with what [`write`](Self::write)
+    /// queued before it.
+    pub fn send_prepared(&mut self, message: &super::PreparedMessage) -> Result<()> {
+        let (writing, mut link) = self.writes();
+        writing.send_prepared(&mut link, message)
+    }
+
     fn send_borrowed(&mut self, kind: DataKind, data: &[u8], now: bool) -> Result<()> {
         let (writing, mut link) = self.writes();
         writing.send_whole(&mut link, kind, Payload::Borrowed(data), now)

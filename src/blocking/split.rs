@@ -454,6 +454,16 @@ impl<S: SharedStream> WsWriter<S> {
         self.send_borrowed(DataKind::Binary, data, true)
     }
 
+    /// Sends a message framed once for many connections (a broadcast):
+    /// on a server's connection the prepared frame goes out as it is, with
+    /// no copy and no encoding of its own; on a client's, the message is
+    /// masked as usual (RFC 6455 §5.3). It is sent now, never queued, and
+    /// refused exactly as [`send_binary`](Self::send_binary) would refuse
+    /// it. See [`PreparedMessage`](super::PreparedMessage).
+    pub fn send_prepared(&self, message: &super::PreparedMessage) -> Result<()> {
+        self.with_writer(|w, link| w.send_prepared(link, message))
+    }
+
     fn send_borrowed(&self, kind: DataKind, data: &[u8], now: bool) -> Result<()> {
         self.with_writer(|w, link| w.send_whole(link, kind, Payload::Borrowed(data), now))
     }

@@ -83,6 +83,15 @@ impl Sender {
         self.role
     }
 
+    /// Whether this sender masks its frames. A client must, with a fresh,
+    /// unpredictable key for every frame (§5.3); a server must not (§5.1).
+    /// So a server's frame for a given message is the same bytes on every
+    /// connection, and may be encoded once for all of them; a client's
+    /// never is.
+    pub const fn masks(&self) -> bool {
+        matches!(self.role, Role::Client)
+    }
+
     /// Whether an outgoing message was started in fragments and not finished
     /// (§5.4): until it is, the next data frame must continue it.
     pub const fn is_sending_fragments(&self) -> bool {
