@@ -14,7 +14,7 @@ mod cli;
 use wslite::{Config, Error, Message, Server};
 
 const USAGE: &str = "\
-usage: echo_server [ADDRESS]
+usage: echo_server [--fresh-threads] [ADDRESS]
 
 An echo server: every text and binary message comes back unchanged; pings
 are answered and a Close is echoed. Its first line on stdout says where it
@@ -29,7 +29,9 @@ up to 16 MiB, the library's default of 1,024 connections; up to 64 finished
 connection threads are kept to serve the next connections.
 
 Options:
-  -h, --help  print this help
+      --fresh-threads  a new thread for every connection (the library's
+                       default), instead of reusing up to 64 finished ones
+  -h, --help           print this help
 
 Example:
   echo_server 0.0.0.0:9001
@@ -37,16 +39,18 @@ Example:
 
 fn main() {
     let args = cli::args(USAGE);
-    let addr = match args.as_slice() {
+    let fresh_threads = args.iter().any(|a| a == "--fresh-threads");
+    let rest: Vec<&String> = args.iter().filter(|a| *a != "--fresh-threads").collect();
+    let addr = match rest.as_slice() {
         [] => "127.0.0.1:9001".to_string(),
-        [addr] if !addr.starts_with('-') => addr.clone(),
+        [addr] if !addr.starts_with('-') => addr.to_string(),
         [arg] => cli::usage_error(format!("unknown option {arg}")),
         [_, extra, ..] => cli::usage_error(format!("unexpected argument {extra:?}")),
     };
-    cli::finish(serve(&addr));
+    cli::finish(serve(&addr, fresh_threads));
 }
 
-fn serve(addr: &str) -> Result<(), String> {
+fn serve(addr: &str, fresh_threads: bool) -> Result<(), String> {
     let config = Config::default()
         .max_message_size(64 << 20)
         .max_frame_size(16 << 20);
@@ -57,7 +61,9 @@ fn serve(addr: &str) -> Result<(), String> {
     })?;
     // Parked threads serve the next connections without creating new ones:
     // for a server with many short connections, handshakes get cheaper.
-    let server = server.config(config).reuse_threads(64);
+    let server = server
+        .config(config)
+        .reuse_threads(if fresh_threads { 0 } else { 64 });
     let local = server.local_addr().map_err(|e| e.to_string())?;
     println!("echo server listening on ws://{local}");
     server

@@ -320,6 +320,45 @@ fn the_handler_reads_path_query_header_and_peer() {
     finish(handle);
 }
 
+/// A server listening on every address (0.0.0.0) cannot name a
+/// connection's local address from its listener: it asks the system, and
+/// the handler sees the address the client reached (127.0.0.1 here), not
+/// 0.0.0.0. (The traffic stays on loopback: the client connects to
+/// 127.0.0.1.)
+#[test]
+fn a_server_on_every_address_reports_the_local_address_reached() {
+    let handle = Server::bind("0.0.0.0:0")
+        .unwrap()
+        .shutdown_timeout(Duration::from_secs(3))
+        .spawn(|mut ws| {
+            let report = match ws.request() {
+                Some(r) => format!("peer={:?} local={:?}", r.peer_addr(), r.local_addr()),
+                None => "no request".into(),
+            };
+            if ws.send_text(&report).is_ok() {
+                echo(ws);
+            }
+        })
+        .unwrap();
+    let port = handle.local_addr().port();
+    let reached: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let stream = TcpStream::connect_timeout(&reached, WAIT).unwrap();
+    wire::bound(&stream, WAIT);
+    let client_addr = stream.local_addr().unwrap();
+    let mut ws = ClientBuilder::new(format!("ws://{reached}/"))
+        .config(client_config())
+        .handshake(stream)
+        .unwrap();
+    let report = ws.read().unwrap();
+    assert_eq!(
+        report.as_text(),
+        Some(format!("peer={:?} local={:?}", Some(client_addr), Some(reached)).as_str()),
+        "the handler's view of the addresses"
+    );
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    finish(handle);
+}
+
 // ---------------------------------------------------------------------------
 // 2. The real descriptor limit
 // ---------------------------------------------------------------------------

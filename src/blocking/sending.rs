@@ -29,7 +29,7 @@ use super::Config;
 use crate::close::CloseCode;
 use crate::error::{Error, Result};
 use crate::frame::OpCode;
-use crate::protocol::{ControlFrame, DataKind, EndOfTcp, Sender, Shared, State};
+use crate::protocol::{ControlFrame, DataHeader, DataKind, EndOfTcp, Sender, Shared, State};
 use crate::utf8::Utf8Validator;
 
 /// How the sending half reaches the stream's writing side and the state it
@@ -388,29 +388,8 @@ impl WriteHalf {
         now: bool,
         deadline: &mut Deadline,
     ) -> Result<()> {
-        let len = payload.bytes().len() as u64;
-        let (sender, rng) = (&mut self.sender, &mut self.rng);
-        let encode = |sender: &mut Sender, shared: &mut Shared, rng: &mut LazyRandom| match piece {
-            Piece::Start(kind) => sender.start_message(shared, kind, fin, len, rng),
-            Piece::Continue => sender.continue_message(shared, fin, len, rng),
-            #[cfg(feature = "deflate")]
-            Piece::StartCompressed(kind) => {
-                sender.start_compressed_message(shared, kind, fin, len, rng)
-            }
-        };
-        // One look at the shared state in the common case, where nothing is
-        // owed; owed frames, when there are some, go out first.
-        let header =
-            link.shared(|shared| (!shared.has_pending()).then(|| encode(sender, shared, rng)));
-        let header = match header {
-            Some(header) => header?,
-            None => {
-                self.owed_first(link, deadline)?;
-                let (sender, rng) = (&mut self.sender, &mut self.rng);
-                link.shared(|shared| encode(sender, shared, rng))?
-            }
-        };
-        let len = len as usize;
+        let len = payload.bytes().len();
+        let header = self.data_header(link, piece, fin, len as u64, deadline)?;
         let small = self.out.len() + header.as_bytes().len() + len <= self.write_buffer_size;
         if small {
             // Copied next to the frames before it (and masked there by a
@@ -460,6 +439,39 @@ impl WriteHalf {
                     offset = header.mask_payload(&mut self.out[at..], offset);
                 }
                 self.write_now(link, &[], deadline)
+            }
+        }
+    }
+
+    /// The core's header for the next data frame: it checks the state
+    /// (§5.4, §5.5.1) and masks for a client. One look at the shared state
+    /// in the common case, where nothing is owed; owed frames, when there
+    /// are some, go out first.
+    fn data_header<L: WriteLink>(
+        &mut self,
+        link: &mut L,
+        piece: Piece,
+        fin: bool,
+        len: u64,
+        deadline: &mut Deadline,
+    ) -> Result<DataHeader> {
+        let encode = |sender: &mut Sender, shared: &mut Shared, rng: &mut LazyRandom| match piece {
+            Piece::Start(kind) => sender.start_message(shared, kind, fin, len, rng),
+            Piece::Continue => sender.continue_message(shared, fin, len, rng),
+            #[cfg(feature = "deflate")]
+            Piece::StartCompressed(kind) => {
+                sender.start_compressed_message(shared, kind, fin, len, rng)
+            }
+        };
+        let (sender, rng) = (&mut self.sender, &mut self.rng);
+        let header =
+            link.shared(|shared| (!shared.has_pending()).then(|| encode(sender, shared, rng)));
+        match header {
+            Some(header) => header,
+            None => {
+                self.owed_first(link, deadline)?;
+                let (sender, rng) = (&mut self.sender, &mut self.rng);
+                link.shared(|shared| encode(sender, shared, rng))
             }
         }
     }
@@ -733,27 +745,7 @@ impl WriteHalf {
     ) -> Result<()> {
         let mut deadline = Deadline::after(self.write_timeout);
         let len = frame.payload().len() as u64;
-        let encode = |sender: &mut Sender, shared: &mut Shared, rng: &mut LazyRandom| match piece {
-            Piece::Start(kind) => sender.start_message(shared, kind, true, len, rng),
-            Piece::Continue => sender.continue_message(shared, true, len, rng),
-            #[cfg(feature = "deflate")]
-            Piece::StartCompressed(kind) => {
-                sender.start_compressed_message(shared, kind, true, len, rng)
-            }
-        };
-        // As in `send_frame`: one look at the shared state when nothing is
-        // owed; owed frames, when there are some, are gathered first.
-        let (sender, rng) = (&mut self.sender, &mut self.rng);
-        let header =
-            link.shared(|shared| (!shared.has_pending()).then(|| encode(sender, shared, rng)));
-        let header = match header {
-            Some(header) => header?,
-            None => {
-                self.owed_first(link, &mut deadline)?;
-                let (sender, rng) = (&mut self.sender, &mut self.rng);
-                link.shared(|shared| encode(sender, shared, rng))?
-            }
-        };
+        let header = self.data_header(link, piece, true, len, &mut deadline)?;
         if header.mask().is_some() {
             // Not on a server; were the core ever to mask, a copy is.
             let mut copy = frame.payload().to_vec();

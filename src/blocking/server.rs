@@ -358,11 +358,26 @@ impl Server {
         let limit = self.connection_limit();
         self.shared.limit.store(limit, Ordering::SeqCst);
         let mut reported = false;
+        // Every connection's local address is the listener's, unless it
+        // listens on all addresses (0.0.0.0, ::): then the system is asked
+        // per connection. The peer's comes with `accept`. Two system calls
+        // fewer per connection.
+        let listening = self
+            .listener
+            .local_addr()
+            .ok()
+            .filter(|addr| !addr.ip().is_unspecified());
         while !self.shared.stopping.load(Ordering::SeqCst) {
             match self.listener.accept() {
                 // The wake-up connection of `ServerHandle::shutdown`.
                 Ok(_) if self.shared.stopping.load(Ordering::SeqCst) => break,
-                Ok((stream, peer)) => self.serve(stream, peer.ip(), &handler, &mut refusals),
+                Ok((stream, peer)) => {
+                    let addrs = Addrs {
+                        peer,
+                        local: listening,
+                    };
+                    self.serve(stream, addrs, &handler, &mut refusals)
+                }
                 // The process is out of descriptors (the handlers opened
                 // files, say): answer one waiting client with the reserve
                 // descriptor rather than leave it in the backlog; if even
@@ -448,11 +463,11 @@ impl Server {
 
     /// Starts one connection's thread, or refuses it (503, or 429 for an
     /// address at its own limit) without one.
-    fn serve<F>(&self, stream: TcpStream, ip: IpAddr, handler: &Arc<F>, refusals: &mut Refusals)
+    fn serve<F>(&self, stream: TcpStream, addrs: Addrs, handler: &Arc<F>, refusals: &mut Refusals)
     where
         F: Fn(WebSocket<TcpStream>) + Send + Sync + 'static,
     {
-        let ip = canonical(ip);
+        let ip = canonical(addrs.peer.ip());
         let limit = self.shared.limit.load(Ordering::Relaxed);
         let stream = Arc::new(stream);
         let id = {
@@ -495,7 +510,7 @@ impl Server {
                 http: http.as_deref(),
                 server: server_header.as_deref(),
             };
-            if let Some(ws) = handshake(conn, config, &answer) {
+            if let Some(ws) = handshake(conn, &config, &answer, addrs) {
                 let mut ws = ws;
                 ws.reading.going_away = Some(Arc::clone(&shared.going_away));
                 handler(ws);
@@ -543,6 +558,15 @@ impl Server {
     }
 }
 
+/// A connection's two addresses, for its request
+/// ([`HttpRequest::peer_addr`](super::HttpRequest::peer_addr)): the peer's,
+/// from `accept`; ours, when the listener's address says it.
+#[derive(Clone, Copy)]
+struct Addrs {
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+}
+
 /// What a connection's handshake answers with, besides the `101`.
 struct Answer<'a> {
     on_request: &'a RequestCallback,
@@ -567,8 +591,9 @@ fn check_server_header(value: Option<&str>) -> Result<()> {
 /// HTTP, or gone.
 fn handshake(
     stream: Arc<TcpStream>,
-    config: Config,
+    config: &Config,
     answer: &Answer<'_>,
+    addrs: Addrs,
 ) -> Option<WebSocket<TcpStream>> {
     let on_request = answer.on_request;
     let _ = stream.set_nodelay(config.nodelay);
@@ -581,7 +606,7 @@ fn handshake(
     let mut handle: &TcpStream = &stream;
     let upgraded = server_handshake(
         &mut handle,
-        &config,
+        config,
         Some(by_ref),
         &mut decide,
         answer.http,
@@ -589,8 +614,9 @@ fn handshake(
     )
     .ok()??;
     let mut upgraded = upgraded;
-    (upgraded.request).set_addrs(stream.peer_addr().ok(), stream.local_addr().ok());
-    let mut ws = upgraded.into_websocket(Io::shared(stream), config);
+    let local = addrs.local.or_else(|| stream.local_addr().ok());
+    (upgraded.request).set_addrs(Some(addrs.peer), local);
+    let mut ws = upgraded.into_websocket(Io::shared(stream), *config);
     ws.set_socket_ops(SocketOps::tcp()).ok()?;
     Some(ws)
 }
@@ -621,7 +647,18 @@ fn worker(shared: &ServerShared, first: Job, max_idle: usize) {
     }
     let mut registry = shared.registry();
     registry.workers -= 1;
-    shared.changed.notify_all();
+    notify_shutdown(shared);
+}
+
+/// Wakes `ServerHandle::shutdown`, which waits for the threads to end; a
+/// server that is not stopping has nobody waiting, and the wake-up would
+/// be a system call per connection for nothing. Called under the registry's
+/// lock, after the change: `shutdown` sets `stopping` before it takes the
+/// lock to wait, so either it sees the change, or this sees `stopping`.
+fn notify_shutdown(shared: &ServerShared) {
+    if shared.stopping.load(Ordering::SeqCst) {
+        shared.changed.notify_all();
+    }
 }
 
 /// A connection is over: frees its slot and, when this thread is to be
@@ -638,7 +675,7 @@ fn finish_and_park(
     registry.sockets.remove(&id);
     registry.threads -= 1;
     release_ip(&mut registry, ip);
-    shared.changed.notify_all();
+    notify_shutdown(shared);
     let reuse = finished
         && max_idle > 0
         && !shared.stopping.load(Ordering::SeqCst)
