@@ -14,7 +14,7 @@ mod cli;
 use wslite::{Config, Error, Message, Server};
 
 const USAGE: &str = "\
-usage: echo_server [--fresh-threads] [ADDRESS]
+usage: echo_server [--fresh-threads] [--max-connections N] [ADDRESS]
 
 An echo server: every text and binary message comes back unchanged; pings
 are answered and a Close is echoed. Its first line on stdout says where it
@@ -29,28 +29,54 @@ up to 16 MiB, the library's default of 1,024 connections; up to 64 finished
 connection threads are kept to serve the next connections.
 
 Options:
-      --fresh-threads  a new thread for every connection (the library's
-                       default), instead of reusing up to 64 finished ones
-  -h, --help           print this help
+      --fresh-threads      a new thread for every connection (the library's
+                           default), instead of reusing up to 64 finished ones
+      --max-connections N  connections open at once (default 1024, the
+                           library's; the descriptor limit may lower it)
+  -h, --help               print this help
 
 Example:
   echo_server 0.0.0.0:9001
 ";
 
-fn main() {
-    let args = cli::args(USAGE);
-    let fresh_threads = args.iter().any(|a| a == "--fresh-threads");
-    let rest: Vec<&String> = args.iter().filter(|a| *a != "--fresh-threads").collect();
-    let addr = match rest.as_slice() {
-        [] => "127.0.0.1:9001".to_string(),
-        [addr] if !addr.starts_with('-') => addr.to_string(),
-        [arg] => cli::usage_error(format!("unknown option {arg}")),
-        [_, extra, ..] => cli::usage_error(format!("unexpected argument {extra:?}")),
-    };
-    cli::finish(serve(&addr, fresh_threads));
+/// The command line.
+struct Opts {
+    addr: String,
+    fresh_threads: bool,
+    max_connections: Option<usize>,
 }
 
-fn serve(addr: &str, fresh_threads: bool) -> Result<(), String> {
+fn main() {
+    let mut opts = Opts {
+        addr: "127.0.0.1:9001".to_string(),
+        fresh_threads: false,
+        max_connections: None,
+    };
+    let mut addr = None;
+    let mut args = cli::args(USAGE).into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--fresh-threads" => opts.fresh_threads = true,
+            "--max-connections" => {
+                let value = args.next().unwrap_or_default();
+                match value.parse() {
+                    Ok(n) => opts.max_connections = Some(n),
+                    Err(_) => cli::usage_error(format!("--max-connections: bad value {value:?}")),
+                }
+            }
+            flag if flag.starts_with('-') => cli::usage_error(format!("unknown option {flag}")),
+            _ if addr.is_some() => cli::usage_error(format!("unexpected argument {arg:?}")),
+            _ => addr = Some(arg),
+        }
+    }
+    if let Some(addr) = addr {
+        opts.addr = addr;
+    }
+    cli::finish(serve(&opts));
+}
+
+fn serve(opts: &Opts) -> Result<(), String> {
+    let addr = opts.addr.as_str();
     let config = Config::default()
         .max_message_size(64 << 20)
         .max_frame_size(16 << 20);
@@ -61,9 +87,12 @@ fn serve(addr: &str, fresh_threads: bool) -> Result<(), String> {
     })?;
     // Parked threads serve the next connections without creating new ones:
     // for a server with many short connections, handshakes get cheaper.
-    let server = server
+    let mut server = server
         .config(config)
-        .reuse_threads(if fresh_threads { 0 } else { 64 });
+        .reuse_threads(if opts.fresh_threads { 0 } else { 64 });
+    if let Some(max) = opts.max_connections {
+        server = server.max_connections(max);
+    }
     let local = server.local_addr().map_err(|e| e.to_string())?;
     println!("echo server listening on ws://{local}");
     server
