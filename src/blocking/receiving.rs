@@ -98,8 +98,11 @@ pub(crate) enum Step {
         /// Whether the bytes are DEFLATE data still to be inflated (only
         /// between the wire and the inflater: [`ReadHalf::next_step`] hands
         /// out inflated bytes).
+        // Read only by the inflater: unused in a build without `deflate`.
+        #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
         compressed: bool,
         /// Whether the piece begins a frame.
+        #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
         new_frame: bool,
     },
     /// A control frame.
