@@ -532,6 +532,35 @@ impl ReadHalf {
     // In bounds: `make_room` leaves `end < buf.len()`.
     #[allow(clippy::indexing_slicing)]
     fn fill<L: ReadLink>(&mut self, link: &mut L) -> Result<()> {
+        let retry = self.before_read(link)?;
+        self.make_room();
+        let end = self.end;
+        let mut buf = core::mem::take(&mut self.buf);
+        let read = self.read_some(link, &mut buf[end..], retry);
+        self.buf = buf;
+        let n = read?;
+        if n > 0 {
+            // A read that filled all the room suggests more is coming: let
+            // the buffer grow for the next one.
+            let filled_all = self.end + n == self.buf.len();
+            // A short read means the burst is over: give a grown buffer
+            // back once it is empty.
+            self.shrink = n < self.initial_size;
+            self.end += n;
+            if filled_all && self.buf.len() < self.max_size {
+                let grown = (self.buf.len() * 2).min(self.max_size);
+                self.buf.resize(grown, 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// What comes before every wait for the peer: the end of the stream
+    /// reported, the idle timeout checked, owed frames sent, and no wait at
+    /// all once the closing handshake is over. Returns whether an owed
+    /// frame is still waiting to go out (the wait is then kept short, to
+    /// try again).
+    fn before_read<L: ReadLink>(&mut self, link: &mut L) -> Result<bool> {
         if self.eof {
             if self.is_going_away() {
                 // The server woke this connection to shut down (§7.4.1: 1001).
@@ -547,7 +576,7 @@ impl ReadHalf {
         // Checked before every wait, so that a peer trickling bytes (which
         // never lets a read time out) is caught as surely as a silent one.
         self.check_idle(link)?;
-        let mut retry = link.before_wait()?;
+        let retry = link.before_wait()?;
         // After the closing handshake nothing more will come that anyone
         // should wait for: answer at once instead of blocking on the socket.
         // Except that a client first lets the server end TCP (§7.1.1),
@@ -557,12 +586,24 @@ impl ReadHalf {
             (State::Closed, EndOfTcp::AfterPeer) => {
                 self.drain_to_eof(link, after(self.linger_time));
                 link.shutdown(Shutdown::Both);
-                return Err(Error::ConnectionClosed);
+                Err(Error::ConnectionClosed)
             }
-            (State::Closed, _) => return Err(Error::ConnectionClosed),
-            _ => {}
+            (State::Closed, _) => Err(Error::ConnectionClosed),
+            _ => Ok(retry),
         }
-        self.make_room();
+    }
+
+    /// One read from the peer into `dst` (the buffer's free room, or a
+    /// message's), waiting within the operation's deadline, waking for
+    /// keepalive and owed frames on the way (`retry`: one is still
+    /// waiting, from [`before_read`](Self::before_read)). `Ok(0)`: the peer
+    /// ended TCP.
+    fn read_some<L: ReadLink>(
+        &mut self,
+        link: &mut L,
+        dst: &mut [u8],
+        mut retry: bool,
+    ) -> Result<usize> {
         let mut shortened = false;
         let result = loop {
             // The wait ends at the operation's deadline, or soon, to try an
@@ -580,8 +621,7 @@ impl ReadHalf {
                 }
                 shortened = true;
             }
-            let end = self.end;
-            match link.read(&mut self.buf[end..]) {
+            match link.read(dst) {
                 Ok(0) => {
                     self.eof = true;
                     // The peer ended TCP: nothing more can come, so end ours
@@ -590,25 +630,14 @@ impl ReadHalf {
                         link.shutdown(Shutdown::Both);
                     }
                     link.reader_stopped(true);
-                    break Ok(());
+                    break Ok(0);
                 }
                 Ok(n) => {
-                    // A read that filled all the room suggests more is
-                    // coming: let the buffer grow for the next one.
-                    let filled_all = self.end + n == self.buf.len();
-                    // A short read means the burst is over: give a grown
-                    // buffer back once it is empty.
-                    self.shrink = n < self.initial_size;
-                    self.end += n;
                     if self.keepalive.is_some() {
                         self.last_heard = Instant::now();
                         self.ping_sent = None;
                     }
-                    if filled_all && self.buf.len() < self.max_size {
-                        let grown = (self.buf.len() * 2).min(self.max_size);
-                        self.buf.resize(grown, 0);
-                    }
-                    break Ok(());
+                    break Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if is_timeout(&e) => {
