@@ -1834,3 +1834,121 @@ fn a_split_reader_that_timed_out_still_sees_the_answer_to_close() {
     let outcome = split_close_against_a_slow_answer(true);
     expect_close(outcome.expect("the peer's answer"), 1000, "");
 }
+
+// ---------------------------------------------------------------------------
+// Large payloads read straight into the message (no copy through the read
+// buffer): the core still unmasks and checks them where they lie.
+// ---------------------------------------------------------------------------
+
+/// A raw client (masking by hand) and the server `WebSocket` it reached.
+fn raw_client_and_server() -> (TcpStream, WebSocket<TcpStream>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let client = thread::spawn(move || raw_client(addr));
+    let (stream, _) = listener.accept().expect("accept");
+    stream.set_read_timeout(Some(LONG)).unwrap();
+    stream.set_write_timeout(Some(LONG)).unwrap();
+    let mut server = accept_with(stream, Config::default(), |_| Ok(Accept::new())).expect("accept");
+    server.set_socket_ops(SocketOps::tcp()).expect("socket ops");
+    (client.join().expect("client thread"), server)
+}
+
+/// Writes `bytes` in pieces of the given sizes (the rest in one), each
+/// after a pause, so that the reader meets them one read at a time.
+fn trickle(stream: &mut TcpStream, bytes: &[u8], pieces: &[usize]) {
+    let mut at = 0;
+    for &size in pieces {
+        let end = (at + size).min(bytes.len());
+        stream.write_all(&bytes[at..end]).unwrap();
+        at = end;
+        thread::sleep(Duration::from_millis(20));
+    }
+    stream.write_all(&bytes[at..]).unwrap();
+}
+
+/// A text of 300,003 bytes, with a 3-byte character every 1,000 bytes,
+/// arrives in pieces whose edges fall inside the masking key's cycle and
+/// inside characters: the first piece ends inside the header's key, the
+/// next leaves 3 bytes of payload in the read buffer, then the rest is
+/// read straight into the message from odd offsets. The message is whole
+/// and unmasked, and a binary message after it (over the 16 KiB of the
+/// direct path, then a small one) is intact too.
+#[test]
+fn a_large_masked_payload_trickled_at_odd_offsets_is_read_whole() {
+    let (mut raw, mut server) = raw_client_and_server();
+    let mut text = String::new();
+    while text.len() < 300_000 {
+        text.push_str(&"a".repeat(997));
+        text.push('€');
+    }
+    text.push_str("end");
+    let frame = frame_bytes(true, 0, 0x1, KEY, text.as_bytes());
+    let binary: Vec<u8> = (0..70_001u32).map(|i| (i * 31 % 251) as u8).collect();
+    let mut wire = frame.clone();
+    wire.extend(frame_bytes(true, 0, 0x2, KEY, &binary));
+    wire.extend(frame_bytes(true, 0, 0x2, KEY, b"small"));
+    let writer = thread::spawn(move || {
+        // 12 bytes: the 10-byte header and half the key; then 3 bytes of
+        // payload; then 40,001 (an odd offset for what follows).
+        trickle(&mut raw, &wire, &[12, 5, 40_001, 65_537, 7]);
+        raw
+    });
+    assert_eq!(server.read().unwrap(), Message::Text(text));
+    assert_eq!(server.read().unwrap(), Message::Binary(binary));
+    assert_eq!(server.read().unwrap(), Message::binary(b"small".to_vec()));
+    drop(writer.join().unwrap());
+}
+
+/// A large message in two fragments with a ping between them: both halves
+/// are read straight into the message, the ping is answered at once, and
+/// the message is read whole.
+#[test]
+fn a_ping_between_two_large_fragments_is_answered_and_the_message_is_whole() {
+    let (mut raw, mut server) = raw_client_and_server();
+    let first: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    let second: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
+    let mut wire = frame_bytes(false, 0, 0x2, KEY, &first);
+    wire.extend(frame_bytes(true, 0, 0x9, KEY, b"between"));
+    wire.extend(frame_bytes(true, 0, 0x0, KEY, &second));
+    let writer = thread::spawn(move || {
+        trickle(&mut raw, &wire, &[20, 30_000, 70_000]);
+        raw
+    });
+    let mut whole = first.clone();
+    whole.extend_from_slice(&second);
+    // The ping comes first (read returns control frames as they are).
+    assert_eq!(server.read().unwrap(), Message::Ping(b"between".to_vec()));
+    assert_eq!(server.read().unwrap(), Message::Binary(whole));
+    let mut raw = writer.join().unwrap();
+    let pong = read_frame(&mut raw).unwrap().expect("the pong");
+    assert_eq!(
+        (pong.opcode, pong.payload.as_slice()),
+        (0xA, &b"between"[..])
+    );
+}
+
+/// A byte that is not UTF-8, 70,000 bytes into a large text frame (in the
+/// part read straight into the message), fails the connection with 1007,
+/// as it does anywhere else, and the Close naming it reaches the peer.
+#[test]
+fn bad_utf8_deep_inside_a_large_text_is_refused_with_1007() {
+    let (mut raw, mut server) = raw_client_and_server();
+    let mut text = vec![b'x'; 200_000];
+    text[70_000] = 0xFF;
+    let wire = frame_bytes(true, 0, 0x1, KEY, &text);
+    let writer = thread::spawn(move || {
+        // The header and 1,000 bytes, then the rest: the bad byte is read
+        // into the message directly.
+        let _ = raw.write_all(&wire[..1_014]);
+        thread::sleep(Duration::from_millis(20));
+        let _ = raw.write_all(&wire[1_014..]);
+        // Ended, so the failed server's drain of what follows ends too.
+        let _ = raw.shutdown(Shutdown::Write);
+        raw
+    });
+    let error = server.read().unwrap_err();
+    assert!(matches!(error, Error::InvalidUtf8), "{error:?}");
+    let mut raw = writer.join().unwrap();
+    let close = read_frame(&mut raw).unwrap().expect("the Close");
+    assert_eq!(close.close_code(), Some(1007));
+}

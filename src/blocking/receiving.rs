@@ -52,6 +52,11 @@ const MAX_LINGER_BYTES: usize = 1 << 30;
 /// yet costs address space, not resident memory.
 const RESERVE_AHEAD: usize = 1 << 20;
 
+/// The least payload still to come for which `read` reads it straight into
+/// the message (see `read_payload_into_message`); below it the read buffer
+/// gathers small frames, many to a read.
+const DIRECT_READ: u64 = 16 << 10;
+
 /// How the receiving half reaches the stream's reading side, the shared
 /// state and the sending half.
 pub(crate) trait ReadLink: TimedRead {
@@ -250,32 +255,121 @@ impl ReadHalf {
 
     fn read_message_inner<L: ReadLink>(&mut self, link: &mut L) -> Result<Message> {
         loop {
-            match self.next_step(link)? {
-                Step::Control(message) => return Ok(message),
-                Step::Piece {
-                    kind, range, fin, ..
-                } => {
-                    if self.skip_message {
-                        self.skip_message = !fin;
-                        continue;
+            let (kind, fin) = match self.read_payload_into_message(link)? {
+                Some(piece) => piece,
+                None => match self.next_step(link)? {
+                    Step::Control(message) => return Ok(message),
+                    Step::Piece {
+                        kind, range, fin, ..
+                    } => {
+                        if self.skip_message {
+                            self.skip_message = !fin;
+                            continue;
+                        }
+                        // Kept here until the message ends, so a timeout
+                        // between fragments loses nothing.
+                        self.append_piece(range);
+                        (kind, fin)
                     }
-                    // Kept here until the message ends, so a timeout between
-                    // fragments loses nothing.
-                    self.append_piece(range);
-                    if fin {
-                        let data = core::mem::take(&mut self.message);
-                        return Ok(match kind {
-                            // The core checked the text as it arrived (and
-                            // failed the connection at the first bad byte);
-                            // std's conversion checks once more, the only
-                            // way to a `String` in safe code.
-                            DataKind::Text => Message::Text(
-                                String::from_utf8(data).map_err(|_| Error::InvalidUtf8)?,
-                            ),
-                            DataKind::Binary => Message::Binary(data),
-                        });
+                },
+            };
+            if fin {
+                let data = core::mem::take(&mut self.message);
+                return Ok(match kind {
+                    // The core checked the text as it arrived (and failed
+                    // the connection at the first bad byte); std's
+                    // conversion checks once more, the only way to a
+                    // `String` in safe code.
+                    DataKind::Text => {
+                        Message::Text(String::from_utf8(data).map_err(|_| Error::InvalidUtf8)?)
                     }
+                    DataKind::Binary => Message::Binary(data),
+                });
+            }
+        }
+    }
+
+    /// The large-payload path of `read`: when the read buffer is empty and
+    /// the frame in progress still has at least `DIRECT_READ` bytes of
+    /// payload to come, they are read straight into the message, instead
+    /// of into the buffer and then copied: one copy fewer per byte, and
+    /// reads as large as the payload (up to `RESERVE_AHEAD`) instead of the
+    /// buffer. The core then takes the bytes where they lie (it unmasks
+    /// them in place and checks text as UTF-8), exactly as it would in the
+    /// buffer; never more than the frame's payload is read, so no byte of
+    /// the next frame lands in the message. `None`: the path does not apply
+    /// (or the peer ended TCP), and the ordinary path goes on.
+    // In bounds: `at + n <= message.len()` after the read, and the core's
+    // piece lies inside what it was given.
+    #[allow(clippy::indexing_slicing)]
+    fn read_payload_into_message<L: ReadLink>(
+        &mut self,
+        link: &mut L,
+    ) -> Result<Option<(DataKind, bool)>> {
+        #[cfg(feature = "deflate")]
+        if self.inflating.is_some() {
+            return Ok(None);
+        }
+        // Control payloads are at most 125 bytes: this is a data frame.
+        let remaining = self.receiver.payload_remaining();
+        if self.start != self.end || self.skip_message || remaining < DIRECT_READ {
+            return Ok(None);
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::Timeout);
+        }
+        let retry = self.before_read(link)?;
+        let want = usize::try_from(remaining).map_or(RESERVE_AHEAD, |r| r.min(RESERVE_AHEAD));
+        let mut message = core::mem::take(&mut self.message);
+        let at = message.len();
+        if at + want > message.capacity() {
+            // As `append_piece` grows it: doubling, or to what is asked,
+            // never past the message limit.
+            let target = (message.capacity() * 2)
+                .max(at + want)
+                .min(self.max_message.max(at + want));
+            message.reserve_exact(target - at);
+        }
+        message.resize(at + want, 0);
+        let read = self.read_some(link, &mut message[at..], retry);
+        let n = *read.as_ref().unwrap_or(&0);
+        message.truncate(at + n);
+        self.message = message;
+        read?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let (receiver, message) = (&mut self.receiver, &mut self.message);
+        let outcome = link.shared(|shared| {
+            receiver
+                .receive(shared, &mut message[at..])
+                .map(|received| match received.event {
+                    Some(Event::Data {
+                        kind, bytes, fin, ..
+                    }) if received.consumed == n && bytes.len() == n => Some((kind, fin)),
+                    _ => None,
+                })
+        });
+        match outcome {
+            Ok(Some((kind, fin))) => {
+                if fin && self.idle_timeout.is_some() {
+                    self.last_message = Instant::now();
                 }
+                Ok(Some((kind, fin)))
+            }
+            // Not a piece of the message (the peer's Close came first, and
+            // what follows it is dropped): the bytes are not kept.
+            Ok(None) => {
+                self.message.truncate(at);
+                Ok(None)
+            }
+            Err(Error::ConnectionClosed) => {
+                self.message.truncate(at);
+                Err(Error::ConnectionClosed)
+            }
+            Err(error) => {
+                self.message.truncate(at);
+                Err(self.fail(link, error))
             }
         }
     }

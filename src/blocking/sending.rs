@@ -44,9 +44,9 @@ pub(crate) trait WriteLink: TimedWrite {
     fn shared<R>(&mut self, f: impl FnOnce(&mut Shared) -> R) -> R;
 }
 
-/// The most a client copies at once to mask a large borrowed payload: a
-/// frame up to this size leaves in one write.
-const MASKING_BUFFER: usize = 1 << 20;
+/// The most a client copies at once to mask a large borrowed payload: the
+/// frame of a payload up to 1 MiB (with its header) leaves in one write.
+const MASKING_BUFFER: usize = (1 << 20) + crate::frame::MAX_HEADER_LEN;
 
 /// How much of a borrowed payload is copied before it is masked: small
 /// enough to be masked while it is still in the CPU's first-level cache.
@@ -417,7 +417,7 @@ impl WriteHalf {
             }
             // A client must mask a copy. The copy is made once, into a
             // buffer that holds the whole frame up to `MASKING_BUFFER`, so
-            // that a frame of up to 1 MiB leaves in one write (each write
+            // that a payload of up to 1 MiB leaves in one write (each write
             // costs a system call and a round of TCP work; 16 KiB pieces
             // made a 64 KiB message four of them). It is copied and masked
             // a cache-sized piece at a time, while the piece is in cache,
