@@ -73,7 +73,10 @@ for target in "${targets[@]}"; do
   [ -n "$row" ] || { echo "unknown target $target; known: $(awk 'NF { printf "%s ", $1 }' <<<"$TABLE")" >&2; exit 2; }
   read -r _ triple qemu _ <<<"$row"
   grep -qx "$target" <<<"$installed" || rustup target add "$target"
-  command -v "$triple-gcc" >/dev/null || packages+=("gcc-$triple" "libc6-dev-${LIBC_ARCH[$triple]}-cross")
+  command -v "$triple-gcc" >/dev/null || packages+=("gcc-$triple")
+  # The C library's files apart: a cross gcc can be there without them.
+  dpkg -s "libc6-dev-${LIBC_ARCH[$triple]}-cross" >/dev/null 2>&1 ||
+    packages+=("libc6-dev-${LIBC_ARCH[$triple]}-cross")
   command -v "$qemu" >/dev/null || packages+=(qemu-user)
 done
 if [ ${#packages[@]} -gt 0 ]; then

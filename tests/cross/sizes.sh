@@ -78,7 +78,7 @@ build() {
 
 if [ $CHECK -eq 1 ]; then
   step "toolchain for armv7-unknown-linux-gnueabihf"
-  apt_install gcc-arm-linux-gnueabihf
+  apt_install gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
   rustup_target armv7-unknown-linux-gnueabihf
   bin=$(build armv7-unknown-linux-gnueabihf)
   bytes=$(stat -c %s "$bin")
@@ -94,7 +94,8 @@ fi
 
 # ---------------------------------------------------------------- installs
 step "toolchain: linkers, qemu-user, rustup targets"
-apt_install gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-powerpc-linux-gnu qemu-user python3
+apt_install gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu gcc-powerpc-linux-gnu \
+  libc6-dev-armhf-cross libc6-dev-arm64-cross libc6-dev-powerpc-cross qemu-user python3
 for t in armv7-unknown-linux-gnueabihf aarch64-unknown-linux-gnu aarch64-unknown-linux-musl \
   powerpc-unknown-linux-gnu; do
   rustup_target "$t"
