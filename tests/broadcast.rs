@@ -13,7 +13,6 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 use wslite::blocking::SocketOps;
 use wslite::permessage_deflate::message::MessageInflater;
@@ -30,19 +29,15 @@ use wire::{frame_bytes, read_frame, read_http_head, RawFrame};
 mod generators;
 use generators::{json_records, noise};
 
-/// The longest any single wait in these tests may take.
-const LONG: Duration = Duration::from_secs(20);
+#[path = "common/bounded_config.rs"]
+mod bounded_config;
+use bounded_config::LONG;
 
-/// A configuration whose every wait is bounded, compressing as `c` says.
+/// Every wait bounded, compressing as `c` says, messages up to 4 MiB.
 fn config(c: Option<Compression>) -> Config {
-    Config::default()
-        .read_timeout(Some(LONG))
-        .write_timeout(Some(LONG))
-        .handshake_timeout(Some(LONG))
-        .close_timeout(Duration::from_secs(5))
+    bounded_config::config(c)
         .max_message_size(4 << 20)
         .max_frame_size(4 << 20)
-        .compression(c)
 }
 
 /// The server side of one accepted connection, made by `accept_with` over

@@ -13,9 +13,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use wslite::{
-    ClientBuilder, CloseCode, Compression, Config, Message, Server, ServerHandle, WebSocket,
-};
+use wslite::{ClientBuilder, CloseCode, Compression, Message, Server, ServerHandle, WebSocket};
 
 #[path = "common/clients.rs"]
 mod clients;
@@ -30,18 +28,9 @@ mod wire;
 use generators::{json_records, noise};
 use wire::{frame_bytes, raw_connect, read_frame, read_http_head, RawFrame};
 
-/// The longest any single wait in these tests may take.
-const LONG: Duration = Duration::from_secs(20);
-
-/// A configuration whose every wait is bounded, compressing as `c` says.
-fn config(c: Option<Compression>) -> Config {
-    Config::default()
-        .read_timeout(Some(LONG))
-        .write_timeout(Some(LONG))
-        .handshake_timeout(Some(LONG))
-        .close_timeout(Duration::from_secs(5))
-        .compression(c)
-}
+#[path = "common/bounded_config.rs"]
+mod bounded_config;
+use bounded_config::{config, LONG};
 
 fn echo_server(c: Option<Compression>) -> ServerHandle {
     Server::bind("127.0.0.1:0")
