@@ -1952,3 +1952,26 @@ fn bad_utf8_deep_inside_a_large_text_is_refused_with_1007() {
     let close = read_frame(&mut raw).unwrap().expect("the Close");
     assert_eq!(close.close_code(), Some(1007));
 }
+
+/// A peer that announces a large frame and then trickles its payload a
+/// byte at a time (after a first burst, and before the rest in one write)
+/// still has its message read whole: the room read into shrinks back to
+/// its start after each short read and grows again as the rest pours in.
+#[test]
+fn a_large_payload_that_trickles_a_byte_at_a_time_is_read_whole() {
+    let (mut raw, mut server) = raw_client_and_server();
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let wire = frame_bytes(true, 0, 0x2, KEY, &payload);
+    let writer = thread::spawn(move || {
+        // The header and 20,000 bytes; 60 single bytes; then the rest.
+        trickle(&mut raw, &wire, &[20_014]);
+        for at in 20_014..20_074 {
+            raw.write_all(&wire[at..at + 1]).unwrap();
+            thread::sleep(Duration::from_millis(2));
+        }
+        raw.write_all(&wire[20_074..]).unwrap();
+        raw
+    });
+    assert_eq!(server.read().unwrap(), Message::Binary(payload));
+    drop(writer.join().unwrap());
+}

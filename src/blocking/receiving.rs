@@ -54,8 +54,25 @@ const RESERVE_AHEAD: usize = 1 << 20;
 
 /// The least payload still to come for which `read` reads it straight into
 /// the message (see `read_payload_into_message`); below it the read buffer
-/// gathers small frames, many to a read.
-const DIRECT_READ: u64 = 16 << 10;
+/// gathers small frames, many to a read. Also the room such a read starts
+/// with: it doubles only after a read filled it, so a peer that trickles
+/// bytes makes this side zero and touch at most this much ahead of them.
+const DIRECT_READ: usize = 16 << 10;
+
+/// Makes room in a message being reassembled for `needed` bytes, and for
+/// `ahead` more where the limit allows: by doubling, as `Vec` would, or at
+/// once to what is asked, but never past the message limit (`max`): plain
+/// doubling could take twice the limit for a message just over a power of
+/// two. (The limit itself was checked from the frame header before any
+/// payload arrived.)
+fn grow_message(message: &mut Vec<u8>, needed: usize, ahead: usize, max: usize) {
+    if needed > message.capacity() {
+        let target = (message.capacity() * 2)
+            .max(needed + ahead)
+            .min(max.max(needed));
+        message.reserve_exact(target - message.len());
+    }
+}
 
 /// How the receiving half reaches the stream's reading side, the shared
 /// state and the sending half.
@@ -129,6 +146,9 @@ pub(crate) struct ReadHalf {
     message: Vec<u8>,
     /// The most it may grow to (`Config::max_message_size`).
     max_message: usize,
+    /// How much a read straight into the message asks for (from
+    /// `DIRECT_READ`, doubling while reads fill it, up to `RESERVE_AHEAD`).
+    direct_room: usize,
     /// Discard data pieces until the end of the current message (a streamed
     /// message whose reader was dropped early).
     pub(crate) skip_message: bool,
@@ -178,6 +198,7 @@ impl ReadHalf {
             eof: false,
             message: Vec::new(),
             max_message: config.max_message_size,
+            direct_room: DIRECT_READ,
             skip_message: false,
             keepalive: config.keepalive,
             idle_timeout: config.idle_timeout,
@@ -289,6 +310,14 @@ impl ReadHalf {
         }
     }
 
+    /// The operation's deadline, if it has one and it has passed.
+    fn check_deadline(&self) -> Result<()> {
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => Err(Error::Timeout),
+            _ => Ok(()),
+        }
+    }
+
     /// The large-payload path of `read`: when the read buffer is empty and
     /// the frame in progress still has at least `DIRECT_READ` bytes of
     /// payload to come, they are read straight into the message, instead
@@ -311,31 +340,32 @@ impl ReadHalf {
             return Ok(None);
         }
         // Control payloads are at most 125 bytes: this is a data frame.
-        let remaining = self.receiver.payload_remaining();
+        let remaining = usize::try_from(self.receiver.payload_remaining()).unwrap_or(usize::MAX);
         if self.start != self.end || self.skip_message || remaining < DIRECT_READ {
             return Ok(None);
         }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(Error::Timeout);
-        }
+        self.check_deadline()?;
         let retry = self.before_read(link)?;
-        let want = usize::try_from(remaining).map_or(RESERVE_AHEAD, |r| r.min(RESERVE_AHEAD));
+        let want = remaining.min(self.direct_room);
         let mut message = core::mem::take(&mut self.message);
         let at = message.len();
-        if at + want > message.capacity() {
-            // As `append_piece` grows it: doubling, or to what is asked,
-            // never past the message limit.
-            let target = (message.capacity() * 2)
-                .max(at + want)
-                .min(self.max_message.max(at + want));
-            message.reserve_exact(target - at);
-        }
+        grow_message(&mut message, at + want, 0, self.max_message);
+        // Safe Rust reads only into initialised memory: the room is zeroed.
         message.resize(at + want, 0);
         let read = self.read_some(link, &mut message[at..], retry);
         let n = *read.as_ref().unwrap_or(&0);
         message.truncate(at + n);
         self.message = message;
         read?;
+        // A read that filled the room suggests more is coming; a short one
+        // that the peer sends no faster than this.
+        self.direct_room = if n == self.direct_room {
+            (self.direct_room * 2).min(RESERVE_AHEAD)
+        } else if n < want {
+            DIRECT_READ
+        } else {
+            self.direct_room
+        };
         if n == 0 {
             return Ok(None);
         }
@@ -350,27 +380,19 @@ impl ReadHalf {
                     _ => None,
                 })
         });
+        if let Ok(Some((_, fin))) = outcome {
+            if fin && self.idle_timeout.is_some() {
+                self.last_message = Instant::now();
+            }
+            return outcome;
+        }
+        // Not a piece of the message (the peer's Close came first, and what
+        // follows it is dropped), or a broken rule: the bytes are not kept.
+        self.message.truncate(at);
         match outcome {
-            Ok(Some((kind, fin))) => {
-                if fin && self.idle_timeout.is_some() {
-                    self.last_message = Instant::now();
-                }
-                Ok(Some((kind, fin)))
-            }
-            // Not a piece of the message (the peer's Close came first, and
-            // what follows it is dropped): the bytes are not kept.
-            Ok(None) => {
-                self.message.truncate(at);
-                Ok(None)
-            }
-            Err(Error::ConnectionClosed) => {
-                self.message.truncate(at);
-                Err(Error::ConnectionClosed)
-            }
-            Err(error) => {
-                self.message.truncate(at);
-                Err(self.fail(link, error))
-            }
+            Err(Error::ConnectionClosed) => Err(Error::ConnectionClosed),
+            Err(error) => Err(self.fail(link, error)),
+            Ok(_) => Ok(None),
         }
     }
 
@@ -395,18 +417,9 @@ impl ReadHalf {
         let ahead = usize::try_from(announced).map_or(RESERVE_AHEAD, |a| a.min(RESERVE_AHEAD));
         let piece = self.piece(range);
         let needed = message.len() + piece.len();
-        if needed > message.capacity() {
-            // Grow by doubling, as `Vec` would, or at once to the announced
-            // rest, but never past the message limit: plain doubling could
-            // take twice the limit for a message just over a power of two.
-            // (The limit itself was checked from the frame header before
-            // any payload arrived.) Growing to the announced size saves a
-            // 64 KiB message the copies of growing through 4, 8, 16 and 32 KiB.
-            let target = (message.capacity() * 2)
-                .max(needed + ahead)
-                .min(self.max_message.max(needed));
-            message.reserve_exact(target - message.len());
-        }
+        // At once to the announced rest: that saves a 64 KiB message the
+        // copies of growing through 4, 8, 16 and 32 KiB.
+        grow_message(&mut message, needed, ahead, self.max_message);
         message.extend_from_slice(piece);
         self.message = message;
     }
@@ -495,9 +508,7 @@ impl ReadHalf {
         loop {
             // Checked after every step, so that a peer sending empty frames
             // (which complete no event) cannot stretch an operation.
-            if self.deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(Error::Timeout);
-            }
+            self.check_deadline()?;
             if self.start < self.end {
                 let (start, end) = (self.start, self.end);
                 let (receiver, buf) = (&mut self.receiver, &mut self.buf);
