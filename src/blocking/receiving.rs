@@ -322,8 +322,8 @@ impl ReadHalf {
     /// the frame in progress still has at least `DIRECT_READ` bytes of
     /// payload to come, they are read straight into the message, instead
     /// of into the buffer and then copied: one copy fewer per byte, and
-    /// reads as large as the payload (up to `RESERVE_AHEAD`) instead of the
-    /// buffer. The core then takes the bytes where they lie (it unmasks
+    /// reads that grow with the peer's pace (`direct_room`, up to
+    /// `RESERVE_AHEAD`) instead of the buffer's size. The core then takes the bytes where they lie (it unmasks
     /// them in place and checks text as UTF-8), exactly as it would in the
     /// buffer; never more than the frame's payload is read, so no byte of
     /// the next frame lands in the message. `None`: the path does not apply
