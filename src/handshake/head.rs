@@ -696,4 +696,28 @@ mod tests {
         assert_eq!(list_with_quotes(&headers, "connection").count(), 0);
         assert!(!contains_token(&headers, "connection", "upgrade"));
     }
+
+    #[test]
+    fn a_completed_head_keeps_its_length_until_the_buffer_shrinks() {
+        let head = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nframe bytes";
+        let mut scanner = HeadScanner::new();
+        assert_eq!(
+            scanner.scan(&head[..27], &Limits::DEFAULT, 64).unwrap(),
+            Some(27)
+        );
+        // Asked again with the same buffer, or with more bytes after the
+        // head, the answer is the same; nothing is scanned twice.
+        assert_eq!(
+            scanner.scan(&head[..27], &Limits::DEFAULT, 64).unwrap(),
+            Some(27)
+        );
+        assert_eq!(scanner.scan(head, &Limits::DEFAULT, 64).unwrap(), Some(27));
+        assert_eq!(scanner.examined, 27);
+        assert!(matches!(
+            scanner.scan(&head[..26], &Limits::DEFAULT, 64),
+            Err(Error::InvalidInput(
+                "the buffer is shorter than in an earlier call to the parser"
+            ))
+        ));
+    }
 }

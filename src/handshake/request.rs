@@ -996,4 +996,127 @@ mod tests {
             Err(Error::BufferTooSmall { needed: 8 })
         ));
     }
+
+    /// The sample request with its `Host` line replaced by `host_line`.
+    fn sample_with_host(host_line: &[u8]) -> std::vec::Vec<u8> {
+        let text = SAMPLE.to_vec();
+        let start = b"Host: server.example.com\r\n";
+        let at = text
+            .windows(start.len())
+            .position(|w| w == start)
+            .unwrap_or(0);
+        let mut out = text[..at].to_vec();
+        out.extend_from_slice(host_line);
+        out.extend_from_slice(&text[at + start.len()..]);
+        out
+    }
+
+    fn validate(buf: &[u8]) -> Result<(u8, u8), Error> {
+        let mut headers = [Header::EMPTY; 16];
+        let Status::Complete((_, request)) =
+            RequestParser::new(Limits::DEFAULT).parse(buf, &mut headers)?
+        else {
+            return Err(Error::MalformedHttp("the test request is not complete"));
+        };
+        request.validate_upgrade()?;
+        Ok(request.version())
+    }
+
+    #[test]
+    fn host_is_refused_when_empty_alone_or_when_it_holds_a_space_alone() {
+        const BAD_HOST: &str = "Host is empty or holds a space or non-ASCII byte";
+        for line in [
+            &b"Host:\r\n"[..],
+            b"Host: server example.com\r\n",
+            b"Host: server.\x80xample.com\r\n",
+        ] {
+            assert!(
+                matches!(validate(&sample_with_host(line)), Err(Error::InvalidHeader(text)) if text == BAD_HOST),
+                "{line:?}"
+            );
+        }
+        assert!(matches!(
+            validate(&sample_with_host(b"Host: h\r\n")),
+            Ok((1, 1))
+        ));
+    }
+
+    #[test]
+    fn a_target_is_refused_when_empty_alone_or_when_it_holds_a_bad_byte_alone() {
+        const BAD_TARGET: &str =
+            "the request target is empty or holds a space, control or non-ASCII byte";
+        for line in [
+            &b"GET  HTTP/1.1"[..],
+            b"GET /a\x7fb HTTP/1.1",
+            b"GET /a\x01b HTTP/1.1",
+            b"GET /\xc3\xa9 HTTP/1.1",
+        ] {
+            assert!(
+                matches!(parse_request_line(line), Err(Error::MalformedHttp(text)) if text == BAD_TARGET),
+                "{line:?}"
+            );
+        }
+        assert!(matches!(
+            parse_request_line(b"GET /~a!b HTTP/1.1"),
+            Ok(("GET", "/~a!b", (1, 1)))
+        ));
+    }
+
+    #[test]
+    fn the_request_gives_the_version_it_was_sent_with() {
+        let mut line = b"GET / HTTP/1.0\r\nHost: h\r\n\r\n".to_vec();
+        let mut headers = [Header::EMPTY; 4];
+        let mut parser = RequestParser::new(Limits::DEFAULT);
+        let Ok(Status::Complete((_, request))) = parser.parse(&line, &mut headers) else {
+            panic!("an HTTP/1.0 request parses");
+        };
+        assert_eq!(request.version(), (1, 0));
+        line[11..14].copy_from_slice(b"2.7");
+        let mut headers = [Header::EMPTY; 4];
+        parser.reset();
+        let Ok(Status::Complete((_, request))) = parser.parse(&line, &mut headers) else {
+            panic!("an HTTP/2.7 request line parses");
+        };
+        assert_eq!(request.version(), (2, 7));
+    }
+
+    #[test]
+    fn the_parser_keeps_its_limits_and_reset_forgets_a_partial_head() {
+        let limits = Limits::DEFAULT.with_max_head_bytes(400).with_max_headers(9);
+        let mut parser = RequestParser::new(limits);
+        assert_eq!(*parser.limits(), limits);
+        let mut headers = [Header::EMPTY; 16];
+        assert!(matches!(
+            parser.parse(&SAMPLE[..50], &mut headers),
+            Ok(Status::Partial)
+        ));
+        parser.reset();
+        let other = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+        let Ok(Status::Complete((len, request))) = parser.parse(other, &mut headers) else {
+            panic!("a new request parses after reset");
+        };
+        assert_eq!((len, request.target()), (other.len(), "/x"));
+        assert_eq!(*parser.limits(), limits, "reset keeps the limits");
+    }
+
+    #[test]
+    fn an_extension_is_refused_for_a_bad_name_alone_or_a_control_byte_alone() {
+        const BAD_EXTENSION: &str =
+            "an extension does not start with a token or holds a control character";
+        let key = b"dGhlIHNhbXBsZSBub25jZQ==";
+        let mut out = [0u8; 512];
+        for extension in ["per message; a=1", "foo; a=\u{1}", "foo; a=\t\x7f"] {
+            let extensions = [extension];
+            let mut request = ClientRequest::new("h", "/", key);
+            request.extensions = &extensions;
+            assert!(
+                matches!(write_request(&mut out, &request), Err(Error::InvalidInput(text)) if text == BAD_EXTENSION),
+                "{extension:?}"
+            );
+        }
+        let extensions = ["foo; a=\"x y\"\t"];
+        let mut request = ClientRequest::new("h", "/", key);
+        request.extensions = &extensions;
+        assert!(write_request(&mut out, &request).is_ok());
+    }
 }

@@ -247,4 +247,107 @@ mod tests {
             assert!(parse_status_line(bad).is_err(), "{bad:?}");
         }
     }
+
+    #[test]
+    fn every_digit_of_the_status_counts_with_its_place() {
+        // A middle digit other than 0, so hundreds, tens and units each
+        // show in the value.
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1 426 Upgrade Required").unwrap(),
+            ((1, 1), 426, &b"Upgrade Required"[..])
+        );
+        assert_eq!(parse_status_line(b"HTTP/1.1 987").unwrap().1, 987);
+    }
+
+    #[test]
+    fn a_status_with_one_non_digit_is_refused() {
+        for bad in [&b"HTTP/1.1 1a1 X"[..], b"HTTP/1.1 10! X", b"HTTP/1.1 :01 X"] {
+            assert!(
+                matches!(
+                    parse_status_line(bad),
+                    Err(Error::MalformedHttp("the status code is not three digits"))
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    fn parse_and_verify(response: &[u8]) -> Result<(u8, u8), Error> {
+        const KEY: &[u8; KEY_LEN] = b"dGhlIHNhbXBsZSBub25jZQ==";
+        let mut headers = [Header::EMPTY; 8];
+        let mut parser = ResponseParser::new(Limits::DEFAULT);
+        let Status::Complete((_, response)) = parser.parse(response, &mut headers)? else {
+            return Err(Error::MalformedHttp("the test response is not complete"));
+        };
+        response.verify(KEY, &[], &[])?;
+        Ok(response.version())
+    }
+
+    const ACCEPT_TAIL: &[u8] = b" 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+    fn accept_with_version(version: &str) -> Vec<u8> {
+        let mut response = version.as_bytes().to_vec();
+        response.extend_from_slice(ACCEPT_TAIL);
+        response
+    }
+
+    #[test]
+    fn a_101_from_http_1_0_is_refused_and_1_1_or_later_is_not() {
+        for old in ["HTTP/1.0", "HTTP/0.9"] {
+            assert!(
+                matches!(
+                    parse_and_verify(&accept_with_version(old)),
+                    Err(Error::UnsupportedHttpVersion)
+                ),
+                "{old}"
+            );
+        }
+        for (version, parsed) in [
+            ("HTTP/1.1", (1, 1)),
+            ("HTTP/1.2", (1, 2)),
+            ("HTTP/2.0", (2, 0)),
+        ] {
+            assert!(
+                matches!(parse_and_verify(&accept_with_version(version)), Ok(v) if v == parsed),
+                "{version}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_response_gives_its_headers_in_order() {
+        let response = accept_with_version("HTTP/1.1");
+        let mut headers = [Header::EMPTY; 8];
+        let mut parser = ResponseParser::new(Limits::DEFAULT);
+        let Ok(Status::Complete((len, parsed))) = parser.parse(&response, &mut headers) else {
+            panic!("the sample response parses");
+        };
+        assert_eq!(len, response.len());
+        let names: Vec<&str> = parsed.headers().iter().map(|h| h.name).collect();
+        assert_eq!(names, ["Upgrade", "Connection", "Sec-WebSocket-Accept"]);
+        assert_eq!(parsed.headers()[2].value, b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn the_parser_keeps_its_limits_and_reset_forgets_a_partial_head() {
+        let limits = Limits::DEFAULT.with_max_head_bytes(300).with_max_headers(5);
+        let mut parser = ResponseParser::new(limits);
+        assert_eq!(*parser.limits(), limits);
+        let mut headers = [Header::EMPTY; 8];
+        // Half of one response, then a different buffer after `reset`: the
+        // scanner must start again from its first byte.
+        let first = accept_with_version("HTTP/1.1");
+        assert!(matches!(
+            parser.parse(&first[..40], &mut headers),
+            Ok(Status::Partial)
+        ));
+        parser.reset();
+        let second = b"HTTP/1.1 503 Busy\r\nRetry-After: 1\r\n\r\n";
+        let Ok(Status::Complete((len, parsed))) = parser.parse(second, &mut headers) else {
+            panic!("the second response parses after reset");
+        };
+        assert_eq!((len, parsed.status()), (second.len(), 503));
+        assert_eq!(*parser.limits(), limits, "reset keeps the limits");
+    }
 }
