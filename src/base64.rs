@@ -204,4 +204,19 @@ mod tests {
         );
         assert_eq!(encode(b"foo", &mut out[..3]), None);
     }
+
+    #[test]
+    fn the_decoded_length_bound_is_three_bytes_per_four_characters() {
+        // A WebSocket key: 24 characters, at most 18 bytes (16 with its
+        // padding).
+        assert_eq!(decoded_len_max(24), 18);
+        assert_eq!(decoded_len_max(4), 3);
+        // A partial group decodes to nothing more.
+        assert_eq!(decoded_len_max(7), 3);
+        assert_eq!(decoded_len_max(3), 0);
+        for n in 0..100 {
+            let max = decoded_len_max(encoded_len(n));
+            assert!(max >= n && max < n + 3, "{n}");
+        }
+    }
 }

@@ -229,4 +229,42 @@ mod tests {
         assert!(write_payload(CloseCode::NORMAL, &long[..123], &mut out).is_ok());
         assert!(write_payload(CloseCode::ABNORMAL, "", &mut out).is_err());
     }
+
+    #[test]
+    fn registered_codes_have_their_names_and_others_have_none() {
+        let registered = [
+            (1000, "normal closure"),
+            (1001, "going away"),
+            (1002, "protocol error"),
+            (1003, "unsupported data"),
+            (1005, "no status received"),
+            (1006, "abnormal closure"),
+            (1007, "invalid payload data"),
+            (1008, "policy violation"),
+            (1009, "message too big"),
+            (1010, "mandatory extension"),
+            (1011, "internal error"),
+            (1012, "service restart"),
+            (1013, "try again later"),
+            (1014, "bad gateway"),
+            (1015, "TLS handshake"),
+        ];
+        for (code, name) in registered {
+            assert_eq!(CloseCode(code).name(), Some(name), "{code}");
+        }
+        for code in [0, 999, 1004, 1016, 2999, 3000, 4999, 5000] {
+            assert_eq!(CloseCode(code).name(), None, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_code_displays_its_number_and_any_name() {
+        use std::string::ToString;
+        assert_eq!(
+            CloseCode::MESSAGE_TOO_BIG.to_string(),
+            "1009 (message too big)"
+        );
+        assert_eq!(CloseCode(4000).to_string(), "4000");
+        assert_eq!(u16::from(CloseCode::from(4321)), 4321);
+    }
 }

@@ -374,10 +374,16 @@ impl Error {
         }
     }
 
-    /// Whether the peer broke a rule of the protocol (as opposed to the local
-    /// program misusing the API or an I/O failure).
+    /// Whether the peer broke a rule of the protocol or exceeded a size
+    /// limit (as opposed to the local program misusing the API, an I/O
+    /// failure, or a server turning a client away because it is busy).
     pub fn is_protocol_violation(&self) -> bool {
-        self.close_code().is_some() || self.http_status().is_some()
+        match self {
+            // 503 and 429 refuse a well-formed request for lack of room.
+            #[cfg(feature = "std")]
+            Error::TooManyConnections | Error::TooManyConnectionsFromPeer => false,
+            _ => self.close_code().is_some() || self.http_status().is_some(),
+        }
     }
 }
 
@@ -980,5 +986,85 @@ mod tests {
             status_line: "HTTP/1.1 403 Forbidden".into(),
         };
         assert!(e.to_string().ends_with(": HTTP/1.1 403 Forbidden"), "{e}");
+    }
+
+    #[test]
+    fn a_violation_is_a_broken_rule_on_the_wire_or_in_the_handshake() {
+        // One from each way of failing, and one of each kind that is not.
+        assert!(Error::ReservedBitsSet { rsv: 0b100 }.is_protocol_violation());
+        assert!(Error::InvalidUtf8.is_protocol_violation());
+        assert!(Error::MessageTooLarge {
+            length: 11,
+            limit: 10
+        }
+        .is_protocol_violation());
+        assert!(Error::MalformedHttp("x").is_protocol_violation());
+        assert!(Error::MethodNotGet.is_protocol_violation());
+        assert!(!Error::Timeout.is_protocol_violation());
+        assert!(!Error::InvalidInput("x").is_protocol_violation());
+        assert!(!Error::Io(std::io::Error::other("x")).is_protocol_violation());
+        assert!(!Error::TooManyConnections.is_protocol_violation());
+        assert!(!Error::TooManyConnectionsFromPeer.is_protocol_violation());
+    }
+
+    #[test]
+    fn an_io_error_is_the_source_and_a_timed_out_one_is_a_timeout() {
+        use std::error::Error as _;
+        use std::io::{Error as IoError, ErrorKind};
+        let io = Error::from(IoError::new(ErrorKind::ConnectionReset, "reset by peer"));
+        assert!(matches!(&io, Error::Io(e) if e.kind() == ErrorKind::ConnectionReset));
+        assert_eq!(
+            io.source().map(|s| s.to_string()).as_deref(),
+            Some("reset by peer")
+        );
+        let proxy = Error::ProxyIo {
+            proxy: "p:1080".into(),
+            error: IoError::new(ErrorKind::ConnectionRefused, "refused"),
+        };
+        assert_eq!(
+            proxy.source().map(|s| s.to_string()).as_deref(),
+            Some("refused")
+        );
+        assert!(Error::InvalidUtf8.source().is_none());
+        // Platforms report an expired socket timeout as either kind.
+        for kind in [ErrorKind::WouldBlock, ErrorKind::TimedOut] {
+            assert!(
+                matches!(Error::from(IoError::from(kind)), Error::Timeout),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_compressed_data_is_invalid_payload_data() {
+        #[cfg(feature = "deflate")]
+        assert_eq!(
+            Error::InvalidCompressedData { reason: "x" }.close_code(),
+            Some(CloseCode::INVALID_PAYLOAD)
+        );
+        assert_eq!(
+            Error::InvalidUtf8.close_code(),
+            Some(CloseCode::INVALID_PAYLOAD)
+        );
+    }
+
+    #[test]
+    fn every_assigned_socks_reply_has_its_own_text() {
+        // RFC 1928 §6 assigns X'00' to X'08'; the rest are unassigned.
+        let texts: std::vec::Vec<&str> = (0x00..=0x08).map(socks_reply_text).collect();
+        for (reply, text) in texts.iter().enumerate() {
+            assert_ne!(*text, "unassigned reply code", "{reply:#04x}");
+            assert_eq!(
+                texts.iter().filter(|t| *t == text).count(),
+                1,
+                "{reply:#04x}"
+            );
+        }
+        assert_eq!(
+            socks_reply_text(0x05),
+            "connection refused by destination host"
+        );
+        assert_eq!(socks_reply_text(0x09), "unassigned reply code");
+        assert_eq!(socks_reply_text(0xFF), "unassigned reply code");
     }
 }

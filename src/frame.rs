@@ -66,6 +66,8 @@ pub const RSV1: u8 = 0b0100_0000;
 pub const RSV2: u8 = 0b0010_0000;
 /// Byte 0, bit 4: reserved for an extension.
 pub const RSV3: u8 = 0b0001_0000;
+/// Byte 0, bits 6–4: the three reserved bits together.
+pub const RSV: u8 = RSV1 | RSV2 | RSV3;
 /// Byte 0, bits 3–0: the opcode.
 pub const OPCODE: u8 = 0b0000_1111;
 /// Byte 1, bit 7: a masking key follows the length (§5.3).
@@ -202,7 +204,7 @@ impl FrameHeader {
         };
         let fin = b0 & FIN != 0;
         // RSV1..RSV3 as the three low bits.
-        let rsv = (b0 & (RSV1 | RSV2 | RSV3)) >> 4;
+        let rsv = (b0 & RSV) >> 4;
         let opcode = OpCode::from_bits(b0 & OPCODE)?;
 
         // After the first two bytes: the extended length, if any.
@@ -285,7 +287,7 @@ impl FrameHeader {
             _ => (LEN7_64BIT, 8),
         };
         let fin = if self.fin { FIN } else { 0 };
-        let rsv = (self.rsv << 4) & (RSV1 | RSV2 | RSV3);
+        let rsv = (self.rsv << 4) & RSV;
         let mask = if self.mask.is_some() { MASK } else { 0 };
         let (first_two, rest) = out.split_at_mut(2);
         first_two.copy_from_slice(&[fin | rsv | self.opcode as u8, mask | len7]);
@@ -560,5 +562,32 @@ mod tests {
         let mut copied = [0u8; 100];
         mask_into(&data, &mut copied, key, 0);
         assert_eq!(copied, once);
+    }
+
+    #[test]
+    fn every_opcode_has_its_value_name_and_kind() {
+        let defined = [
+            (0x0, "continuation", false),
+            (0x1, "text", false),
+            (0x2, "binary", false),
+            (0x8, "close", true),
+            (0x9, "ping", true),
+            (0xA, "pong", true),
+        ];
+        for (bits, name, control) in defined {
+            let Ok(opcode) = OpCode::from_bits(bits) else {
+                panic!("{bits:#x} is defined");
+            };
+            assert_eq!(
+                (opcode as u8, opcode.name(), opcode.is_control()),
+                (bits, name, control)
+            );
+        }
+        for bits in [0x3, 0x4, 0x5, 0x6, 0x7, 0xB, 0xC, 0xD, 0xE, 0xF] {
+            assert!(
+                matches!(OpCode::from_bits(bits), Err(Error::ReservedOpcode { opcode }) if opcode == bits),
+                "{bits:#x}"
+            );
+        }
     }
 }
