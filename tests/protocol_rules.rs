@@ -943,3 +943,128 @@ fn an_aborted_connection_owes_nothing_and_sends_nothing() {
         Err(Error::SendAfterClose)
     ));
 }
+
+// ---------------------------------------------------------------------------
+// What the connection says about itself, one getter at a time.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn each_control_frame_names_its_own_opcode() {
+    use wslite::frame::OpCode;
+    let mut server = Connection::new(Role::Server, Limits::default());
+    let ping = server.encode_ping(b"p", &mut Fixed(0)).unwrap();
+    assert_eq!((ping.opcode(), ping.as_bytes()[0]), (OpCode::Ping, 0x89));
+    let pong = server.encode_pong(b"p", &mut Fixed(0)).unwrap();
+    assert_eq!((pong.opcode(), pong.as_bytes()[0]), (OpCode::Pong, 0x8a));
+    feed(&mut server, &to_server(0x89, b"q")).unwrap();
+    let answer = server.take_pending(&mut Fixed(0)).unwrap();
+    assert_eq!(
+        (answer.opcode(), answer.as_bytes()[0]),
+        (OpCode::Pong, 0x8a)
+    );
+    let close = server
+        .encode_close(CloseCode::NORMAL, "", &mut Fixed(0))
+        .unwrap();
+    assert_eq!((close.opcode(), close.as_bytes()[0]), (OpCode::Close, 0x88));
+}
+
+#[test]
+fn the_connection_is_closed_only_when_both_closes_have_crossed() {
+    let mut server = Connection::new(Role::Server, Limits::default());
+    assert!(!server.is_closed(), "a new connection is open");
+    server
+        .encode_close(CloseCode::NORMAL, "", &mut Fixed(0))
+        .unwrap();
+    assert!(!server.is_closed(), "our Close alone does not close it");
+    feed(&mut server, &to_server(0x88, b"\x03\xe8")).unwrap();
+    assert!(server.is_closed());
+
+    // The other order: the peer's Close arrives; the echo is still owed.
+    let mut server = Connection::new(Role::Server, Limits::default());
+    feed(&mut server, &to_server(0x88, b"\x03\xe8")).unwrap();
+    assert!(!server.is_closed(), "the echo has not been taken yet");
+    assert!(server.take_pending(&mut Fixed(0)).is_some());
+    assert!(server.is_closed());
+}
+
+#[test]
+fn sending_fragments_lasts_from_the_first_fragment_to_the_last() {
+    let mut server = Connection::new(Role::Server, Limits::default());
+    assert!(!server.is_sending_fragments());
+    server
+        .encode_data(DataKind::Binary, true, 4, &mut Fixed(0))
+        .unwrap();
+    assert!(
+        !server.is_sending_fragments(),
+        "a whole message is no fragment"
+    );
+    server
+        .encode_data(DataKind::Binary, false, 4, &mut Fixed(0))
+        .unwrap();
+    assert!(server.is_sending_fragments());
+    server
+        .encode_data(DataKind::Binary, false, 4, &mut Fixed(0))
+        .unwrap();
+    assert!(server.is_sending_fragments());
+    server
+        .encode_data(DataKind::Binary, true, 4, &mut Fixed(0))
+        .unwrap();
+    assert!(!server.is_sending_fragments());
+}
+
+#[test]
+fn something_is_pending_from_a_ping_until_its_pong_is_taken() {
+    let mut server = Connection::new(Role::Server, Limits::default());
+    assert!(!server.has_pending());
+    feed(&mut server, &to_server(0x89, b"hi")).unwrap();
+    assert!(server.has_pending());
+    // Taking only the pong empties it too.
+    assert!(server.take_pending_pong(&mut Fixed(0)).is_some());
+    assert!(!server.has_pending());
+    // A violation queues a Close.
+    assert!(feed(&mut server, &raw_frame(0x81, false, b"x")).is_err());
+    assert!(server.has_pending());
+    assert_eq!(queued_close(&mut server), Some(1002));
+    assert!(!server.has_pending());
+}
+
+#[test]
+fn new_limits_apply_from_the_next_frame() {
+    let mut server = Connection::new(Role::Server, Limits::default());
+    assert_eq!(server.limits(), Limits::default());
+    feed(&mut server, &to_server(0x82, &[7; 100])).unwrap();
+    let tight = Limits::default().max_message_size(10);
+    server.set_limits(tight);
+    assert_eq!(server.limits(), tight);
+    let err = feed(&mut server, &to_server(0x82, &[7; 11])).unwrap_err();
+    assert!(
+        matches!(err, Error::MessageTooLarge { limit: 10, .. }),
+        "{err:?}"
+    );
+    assert_eq!(queued_close(&mut server), Some(1009));
+}
+
+#[test]
+fn an_unmasked_payload_is_left_alone_and_its_offset_still_advances() {
+    let mut server = Connection::new(Role::Server, Limits::default());
+    let header = server
+        .encode_data(DataKind::Binary, true, 9, &mut Fixed(0))
+        .unwrap();
+    assert_eq!(header.mask(), None);
+    let mut piece = *b"abcde";
+    assert_eq!(header.mask_payload(&mut piece, 3), 8);
+    assert_eq!(header.mask_payload(&mut piece[..0], 8), 8);
+    assert_eq!(&piece, b"abcde");
+    // A client's header masks, and gives the same next offset.
+    let mut client = Connection::new(Role::Client, Limits::default());
+    let header = client
+        .encode_data(DataKind::Binary, true, 9, &mut Fixed(0))
+        .unwrap();
+    let key = header.mask().expect("a client masks");
+    assert_eq!(header.mask_payload(&mut piece, 3), 8);
+    let mut expected = *b"abcde";
+    for (i, b) in expected.iter_mut().enumerate() {
+        *b ^= key[(3 + i) % 4];
+    }
+    assert_eq!(piece, expected);
+}

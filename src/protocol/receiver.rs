@@ -272,10 +272,11 @@ impl Receiver {
         let mut taken = 0;
         for &byte in input {
             let have = usize::from(self.header_len);
-            let need = match self.header {
-                [b0, b1, ..] if have >= 2 => frame::header_len([b0, b1]),
-                _ => 2,
-            };
+            // Before the first two bytes are in, these are left over from
+            // the last frame; whatever they say, a header is at least 2
+            // bytes, so the loop goes on taking bytes until they are here.
+            let [b0, b1, ..] = self.header;
+            let need = frame::header_len([b0, b1]);
             if have >= need {
                 break;
             }

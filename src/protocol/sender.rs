@@ -263,8 +263,9 @@ impl Sender {
         match shared.state() {
             State::Open => {}
             // Our own code replaces the echo (§5.5.1 lets the answer carry
-            // any code).
-            State::CloseReceived if shared.close.is_some() => shared.close = None,
+            // any code). While the state is CloseReceived the echo is still
+            // owed: taking it marks our Close as sent, and the state moves on.
+            State::CloseReceived => shared.close = None,
             _ => return Err(Error::SendAfterClose),
         }
         shared.close_sent = true;
