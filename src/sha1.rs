@@ -122,6 +122,12 @@ pub fn digest(data: &[u8]) -> [u8; 20] {
     h.finish()
 }
 
+/// Where W[t - back] lies in the 16-word ring of the message schedule
+/// (`back` is at most 16, and `t` at least 16, when it is called).
+const fn slot(t: usize, back: usize) -> usize {
+    (t + 16 - back) % 16
+}
+
 /// Mixes one 64-byte block into the state (FIPS 180-4 §6.1.2).
 // Every index below is taken modulo 16 into a 16-word array.
 #[allow(clippy::indexing_slicing)]
@@ -132,7 +138,8 @@ fn compress(state: &mut [u32; 5], block: &[u32; 16]) {
     let [mut a, mut b, mut c, mut d, mut e] = *state;
     for t in 0..80 {
         if t >= 16 {
-            let x = w[(t + 13) % 16] ^ w[(t + 8) % 16] ^ w[(t + 2) % 16] ^ w[t % 16];
+            // W[t] = (W[t-3] ^ W[t-8] ^ W[t-14] ^ W[t-16]) rotated left by 1.
+            let x = w[slot(t, 3)] ^ w[slot(t, 8)] ^ w[slot(t, 14)] ^ w[slot(t, 16)];
             w[t % 16] = x.rotate_left(1);
         }
         // The round function and constant change every 20 rounds (§4.1.1, §4.2.1).

@@ -202,4 +202,47 @@ mod tests {
         v.feed(b"fine").unwrap();
         v.finish().unwrap();
     }
+
+    /// The byte-wise state machine alone, with no fast path in front of it.
+    fn step_by_step(bytes: &[u8]) -> bool {
+        let mut v = Utf8Validator::new();
+        bytes.iter().all(|&b| v.step(b).is_ok()) && v.is_at_boundary()
+    }
+
+    #[test]
+    fn the_byte_path_alone_is_a_whole_validator() {
+        // `feed` sends only the bytes of a character cut at a piece's end
+        // through `step`; here every byte goes through it, ASCII included,
+        // and it must agree with the standard library on every one-, two-
+        // and three-byte string, and on every four-byte lead with each
+        // second byte.
+        let mut checked = 0;
+        for a in 0..=255u8 {
+            assert_eq!(
+                step_by_step(&[a]),
+                core::str::from_utf8(&[a]).is_ok(),
+                "{a:x}"
+            );
+            for b in 0..=255u8 {
+                let two = [a, b];
+                assert_eq!(
+                    step_by_step(&two),
+                    core::str::from_utf8(&two).is_ok(),
+                    "{two:x?}"
+                );
+                for c in [
+                    0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF,
+                ] {
+                    let three = [a, b, c];
+                    let valid = core::str::from_utf8(&three).is_ok();
+                    assert_eq!(step_by_step(&three), valid, "{three:x?}");
+                    let four = [a, b, c, 0x80];
+                    let valid = core::str::from_utf8(&four).is_ok();
+                    assert_eq!(step_by_step(&four), valid, "{four:x?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 256 * 256 * 11);
+    }
 }
