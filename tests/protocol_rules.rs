@@ -1068,3 +1068,235 @@ fn an_unmasked_payload_is_left_alone_and_its_offset_still_advances() {
     }
     assert_eq!(piece, expected);
 }
+
+// ---------------------------------------------------------------------------
+// The receiving half on its own: where it is in a frame, and compression.
+// ---------------------------------------------------------------------------
+
+/// Feeds `bytes` whole to a receiver and collects every event, or the first
+/// error.
+fn feed_receiver(
+    receiver: &mut wslite::protocol::Receiver,
+    shared: &mut wslite::protocol::Shared,
+    bytes: &[u8],
+) -> Result<Vec<Owned>, Error> {
+    let mut buf = bytes.to_vec();
+    let mut pos = 0;
+    let mut events = Vec::new();
+    while pos < buf.len() {
+        let received = receiver.receive(shared, &mut buf[pos..])?;
+        if let Some(event) = received.event {
+            events.push(own(event));
+        } else if received.consumed == 0 {
+            break;
+        }
+        pos += received.consumed;
+    }
+    Ok(events)
+}
+
+#[test]
+fn the_receiver_knows_where_it_is_in_a_frame_and_a_message() {
+    use wslite::protocol::{Receiver, Shared};
+    let mut receiver = Receiver::new(Role::Server, Limits::default());
+    let mut shared = Shared::new();
+    assert!(!receiver.is_in_frame());
+    assert_eq!(receiver.payload_remaining(), 0);
+    assert!(!receiver.is_receiving_fragments());
+    // A first fragment of 10 bytes, of which 3 have arrived.
+    let frame = to_server(0x01, b"0123456789");
+    let events = feed_receiver(&mut receiver, &mut shared, &frame[..9]).unwrap();
+    assert_eq!(
+        events,
+        [Owned::Data(DataKind::Text, b"012".to_vec(), false)]
+    );
+    assert!(receiver.is_in_frame());
+    assert_eq!(receiver.payload_remaining(), 7);
+    assert!(receiver.is_receiving_fragments());
+    feed_receiver(&mut receiver, &mut shared, &frame[9..]).unwrap();
+    assert!(!receiver.is_in_frame(), "the frame is over");
+    assert_eq!(receiver.payload_remaining(), 0);
+    assert!(receiver.is_receiving_fragments(), "the message is not");
+    feed_receiver(&mut receiver, &mut shared, &to_server(0x80, b"!")).unwrap();
+    assert!(!receiver.is_receiving_fragments());
+
+    // New limits apply to the next frame.
+    let tight = Limits::default().max_message_size(5);
+    receiver.set_limits(tight);
+    assert_eq!(receiver.limits(), tight);
+    let err = feed_receiver(&mut receiver, &mut shared, &to_server(0x82, b"123456")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MessageTooLarge {
+                length: 6,
+                limit: 5
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn failed_means_a_rule_was_broken_not_that_the_connection_closed() {
+    use wslite::protocol::{Receiver, Sender, Shared};
+    let mut receiver = Receiver::new(Role::Server, Limits::default());
+    let mut sender = Sender::new(Role::Server);
+    let mut shared = Shared::new();
+    assert!(!shared.is_failed());
+    sender
+        .encode_close(&mut shared, CloseCode::NORMAL, "", &mut Fixed(0))
+        .unwrap();
+    feed_receiver(&mut receiver, &mut shared, &to_server(0x88, b"\x03\xe8")).unwrap();
+    assert_eq!(shared.state(), State::Closed);
+    assert!(!shared.is_failed(), "a closing handshake is no failure");
+
+    let mut receiver = Receiver::new(Role::Server, Limits::default());
+    let mut shared = Shared::new();
+    assert!(feed_receiver(&mut receiver, &mut shared, &raw_frame(0x82, false, b"x")).is_err());
+    assert!(shared.is_failed());
+}
+
+#[test]
+fn only_a_client_masks() {
+    use wslite::protocol::Sender;
+    assert!(Sender::new(Role::Client).masks());
+    assert!(!Sender::new(Role::Server).masks());
+}
+
+#[cfg(feature = "deflate")]
+#[test]
+fn rsv1_marks_a_compressed_message_once_negotiated_and_only_on_its_first_frame() {
+    use wslite::protocol::{Receiver, Shared};
+    /// A piece of data, and whether it is compressed.
+    fn data(
+        receiver: &mut Receiver,
+        shared: &mut Shared,
+        bytes: &[u8],
+    ) -> Result<Vec<(Vec<u8>, bool, bool)>, Error> {
+        let mut buf = bytes.to_vec();
+        let mut pieces = Vec::new();
+        let mut pos = 0;
+        while pos < buf.len() {
+            let received = receiver.receive(shared, &mut buf[pos..])?;
+            if let Some(Event::Data {
+                bytes,
+                fin,
+                compressed,
+                ..
+            }) = received.event
+            {
+                pieces.push((bytes.to_vec(), fin, compressed));
+            }
+            pos += received.consumed;
+        }
+        Ok(pieces)
+    }
+    let rsv1_text = to_server(0xC1, b"\xff\xfe");
+
+    // Not negotiated: RSV1 is a 1002.
+    let mut receiver = Receiver::new(Role::Server, Limits::default());
+    let mut shared = Shared::new();
+    let err = data(&mut receiver, &mut shared, &rsv1_text).unwrap_err();
+    assert!(
+        matches!(err, Error::ReservedBitsSet { rsv: 0b100 }),
+        "{err:?}"
+    );
+
+    // Negotiated: the message is compressed, so its bytes are DEFLATE data,
+    // not UTF-8, and are not checked as text here.
+    let mut receiver = Receiver::new(Role::Server, Limits::default());
+    receiver.enable_compression();
+    let mut shared = Shared::new();
+    let first = to_server(0x41, b"\xff\xfe");
+    assert_eq!(
+        data(&mut receiver, &mut shared, &first).unwrap(),
+        [(b"\xff\xfe".to_vec(), false, true)]
+    );
+    // Its continuation carries no RSV1 and is compressed too.
+    assert_eq!(
+        data(&mut receiver, &mut shared, &to_server(0x80, b"\xff")).unwrap(),
+        [(b"\xff".to_vec(), true, true)]
+    );
+    // The next message, without RSV1, is text again and checked.
+    let err = data(&mut receiver, &mut shared, &to_server(0x81, b"\xff")).unwrap_err();
+    assert!(matches!(err, Error::InvalidUtf8), "{err:?}");
+
+    // RSV1 on a continuation or a control frame stays a 1002.
+    for (first, bad) in [
+        (to_server(0x01, b"a"), to_server(0xC0, b"b")),
+        (Vec::new(), to_server(0xC9, b"p")),
+    ] {
+        let mut receiver = Receiver::new(Role::Server, Limits::default());
+        receiver.enable_compression();
+        let mut shared = Shared::new();
+        data(&mut receiver, &mut shared, &first).unwrap();
+        let err = data(&mut receiver, &mut shared, &bad).unwrap_err();
+        assert!(
+            matches!(err, Error::ReservedBitsSet { rsv: 0b100 }),
+            "{err:?}"
+        );
+    }
+}
+
+#[cfg(feature = "deflate")]
+#[test]
+fn compressed_frames_may_exceed_the_limit_by_what_stored_blocks_add() {
+    use wslite::protocol::{Receiver, Shared};
+    // 8,192 bytes inflated may take 8,192 + 8,192 / 8,192 + 64 = 8,257 on
+    // the wire (incompressible data in stored blocks).
+    let limits = Limits::default()
+        .max_frame_size(8192)
+        .max_message_size(1 << 20);
+    let fresh = || {
+        let mut receiver = Receiver::new(Role::Server, limits);
+        receiver.enable_compression();
+        (receiver, Shared::new())
+    };
+    let (mut receiver, mut shared) = fresh();
+    assert!(feed_receiver(&mut receiver, &mut shared, &to_server(0xC2, &[0; 8257])).is_ok());
+    // A continuation of a compressed message has the same room.
+    let (mut receiver, mut shared) = fresh();
+    feed_receiver(&mut receiver, &mut shared, &to_server(0x42, &[0; 10])).unwrap();
+    assert!(feed_receiver(&mut receiver, &mut shared, &to_server(0x80, &[0; 8257])).is_ok());
+    // One byte more, compressed, or past the limit uncompressed, is refused.
+    for frame in [to_server(0xC2, &[0; 8258]), to_server(0x82, &[0; 8193])] {
+        let (mut receiver, mut shared) = fresh();
+        let err = feed_receiver(&mut receiver, &mut shared, &frame).unwrap_err();
+        assert!(
+            matches!(err, Error::FrameTooLarge { limit: 8192, .. }),
+            "{err:?}"
+        );
+    }
+    // Nor does an uncompressed continuation get the room.
+    let (mut receiver, mut shared) = fresh();
+    feed_receiver(&mut receiver, &mut shared, &to_server(0x02, &[0; 10])).unwrap();
+    let err = feed_receiver(&mut receiver, &mut shared, &to_server(0x80, &[0; 8193])).unwrap_err();
+    assert!(
+        matches!(err, Error::FrameTooLarge { limit: 8192, .. }),
+        "{err:?}"
+    );
+}
+
+#[cfg(feature = "deflate")]
+#[test]
+fn a_sender_compresses_only_once_negotiated_and_marks_only_the_first_frame() {
+    use wslite::protocol::{Sender, Shared};
+    let shared = Shared::new();
+    let mut sender = Sender::new(Role::Server);
+    assert!(!sender.compression());
+    assert!(matches!(
+        sender.start_compressed_message(&shared, DataKind::Binary, true, 3, &mut Fixed(0)),
+        Err(Error::CompressionNotNegotiated)
+    ));
+    sender.enable_compression();
+    assert!(sender.compression());
+    let first = sender
+        .start_compressed_message(&shared, DataKind::Text, false, 3, &mut Fixed(0))
+        .unwrap();
+    assert_eq!(first.as_bytes(), [0x41, 0x03]);
+    let last = sender
+        .continue_message(&shared, true, 2, &mut Fixed(0))
+        .unwrap();
+    assert_eq!(last.as_bytes(), [0x80, 0x02]);
+}

@@ -1119,4 +1119,36 @@ mod tests {
         request.extensions = &extensions;
         assert!(write_request(&mut out, &request).is_ok());
     }
+
+    #[test]
+    fn each_status_the_crate_writes_has_the_phrase_rfc_9110_gives_it() {
+        let phrases = [
+            (200, "OK"),
+            (204, "No Content"),
+            (301, "Moved Permanently"),
+            (302, "Found"),
+            (307, "Temporary Redirect"),
+            (308, "Permanent Redirect"),
+            (400, "Bad Request"),
+            (401, "Unauthorized"),
+            (403, "Forbidden"),
+            (404, "Not Found"),
+            (405, "Method Not Allowed"),
+            (408, "Request Timeout"),
+            (426, "Upgrade Required"),
+            (429, "Too Many Requests"),
+            (431, "Request Header Fields Too Large"),
+            (500, "Internal Server Error"),
+            (501, "Not Implemented"),
+            (503, "Service Unavailable"),
+            (505, "HTTP Version Not Supported"),
+        ];
+        for (status, phrase) in phrases {
+            assert_eq!(reason_phrase(status), phrase, "{status}");
+        }
+        // Others get the empty phrase RFC 9112 §4 allows.
+        for status in [100, 201, 418, 502, 599] {
+            assert_eq!(reason_phrase(status), "", "{status}");
+        }
+    }
 }

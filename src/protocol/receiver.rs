@@ -397,13 +397,13 @@ impl Receiver {
 
     /// The last byte of a data message has arrived.
     fn end_message(&mut self) -> Result<()> {
-        let kind = self.message.take();
+        self.message = None;
         self.message_len = 0;
-        if kind == Some(DataKind::Text) && !self.compressed() {
-            // §8.1: a message that ends inside a character is invalid.
-            self.utf8.finish()?;
-        }
-        Ok(())
+        // §8.1: a text message that ends inside a character is invalid. Only
+        // the pieces of an uncompressed text feed the validator, so after
+        // any other message it stands between characters, and this only
+        // resets it.
+        self.utf8.finish()
     }
 
     /// Acts on a complete control frame and describes it.
