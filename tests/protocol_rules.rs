@@ -1300,3 +1300,27 @@ fn a_sender_compresses_only_once_negotiated_and_marks_only_the_first_frame() {
         .unwrap();
     assert_eq!(last.as_bytes(), [0x80, 0x02]);
 }
+
+#[test]
+fn nothing_more_is_owed_once_the_peer_closed_or_our_close_went_out() {
+    // A ping after the peer's Close is ignored, like anything after it
+    // (§5.5.1: the Close is its last frame), and needs no pong.
+    let mut server = Connection::new(Role::Server, Limits::default());
+    let mut bytes = to_server(0x88, b"\x03\xe8");
+    bytes.extend_from_slice(&to_server(0x89, b"late"));
+    let events = feed(&mut server, &bytes).unwrap();
+    assert_eq!(events, [Owned::Close(Some((1000, String::new())))]);
+    let owed: Vec<u8> = std::iter::from_fn(|| server.take_pending(&mut Fixed(0)))
+        .map(|frame| frame.as_bytes()[0])
+        .collect();
+    assert_eq!(owed, [0x88], "only the echo of the Close");
+
+    // A violation after our own Close went out owes no second Close.
+    let mut server = Connection::new(Role::Server, Limits::default());
+    server
+        .encode_close(CloseCode::NORMAL, "", &mut Fixed(0))
+        .unwrap();
+    assert!(feed(&mut server, &raw_frame(0x82, false, b"x")).is_err());
+    assert!(!server.has_pending());
+    assert!(server.take_pending(&mut Fixed(0)).is_none());
+}

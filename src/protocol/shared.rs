@@ -128,12 +128,11 @@ impl Shared {
         self.pong = None;
     }
 
-    /// Records a ping to answer (§5.5.2). A ping that arrives after the
-    /// peer's Close needs no answer: the peer will read nothing more.
+    /// Records a ping to answer (§5.5.2). Every ping the receiver reports
+    /// is owed one: it reads no frame after the peer's Close (which needs
+    /// no answer, the peer reads nothing more) or after a failure.
     pub(super) fn owe_pong(&mut self, payload: ControlPayload) {
-        if !self.close_received && !self.failed {
-            self.pong = Some(payload);
-        }
+        self.pong = Some(payload);
     }
 
     /// Records the peer's Close (§5.5.1): answered with its code, unless our
