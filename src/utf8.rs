@@ -213,9 +213,9 @@ mod tests {
     fn the_byte_path_alone_is_a_whole_validator() {
         // `feed` sends only the bytes of a character cut at a piece's end
         // through `step`; here every byte goes through it, ASCII included,
-        // and it must agree with the standard library on every one-, two-
-        // and three-byte string, and on every four-byte lead with each
-        // second byte.
+        // and it must agree with the standard library on every one- and
+        // two-byte string, and on three- and four-byte strings whose third
+        // byte is each edge of the ranges the table above names.
         let mut checked = 0;
         for a in 0..=255u8 {
             assert_eq!(

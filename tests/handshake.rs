@@ -1092,3 +1092,57 @@ fn an_error_response_carries_extra_headers_but_not_ones_that_contradict_it() {
         Err(Error::InvalidInput(_))
     ));
 }
+
+#[test]
+fn host_is_refused_when_empty_alone_or_when_it_holds_a_bad_byte_alone() {
+    // One broken condition per request, so each half of the check counts.
+    for line in [
+        "Host:",
+        "Host: server example.com",
+        "Host: server.\u{e9}xample.com",
+    ] {
+        assert!(
+            matches!(
+                validate(&request_with("Host:", line)),
+                Err(Error::InvalidHeader(
+                    "Host is empty or holds a space or non-ASCII byte"
+                ))
+            ),
+            "{line:?}"
+        );
+    }
+    assert!(validate(&request_with("Host:", "Host: h")).is_ok());
+}
+
+#[test]
+fn verify_refuses_a_101_from_http_1_0_and_accepts_later_versions() {
+    for (version, accepted) in [
+        ("HTTP/1.0", false),
+        ("HTTP/0.9", false),
+        ("HTTP/1.1", true),
+        ("HTTP/1.2", true),
+        ("HTTP/2.0", true),
+    ] {
+        let response = String::from_utf8(response_with(""))
+            .unwrap()
+            .replacen("HTTP/1.1", version, 1);
+        let result = verify(response.as_bytes(), &[], &[]);
+        if accepted {
+            assert!(result.is_ok(), "{version}: {result:?}");
+        } else {
+            assert!(
+                matches!(result, Err(Error::UnsupportedHttpVersion)),
+                "{version}: {result:?}"
+            );
+        }
+        // The version read is the one sent, whatever its major number.
+        let mut headers = [Header::EMPTY; 16];
+        let (_, parsed) = ResponseParser::new(Limits::default())
+            .parse(response.as_bytes(), &mut headers)
+            .unwrap()
+            .complete()
+            .unwrap();
+        let (major, minor) = parsed.version();
+        assert_eq!(format!("HTTP/{major}.{minor}"), version);
+    }
+}

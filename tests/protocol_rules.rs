@@ -1073,26 +1073,36 @@ fn an_unmasked_payload_is_left_alone_and_its_offset_still_advances() {
 // The receiving half on its own: where it is in a frame, and compression.
 // ---------------------------------------------------------------------------
 
-/// Feeds `bytes` whole to a receiver and collects every event, or the first
-/// error.
-fn feed_receiver(
+/// Feeds `bytes` whole to a receiver and collects what `each` makes of every
+/// event, or the first error.
+fn receive_each<T>(
     receiver: &mut wslite::protocol::Receiver,
     shared: &mut wslite::protocol::Shared,
     bytes: &[u8],
-) -> Result<Vec<Owned>, Error> {
+    mut each: impl FnMut(Event<'_>) -> T,
+) -> Result<Vec<T>, Error> {
     let mut buf = bytes.to_vec();
     let mut pos = 0;
     let mut events = Vec::new();
     while pos < buf.len() {
         let received = receiver.receive(shared, &mut buf[pos..])?;
         if let Some(event) = received.event {
-            events.push(own(event));
+            events.push(each(event));
         } else if received.consumed == 0 {
             break;
         }
         pos += received.consumed;
     }
     Ok(events)
+}
+
+/// Every event, owned.
+fn feed_receiver(
+    receiver: &mut wslite::protocol::Receiver,
+    shared: &mut wslite::protocol::Shared,
+    bytes: &[u8],
+) -> Result<Vec<Owned>, Error> {
+    receive_each(receiver, shared, bytes, own)
 }
 
 #[test]
@@ -1168,29 +1178,21 @@ fn only_a_client_masks() {
 #[test]
 fn rsv1_marks_a_compressed_message_once_negotiated_and_only_on_its_first_frame() {
     use wslite::protocol::{Receiver, Shared};
-    /// A piece of data, and whether it is compressed.
+    /// Each piece of data, with its `fin` and whether it is compressed.
     fn data(
         receiver: &mut Receiver,
         shared: &mut Shared,
         bytes: &[u8],
     ) -> Result<Vec<(Vec<u8>, bool, bool)>, Error> {
-        let mut buf = bytes.to_vec();
-        let mut pieces = Vec::new();
-        let mut pos = 0;
-        while pos < buf.len() {
-            let received = receiver.receive(shared, &mut buf[pos..])?;
-            if let Some(Event::Data {
+        receive_each(receiver, shared, bytes, |event| match event {
+            Event::Data {
                 bytes,
                 fin,
                 compressed,
                 ..
-            }) = received.event
-            {
-                pieces.push((bytes.to_vec(), fin, compressed));
-            }
-            pos += received.consumed;
-        }
-        Ok(pieces)
+            } => (bytes.to_vec(), fin, compressed),
+            other => panic!("expected data, got {other:?}"),
+        })
     }
     let rsv1_text = to_server(0xC1, b"\xff\xfe");
 

@@ -997,50 +997,6 @@ mod tests {
         ));
     }
 
-    /// The sample request with its `Host` line replaced by `host_line`.
-    fn sample_with_host(host_line: &[u8]) -> std::vec::Vec<u8> {
-        let text = SAMPLE.to_vec();
-        let start = b"Host: server.example.com\r\n";
-        let at = text
-            .windows(start.len())
-            .position(|w| w == start)
-            .unwrap_or(0);
-        let mut out = text[..at].to_vec();
-        out.extend_from_slice(host_line);
-        out.extend_from_slice(&text[at + start.len()..]);
-        out
-    }
-
-    fn validate(buf: &[u8]) -> Result<(u8, u8), Error> {
-        let mut headers = [Header::EMPTY; 16];
-        let Status::Complete((_, request)) =
-            RequestParser::new(Limits::DEFAULT).parse(buf, &mut headers)?
-        else {
-            return Err(Error::MalformedHttp("the test request is not complete"));
-        };
-        request.validate_upgrade()?;
-        Ok(request.version())
-    }
-
-    #[test]
-    fn host_is_refused_when_empty_alone_or_when_it_holds_a_space_alone() {
-        const BAD_HOST: &str = "Host is empty or holds a space or non-ASCII byte";
-        for line in [
-            &b"Host:\r\n"[..],
-            b"Host: server example.com\r\n",
-            b"Host: server.\x80xample.com\r\n",
-        ] {
-            assert!(
-                matches!(validate(&sample_with_host(line)), Err(Error::InvalidHeader(text)) if text == BAD_HOST),
-                "{line:?}"
-            );
-        }
-        assert!(matches!(
-            validate(&sample_with_host(b"Host: h\r\n")),
-            Ok((1, 1))
-        ));
-    }
-
     #[test]
     fn a_target_is_refused_when_empty_alone_or_when_it_holds_a_bad_byte_alone() {
         const BAD_TARGET: &str =
