@@ -48,9 +48,9 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --in-diff)
             base="${2:?--in-diff needs a git revision}"
-            mkdir -p target
-            git diff "$base" -- src > target/mutants.diff
-            args+=(--in-diff target/mutants.diff)
+            mkdir -p target/mutants
+            git diff "$base" -- src > target/mutants/diff.patch
+            args+=(--in-diff target/mutants/diff.patch)
             shift 2
             ;;
         -*)
@@ -70,6 +70,10 @@ for file in "${files[@]}"; do
     args+=(--file "$file")
 done
 
+# cargo-mutants creates its output directory but not the parent (a fresh
+# clone has no target/ yet), and a stale result must not be read as this one.
+mkdir -p target/mutants
+rm -rf target/mutants/mutants.out
 status=0
 cargo mutants "${args[@]}" || status=$?
 
