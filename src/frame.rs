@@ -67,7 +67,7 @@ pub const RSV2: u8 = 0b0010_0000;
 /// Byte 0, bit 4: reserved for an extension.
 pub const RSV3: u8 = 0b0001_0000;
 /// Byte 0, bits 6–4: the three reserved bits together.
-pub const RSV: u8 = RSV1 | RSV2 | RSV3;
+pub const RSV: u8 = 0b0111_0000;
 /// Byte 0, bits 3–0: the opcode.
 pub const OPCODE: u8 = 0b0000_1111;
 /// Byte 1, bit 7: a masking key follows the length (§5.3).
@@ -589,5 +589,12 @@ mod tests {
                 "{bits:#x}"
             );
         }
+    }
+
+    #[test]
+    fn the_first_byte_is_fin_three_reserved_bits_and_the_opcode() {
+        assert_eq!(RSV, RSV1 | RSV2 | RSV3);
+        assert_eq!(FIN | RSV | OPCODE, 0xFF);
+        assert_eq!((FIN & RSV) | (RSV & OPCODE) | (FIN & OPCODE), 0);
     }
 }
