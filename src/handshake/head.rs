@@ -152,7 +152,8 @@ impl HeadScanner {
                 "the buffer is shorter than in an earlier call to the parser",
             ));
         }
-        while self.scanned < stop {
+        // Each turn moves past one line end, or takes the rest and stops.
+        loop {
             let unseen = buf.get(self.scanned..stop).unwrap_or(b"");
             let Some(offset) = unseen.iter().position(|&b| b == b'\n') else {
                 #[cfg(test)]
