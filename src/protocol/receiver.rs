@@ -272,11 +272,14 @@ impl Receiver {
         let mut taken = 0;
         for &byte in input {
             let have = usize::from(self.header_len);
-            // Before the first two bytes are in, these are left over from
-            // the last frame; whatever they say, a header is at least 2
-            // bytes, so the loop goes on taking bytes until they are here.
+            // The first two bytes say how long the header is; until both
+            // are in, it is at least those two.
             let [b0, b1, ..] = self.header;
-            let need = frame::header_len([b0, b1]);
+            let need = if have < 2 {
+                2
+            } else {
+                frame::header_len([b0, b1])
+            };
             if have >= need {
                 break;
             }
@@ -397,13 +400,15 @@ impl Receiver {
 
     /// The last byte of a data message has arrived.
     fn end_message(&mut self) -> Result<()> {
-        self.message = None;
+        let kind = self.message.take();
         self.message_len = 0;
-        // §8.1: a text message that ends inside a character is invalid. Only
-        // the pieces of an uncompressed text feed the validator, so after
-        // any other message it stands between characters, and this only
-        // resets it.
-        self.utf8.finish()
+        // §8.1: a text message that ends inside a character is invalid. A
+        // compressed text never fed the validator (its inflated bytes are
+        // checked by the caller), so finishing it only resets it.
+        if kind == Some(DataKind::Text) {
+            self.utf8.finish()?;
+        }
+        Ok(())
     }
 
     /// Acts on a complete control frame and describes it.
