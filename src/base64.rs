@@ -1,5 +1,9 @@
 //! Base64, the standard alphabet with padding (RFC 4648 §4).
 //!
+//! *An optional detour of the tour (step 1)*, like [`sha1`](crate::sha1):
+//! the handshake needs only "bytes written as text, 3 bytes to 4
+//! characters".
+//!
 //! The handshake carries two base64 values: the client's random
 //! `Sec-WebSocket-Key` (16 bytes → 24 characters, RFC 6455 §4.1) and the
 //! server's `Sec-WebSocket-Accept` (a 20-byte SHA-1 → 28 characters,

@@ -43,16 +43,63 @@
 //!
 //! # The tour
 //!
-//! The rest of this page is a guided tour of the protocol, for readers who
-//! have never seen it: four steps, each pointing at the module that implements it
-//! and the section of RFC 6455 it comes from. The examples run as tests.
+//! The rest of this page is a guided tour of the protocol, for a reader who
+//! knows Rust and HTTP but has never seen WebSocket and has no RFC at hand:
+//! five steps, each pointing at the module that implements it and the
+//! section of RFC 6455 it comes from. The examples run as tests. The
+//! [reading order](#reading-order-for-src) at the end follows the same
+//! steps through `src/`.
+//!
+//! ## Words the tour uses
+//!
+//! * **message**: what an application sends or receives: a *text*
+//!   (UTF-8) or a *binary* payload, of any length.
+//! * **frame**: the unit on the wire once the handshake is over: a header
+//!   of 2 to 14 bytes (what the frame is, how long it is, whether it is
+//!   masked), then the payload (§5.2).
+//! * **fragment**: one frame of a message sent as several. The first
+//!   fragment says text or binary; the others are **continuation** frames;
+//!   the last one has the header's **FIN** bit set ("final"). A message of
+//!   one frame is a single frame with FIN set (§5.4).
+//! * **data frame, control frame**: text, binary and continuation frames
+//!   carry messages. **Control frames** (Close, Ping, Pong) manage the
+//!   connection: at most 125 bytes, never fragmented, and allowed *between*
+//!   the fragments of a message (§5.5). A Ping asks "are you there?"; the
+//!   peer answers with a Pong carrying the same bytes.
+//! * **masking**: a client XORs every frame's payload with a fresh random
+//!   4-byte key that travels in the frame's header; a server never masks
+//!   (§5.3; why in step 2).
+//! * **extension**: an addition to the protocol that both sides agree on in
+//!   the handshake (`Sec-WebSocket-Extensions`, §9). An extension may give a
+//!   meaning to the header's three reserved bits, **RSV1–RSV3**; the one in
+//!   use on the web is permessage-deflate (RFC 7692), which sets RSV1 on
+//!   the first frame of a compressed message.
+//! * **the closing handshake**: each side sends one Close frame, the second
+//!   answering the first; then the TCP connection ends (§7, step 4).
+//! * **fail the connection** (§7.1.7): what an endpoint does when its peer
+//!   breaks a rule. It sends a Close frame whose code names the broken rule
+//!   (if it still can), stops processing what the peer sends, and ends the
+//!   TCP connection without waiting for an answer. During the opening
+//!   handshake, when there are no frames yet, the refusal is an HTTP error
+//!   status instead (400, 426, …).
+//! * **close codes** (§7.4.1): the two bytes that start a Close frame's
+//!   payload. The tour uses **1000** normal closure, **1001** going away (a
+//!   server shutting down, a browser leaving the page), **1002** protocol
+//!   error (a framing rule was broken), **1007** invalid data (a text
+//!   message that is not UTF-8), **1009** message too big. Three more are
+//!   names for what the *local* side saw and are never sent: **1005** (the
+//!   peer's Close had no code), **1006** (TCP ended without any Close),
+//!   **1015** (TLS failed); [`close`] says why they cannot be sent.
+//! * **sans-I/O**: a protocol implementation that never touches a socket:
+//!   it takes the bytes you read and gives back events, and it gives you the
+//!   bytes to write. The caller does all input and output (step 5).
 //!
 //! # Step 1: the opening handshake is HTTP (RFC 6455 §4)
 //!
 //! A WebSocket connection starts as an ordinary HTTP/1.1 request, so it can
 //! use the web's ports (80, 443) and pass through the proxies and load
-//! balancers that already speak HTTP. The client asks to *upgrade* the
-//! connection:
+//! balancers that already speak HTTP, and share a server with a web
+//! application (§1.7). The client asks to *upgrade* the connection:
 //!
 //! ```text
 //! GET /chat HTTP/1.1
@@ -64,8 +111,9 @@
 //! ```
 //!
 //! The key is 16 random bytes in base64. The server proves that it understood
-//! the request *as WebSocket* (and is not an HTTP server that happens to echo
-//! headers) by hashing the key with a fixed GUID, and answers `101`:
+//! the request *as WebSocket* (and is not an HTTP server, or a cache, that
+//! happens to echo headers) by hashing the key with a fixed GUID, and answers
+//! `101`:
 //!
 //! ```text
 //! HTTP/1.1 101 Switching Protocols
@@ -74,9 +122,10 @@
 //! Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
 //! ```
 //!
-//! Modules: [`handshake`] (parse and write both messages, in a buffer you own,
-//! in time linear in the input), [`sha1`] and [`base64`] (only what the accept
-//! value needs: `base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))`).
+//! The accept value is `base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))`;
+//! [`handshake::accept`] computes this example step by step and says why
+//! the version is 13 and why a GUID. From the byte after the `101`'s empty
+//! line, the same TCP connection carries frames, in both directions.
 //!
 //! ```
 //! use wslite::handshake::{self, Header, RequestParser, Status};
@@ -101,24 +150,48 @@
 //! ```
 //!
 //! A request that breaks a rule gets the HTTP status that names the problem
-//! ([`Error::http_status`]): 400 (also for a `GET` that announces a body,
-//! whose bytes would otherwise be read as frames), 405 for a method other
-//! than GET, 426 (with `Sec-WebSocket-Version: 13`) for another WebSocket
-//! version, 431 for heads over the limits, 505 for an HTTP version other
-//! than 1.1.
+//! ([`Error::http_status`], written by [`handshake::write_error_response`]):
+//! 400 (also for a `GET` that announces a body, whose bytes would otherwise
+//! be read as frames), 405 for a method other than GET, **426 Upgrade
+//! Required with `Sec-WebSocket-Version: 13`** for another WebSocket
+//! version (§4.4: the answer lists the versions the server speaks, so the
+//! client may retry with one of them), 431 for heads over the limits, 505
+//! for an HTTP version other than 1.1:
 //!
-//! # Step 2: the open channel
+//! ```
+//! use wslite::handshake::{self, Header, RequestParser, Status};
 //!
-//! After the `101`, the same TCP connection stops carrying HTTP. Both sides
-//! may now send at any time, independently: WebSocket is full duplex. Bytes
-//! the server sends right after its `101` are already frames. (In the
-//! blocking layer, [`WebSocket::split`] gives a reader and a writer that two
-//! threads use at once.)
+//! let request = b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+//!     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n";
+//! let mut headers = [Header::EMPTY; 16];
+//! let Status::Complete((_, request)) = RequestParser::new(handshake::Limits::new())
+//!     .parse(request, &mut headers)? else { unreachable!() };
+//! let refused = request.validate_upgrade().unwrap_err(); // version 8: a draft, not RFC 6455
+//! assert_eq!(refused.http_status(), Some(426));
+//! let mut answer = [0u8; 512];
+//! let n = handshake::write_error_response(&mut answer, &refused)?;
+//! let answer = std::str::from_utf8(&answer[..n]).unwrap();
+//! assert!(answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
+//! assert!(answer.contains("\r\nSec-WebSocket-Version: 13\r\n"));
+//! # Ok::<(), wslite::Error>(())
+//! ```
 //!
-//! # Step 3: frames (RFC 6455 §5)
+//! Modules: [`handshake`] (parse and write both messages, in a buffer you
+//! own, in time linear in the input): [`handshake::request`] (what a client
+//! sends and a server checks), [`handshake::response`] (what a server
+//! answers and a client checks), [`handshake::accept`] (the key and its
+//! answer). Optional detours, not needed for the protocol:
+//! [`handshake::head`] (HTTP/1.1's own rules, parsed strictly so that a
+//! proxy and this server cannot disagree about where a request ends:
+//! request smuggling, linear-time scanning), and [`sha1`] and [`base64`]
+//! (the two primitives behind the accept value).
 //!
-//! Everything after the handshake is a *frame*: a header of 2 to 14 bytes,
-//! then the payload. Module [`frame`] draws the header bit by bit; in short:
+//! # Step 2: frames (RFC 6455 §5)
+//!
+//! After the `101` both sides may send at any time, independently:
+//! WebSocket is *full duplex*. Everything they send is a frame: a header
+//! of 2 to 14 bytes, then the payload. Module [`frame`] draws the header
+//! bit by bit; in short:
 //!
 //! ```text
 //!  byte 0: FIN | RSV1 RSV2 RSV3 | opcode (4 bits)
@@ -126,16 +199,24 @@
 //!  then:   extended length (0, 2 or 8 bytes), masking key (0 or 4 bytes), payload
 //! ```
 //!
-//! The opcode says what the frame is: text (UTF-8), binary, continuation;
-//! or one of the *control* frames close, ping, pong.
+//! The opcode says what the frame is: 1 text, 2 binary, 0 continuation;
+//! 8 Close, 9 Ping, 10 Pong (control frames). A server's text frame of
+//! 100 bytes starts `81 64`: `0x81` is FIN plus opcode 1, `0x64` is 100.
+//! The same frame from a client starts `81 E4` (the MASK bit, `0x80`, is
+//! added) and carries its 4-byte key before the payload. 300 bytes need
+//! the 16-bit form (`81 7E 01 2C`), 70,000 the 64-bit one; [`frame`]
+//! works all six headers out byte by byte in
+//! ["Worked examples"](frame#worked-examples-the-header-for-100-300-and-70000-bytes).
 //!
-//! **Masking, and why clients mask** (§5.3, §10.3). Every frame a client sends
-//! carries a fresh random 4-byte key, and its payload is XORed with it. This
-//! is not secrecy (the key is in the frame): it stops a hostile script in a
-//! browser from choosing the exact bytes that reach a confused proxy, which
-//! could otherwise be tricked into caching forged HTTP responses. Servers
-//! never mask. A server that receives an unmasked frame, or a client a masked
-//! one, closes the connection with 1002.
+//! **Masking.** Every frame a client sends is masked with a fresh random
+//! key; no frame a server sends is. Masking is not secrecy (the key is in
+//! the frame): it stops a hostile script in a browser from choosing the
+//! exact bytes that reach a proxy that does not understand WebSocket, which
+//! could otherwise be tricked into caching a forged HTTP response for
+//! everybody. [`frame`] walks through that attack step by step, and why a
+//! server therefore must *not* mask ("Why clients mask, and why servers
+//! must not"). A server that receives an unmasked frame, or a client a
+//! masked one, fails the connection with 1002.
 //!
 //! ```
 //! use wslite::frame::{apply_mask, FrameHeader, OpCode};
@@ -150,15 +231,27 @@
 //! # Ok::<(), wslite::Error>(())
 //! ```
 //!
-//! **Fragmentation and control frames** (§5.4, §5.5). A message may be sent
-//! as one text or binary frame with FIN clear, any number of continuation
-//! frames, and a last one with FIN set, so a sender need not know a message's
-//! length in advance. Control frames (ping, pong, close) are at most 125
-//! bytes, never fragmented, and may arrive *between* the fragments of a
-//! message. A ping is answered with a pong carrying the same payload. Text is
-//! checked as it arrives ([`utf8`], §8.1): the connection fails with 1007 at
-//! the first byte that can never be valid UTF-8, even if a character is cut
-//! between two fragments.
+//! **Reserved bits.** RSV1–RSV3 are zero unless an extension agreed in the
+//! handshake gives them a meaning; a set bit that no extension explains is
+//! a 1002. permessage-deflate marks a compressed message by RSV1 on its
+//! first frame (`0xC1`: FIN, RSV1, text); [`frame`] has the rules ("RSV bits
+//! and extensions").
+//!
+//! # Step 3: messages: fragments, control frames, UTF-8 (RFC 6455 §5.4, §5.5, §8.1)
+//!
+//! A message may be sent as one text or binary frame with FIN clear, any
+//! number of continuation frames, and a last one with FIN set, so a sender
+//! need not know a message's length in advance (§5.4). Control frames may
+//! arrive *between* the fragments of a message, so that a Ping or a Close
+//! need not wait behind a long message (§5.4: "control frames MAY be
+//! injected in the middle of a fragmented message"); they are never
+//! fragmented themselves. A Ping is answered with a Pong carrying the same
+//! payload (§5.5.2).
+//!
+//! Text is checked as it arrives ([`utf8`]; §8.1: invalid UTF-8 in a text
+//! message fails the connection with 1007): at the first byte that can never
+//! be valid UTF-8, even when a character is cut between two fragments, and
+//! never later than the end of the message.
 //!
 //! Module [`protocol`] applies all of these rules. [`protocol::Connection`]
 //! takes bytes as they come from the network and returns events; it unmasks
@@ -189,47 +282,118 @@
 //! # Ok::<(), wslite::Error>(())
 //! ```
 //!
-//! # Step 4: the closing handshake (RFC 6455 §7)
-//!
-//! Either side sends a Close frame, with a status code and an optional
-//! reason ([`close`], §7.4); the other answers with a Close of its own; then
-//! the TCP connection ends, the server's side first (§7.1.1). A Close is also
-//! how a peer that breaks a rule is told which rule: **every violation this
-//! crate detects is answered with the Close frame carrying the matching
-//! code** ([`Error::close_code`]) before the connection is dropped: 1002
-//! (protocol error), 1007 (invalid data, e.g. bad UTF-8), 1009 (too big).
+//! And a text cut inside a character: `é` is `C3 A9` in UTF-8. A first
+//! fragment ending in `C3` is fine (the character may go on); a
+//! continuation that starts with `28` instead of a byte `80`–`BF` cannot, and
+//! fails the connection with 1007 there:
 //!
 //! ```
 //! use wslite::protocol::{Connection, Limits, Role};
 //! use wslite::{CloseCode, Error};
 //!
+//! let mut conn = Connection::new(Role::Client, Limits::default());
+//! let mut first = [0x01, 0x02, b'a', 0xC3]; // text, FIN clear: "a" and half of a character
+//! assert_eq!(conn.receive(&mut first)?.consumed, 4);
+//! let mut second = [0x80, 0x01, 0x28]; // continuation, FIN set: "(" cannot end the character
+//! let err = conn.receive(&mut second).unwrap_err();
+//! assert!(matches!(err, Error::InvalidUtf8));
+//! assert_eq!(err.close_code(), Some(CloseCode::INVALID_PAYLOAD));
+//! # Ok::<(), wslite::Error>(())
+//! ```
+//!
+//! # Step 4: closing (RFC 6455 §7)
+//!
+//! This is the account of closing the crate follows; the modules it names
+//! carry it out and refer back here.
+//!
+//! **The Close exchange** (§5.5.1, §7.1.2–§7.1.4). Either side starts by
+//! sending a Close frame: opcode 8, an optional 2-byte code and a UTF-8
+//! reason of at most 123 bytes ([`close`]). After its Close, a side sends
+//! no more data (§5.5.1: "the endpoint MUST NOT send any more data frames").
+//! The other side answers with a Close of its own as soon as it can (this
+//! crate echoes the code), and sends no more data either; a message it was
+//! still sending is abandoned. A side that has both sent and received a
+//! Close has finished the closing handshake: the WebSocket is closed.
+//!
+//! **Then TCP** (§7.1.1). The WebSocket is closed, but the TCP connection is
+//! still open, and it is ended in this order:
+//!
+//! 1. **the server first**: as soon as both Close frames have crossed, it
+//!    half-closes (shuts its writing side: a TCP FIN follows its last
+//!    frame, so the client reads the Close and then the end of the stream),
+//!    and closes its socket;
+//! 2. **the client after it**: it waits for the server's FIN, a bounded
+//!    time (in the blocking layer, [`Config::close_timeout`]), then closes
+//!    its own socket, whether the FIN came or not.
+//!
+//! **Why the server first.** The side that closes a TCP connection first
+//! keeps its half of it in `TIME_WAIT` for two maximum segment lifetimes (a
+//! minute on Linux), so that late packets of the old connection cannot be
+//! taken for a new one's. §7.1.1 gives the server that duty so that the
+//! client does not hold it: a client in `TIME_WAIT` could not open the same
+//! connection again (same address and port pair) for those minutes, while a
+//! server's `TIME_WAIT` is reopened at once by a client's new SYN. A client
+//! still does not wait for ever: a server that never closes must not keep a
+//! client's socket (§7.1.1 lets it close "if it has not received a TCP Close
+//! from the server in a reasonable time period").
+//!
+//! **Failing instead of closing** (§7.1.7). A side that finds a violation
+//! does not run the exchange: it sends the Close naming the rule, and ends
+//! TCP at once, server or client. It half-closes first, and reads and drops
+//! what the peer still sends for a bounded time, so that the peer reads the
+//! Close instead of meeting a connection reset while it is still writing.
+//! **Every violation this crate detects is answered with the Close frame
+//! carrying the matching code** ([`Error::close_code`]) before the
+//! connection is dropped: 1002, 1007, 1009.
+//!
+//! ```
+//! use wslite::protocol::{Connection, EndOfTcp, Limits, Role};
+//! use wslite::{CloseCode, Error};
+//!
 //! let mut server = Connection::new(Role::Server, Limits::default());
-//! // An unmasked frame from a client breaks §5.1.
+//! // An unmasked frame from a client breaks §5.1 ("a server MUST close the
+//! // connection upon receiving a frame that is not masked").
 //! let err = server.receive(&mut [0x81, 0x02, b'h', b'i']).unwrap_err();
 //! assert!(matches!(err, Error::UnmaskedFrame));
 //! assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
 //! // The Close that tells the client so is queued: 0x88, length 2, code 1002.
 //! # struct NoMask;
 //! # impl wslite::RandomSource for NoMask { fn fill_bytes(&mut self, _: &mut [u8]) {} }
+//! assert_eq!(server.end_of_tcp(), EndOfTcp::NotYet); // not before the Close is out
 //! let close = server.take_pending(&mut NoMask).unwrap();
 //! assert_eq!(close.as_bytes(), [0x88, 0x02, 0x03, 0xea]);
+//! assert_eq!(server.end_of_tcp(), EndOfTcp::Now); // sent: end TCP at once
 //! ```
 //!
-//! After the Close frames, TCP ends, and the order matters: the side that
-//! closes TCP first keeps the connection's `TIME_WAIT` state, so §7.1.1 has
-//! the **server close first** and the client wait for that (a bounded time).
-//! A side that *fails* the connection closes at once, after its Close
-//! ([`protocol::EndOfTcp`] says which applies; [`protocol::shared`] says why).
+//! In the code: [`protocol::Shared`] records the two facts (our Close sent,
+//! the peer's received) and the failure; [`protocol::EndOfTcp`] tells a
+//! caller which of the three moves is due (`NotYet`, `Now`: half-close and
+//! close; `AfterPeer`: wait for the peer's FIN, then close). The blocking
+//! layer makes those moves itself: [`WebSocket::close`] and
+//! [`WsWriter::close`] run the whole sequence within one close timeout, and
+//! a `read` that receives the peer's Close answers it and ends TCP in the
+//! same order.
 //!
-//! # How the crate is built: two halves, one engine
+//! # Step 5: sans-I/O, and two halves
 //!
-//! The core's connection is two halves that share a few bytes of plain
-//! state ([`protocol`]): a [`Receiver`](protocol::Receiver) for everything
-//! about incoming bytes, a [`Sender`](protocol::Sender) for everything about
+//! [`protocol::Connection`] does no I/O: it never reads a socket, never
+//! writes one, never waits and keeps no clock. You hand it the bytes you
+//! read, it gives back events and the bytes to write (the owed Pong or
+//! Close from [`protocol::Connection::take_pending`], the header of your
+//! next frame). That is why the same code runs on a microcontroller whose
+//! network stack (smoltcp, lwIP, embassy-net) calls you with a few bytes at
+//! a time: the connection keeps its state between calls in 328 bytes, and a
+//! message never has to fit in memory. `no_std_notes.md` has the loop for
+//! such a board, tested against an in-memory peer.
+//!
+//! The connection is two halves that share a few bytes of plain state
+//! ([`protocol`]): a [`Receiver`](protocol::Receiver) for everything about
+//! incoming bytes, a [`Sender`](protocol::Sender) for everything about
 //! outgoing frames, and [`Shared`](protocol::Shared) for what one tells the
-//! other (the pong or Close owed to the peer, where the closing handshake
-//! stands). The blocking layer drives those same halves; it adds buffers,
-//! clocks, threads and sockets, and no protocol rule.
+//! other (the Pong or Close owed to the peer, where the closing handshake
+//! stands). A program that reads on one thread and writes on another gives
+//! each thread its half. The blocking layer drives those same halves; it
+//! adds buffers, clocks, threads and sockets, and no protocol rule.
 //!
 //! ```text
 //!                    ┌──────────── one TCP socket (one descriptor) ─────────────┐
@@ -246,9 +410,8 @@
 //! * **A read**: the reading half reads into its buffer, hands the bytes to
 //!   the `Receiver`, which unmasks in place and returns pieces that borrow
 //!   the buffer; whole messages are put together in one `Vec`, up to the
-//!   message limit. A ping or Close makes `Shared` owe the peer an answer,
-//!   which goes out before `read` returns (or, when split, without waiting
-//!   for a writer: see [`blocking::split`]).
+//!   message limit. A Ping or Close makes `Shared` owe the peer an answer,
+//!   which goes out before `read` returns.
 //! * **A send**: the writing half takes the writers' lock, sends what is
 //!   owed, has the `Sender` encode the header (and the mask key, for a
 //!   client), masks and writes header and payload in one vectored write,
@@ -257,38 +420,49 @@
 //!   one thread. [`WebSocket::split`] gives the reading half to a
 //!   [`WsReader`] and puts the writing half behind the lock of the
 //!   cloneable [`WsWriter`]; both reach the one socket through `&TcpStream`.
-//!   The reader never waits for the writers' lock, so it keeps draining the
-//!   socket while writers wait for a slow peer: that is what makes full
-//!   duplex hold under backpressure.
+//!   **What `split` guarantees** ([`blocking::split`]): the reader never
+//!   waits for a writer, so it keeps draining the socket (and answering
+//!   Pings) while writers are blocked on a slow peer, and both directions
+//!   can carry messages larger than the socket buffers at once without a
+//!   deadlock; frames of different writers never interleave; `close` from
+//!   any thread runs the closing handshake of step 4 within the close
+//!   timeout and wakes a reader blocked in `read`.
 //!
 //! # Reading order for `src/`
 //!
-//! 1. [`sha1`], [`base64`]: the two primitives of the handshake;
-//! 2. [`handshake`]: `head` (HTTP/1.1 heads, linear-time scanning), `request`,
-//!    `response`, `accept`;
-//! 3. [`frame`]: the header layout and masking;
-//! 4. [`utf8`]: incremental validation;
-//! 5. [`close`]: close codes and reasons;
-//! 6. [`protocol`]: the connection, where the rules of steps 3 and 4 meet:
-//!    its two halves [`protocol::receiver`] and [`protocol::sender`], and
-//!    [`protocol::shared`], what they tell each other;
-//! 7. [`error`]: every rule that can break, with its close code or HTTP status;
-//! 8. [`random`]: where masking keys come from;
-//! 9. `deflate` (feature `deflate`): DEFLATE itself (RFC 1951) — the
-//!    shared tables and canonical Huffman codes, the bit reader and the
-//!    inflater, the bit writer, the LZ77 matcher and the deflater;
-//! 10. `permessage_deflate` (feature `deflate`): RFC 7692 on top of it —
-//!     the negotiation of the handshake's `Sec-WebSocket-Extensions`, then
-//!     one message at a time: the tail, the window, the limits on inflated
-//!     bytes;
-//! 11. [`blocking`] (feature `std`): the same core over `std::io` — messages,
-//!     limits, streams and bounded waits, the two halves over a socket,
-//!     `WebSocket` and `split`, one message framed once for many
-//!     connections (`PreparedMessage`), the handshake over any stream, a
-//!     thread-per-connection server, a client, URLs, OS randomness, and
-//!     where compression state lives.
+//! The same steps, module by module; each module opens with the RFC section
+//! it implements and what it teaches, and uses only terms from the list
+//! above or from modules before it.
 //!
-//! Each module opens with the RFC section it implements and what it teaches.
+//! 1. [`error`], its first page only: how a broken rule ends a connection
+//!    (an HTTP status during the handshake, a close code after it). The
+//!    variants are a reference to come back to; each module names the ones
+//!    it returns.
+//! 2. Step 1, the handshake: [`handshake`], then [`handshake::request`],
+//!    [`handshake::response`], [`handshake::accept`]. Optional detours:
+//!    [`handshake::head`] (strict HTTP/1.1), [`sha1`], [`base64`].
+//! 3. Step 2, frames: [`frame`] (the header, worked examples, masking and
+//!    why, the reserved bits).
+//! 4. Step 3, messages: [`utf8`] (incremental validation), then
+//!    [`protocol`] and [`protocol::receiver`] (fragments, control frames,
+//!    limits).
+//! 5. Step 4, closing: [`close`] (codes and reasons), then
+//!    [`protocol::shared`] (the closing handshake's state, what is owed,
+//!    when TCP ends) and [`protocol::sender`] (our frames, our Close).
+//! 6. [`random`]: where masking keys come from.
+//! 7. Optional, the one extension: `deflate` (feature `deflate`): DEFLATE
+//!    itself (RFC 1951): the shared tables and canonical Huffman codes,
+//!    the bit reader and the inflater, the bit writer, the LZ77 matcher and
+//!    the deflater; then `permessage_deflate`: RFC 7692 on top of it: the
+//!    negotiation of `Sec-WebSocket-Extensions`, then one message at a
+//!    time: RSV1, the tail, the window, the limits on inflated bytes.
+//! 8. Step 5's other side, [`blocking`] (feature `std`): the same core over
+//!    `std::io`: messages, limits, streams and bounded waits, the two halves
+//!    over a socket, `WebSocket` and `split`, one message framed once for
+//!    many connections (`PreparedMessage`), the handshake over any stream,
+//!    a thread-per-connection server, a client, URLs, OS randomness, and
+//!    where compression state lives.
+//!
 //! `examples/inspect.rs` shows all of this on a live connection.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]

@@ -1,5 +1,9 @@
 //! SHA-1, as FIPS 180-4 §6.1 defines it — only because the handshake needs it.
 //!
+//! *An optional detour of the tour (step 1).* To follow the protocol you
+//! need only what [`handshake::accept`](crate::handshake::accept) shows: a
+//! hash of 20 bytes computed from the key. Read on for how the hash works.
+//!
 //! RFC 6455 §1.3 and §4.2.2 build the server's `Sec-WebSocket-Accept` answer
 //! as `base64(SHA-1(key + GUID))`. SHA-1 is broken as a collision-resistant
 //! hash, but here it is not used for security: the accept key only proves that

@@ -1,6 +1,13 @@
 //! HTTP/1.1 message heads, as RFC 9112 §2–§5 and RFC 9110 §5 define them —
 //! just the part the WebSocket handshake (RFC 6455 §4.1, §4.2) needs.
 //!
+//! *An optional detour of the tour (step 1).* Nothing here is WebSocket:
+//! it is HTTP/1.1's own grammar, read strictly. The protocol is followed
+//! without it: [`request`](super::request) and [`response`](super::response)
+//! take its result as "the head's lines, checked". Read it for how a parser
+//! defends itself: linear time against a peer that trickles bytes, and one
+//! reading of every head against request smuggling.
+//!
 //! A message head is a start line (the request line or the status line),
 //! then one line per header field, then an empty line. Every line ends in
 //! CRLF. A head arrives over TCP in pieces of any size, so reading one has two

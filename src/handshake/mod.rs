@@ -23,14 +23,23 @@
 //! * `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` carry the
 //!   client's offers and the server's choice among them (§4.2.2, §9).
 //!
-//! The modules, in reading order:
+//! The modules, in the reading order of the crate's tour (step 1):
 //!
-//! * [`head`]: HTTP/1.1 message heads (RFC 9112) — finding where a head
-//!   ends without re-reading it, and parsing its lines strictly;
-//! * [`accept`]: the key and the accept value;
-//! * [`request`]: the client's `GET` — parsed and checked by a server,
-//!   written by a client — and the server's answers to it;
-//! * [`response`]: the server's answer, parsed and checked by a client.
+//! * [`request`]: the client's `GET`, parsed and checked by a server (rule
+//!   by rule, in the order RFC 6455 §4.2.1 lists what a server must find),
+//!   written by a client, and the server's two answers to it: `101` or an
+//!   HTTP error;
+//! * [`response`]: the server's answer, parsed and checked by a client;
+//! * [`accept`]: the key and the accept value, why the version is 13 and
+//!   why a GUID, with the §1.3 example worked through.
+//!
+//! An optional detour, not needed to follow the protocol: [`head`], HTTP/1.1
+//! message heads (RFC 9112). It finds where a head ends without re-reading
+//! it (so a peer that trickles bytes costs linear time) and parses the lines
+//! strictly (so a proxy and this server cannot disagree about where a
+//! request ends, which is how requests are smuggled). [`request`] and
+//! [`response`] use it; reading them, take its result as "the head's lines,
+//! checked".
 //!
 //! Everything here works on buffers the caller owns, with a fixed array for
 //! the headers: nothing allocates, and every size has a limit ([`Limits`]).

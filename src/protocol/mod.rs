@@ -29,16 +29,22 @@
 //!   a frame's length field has been read — before its masking key, and
 //!   before one byte of the payload is kept.
 //! * **The closing handshake** (§7, §5.5.1): one side sends Close, the other
-//!   answers with Close, and then the TCP connection ends. The states are
-//!   [`State::Open`], [`State::CloseSent`], [`State::CloseReceived`] and
-//!   [`State::Closed`]; after sending Close, no more data may be sent.
+//!   answers with Close, and then the TCP connection ends, the server's side
+//!   first. The states are [`State::Open`], [`State::CloseSent`],
+//!   [`State::CloseReceived`] and [`State::Closed`]; after sending Close, no
+//!   more data may be sent.
 //! * **Failing the connection** (§7.1.7): on any violation the connection
 //!   queues a Close frame with the matching code (1002, 1007, 1009) and
-//!   stops; the caller sends it (see [`Connection::take_pending`]), then
-//!   ends TCP at once ([`Connection::end_of_tcp`] says `Now`).
-//! * **Who ends TCP** (§7.1.1): after a clean closing handshake the server
-//!   closes first and the client waits for it ([`EndOfTcp`]; the why is in
-//!   [`shared`]).
+//!   stops reading; the caller sends it ([`Connection::take_pending`]), then
+//!   ends TCP at once.
+//! * **The end of TCP** (§7.1.1): [`Connection::end_of_tcp`] says when, and
+//!   how: [`EndOfTcp::Now`] for a server after the handshake and for either
+//!   side after a failure, [`EndOfTcp::AfterPeer`] for a client after the
+//!   handshake.
+//!
+//! The whole account of closing, with why the server ends TCP first, is
+//! step 4 of the [crate's tour](crate#step-4-closing-rfc-6455-7); this
+//! module and [`shared`] carry it out.
 //!
 //! Receiving is zero-copy: payload is unmasked in place in the caller's
 //! buffer, and a data [`Event`] borrows it. The connection keeps only a few

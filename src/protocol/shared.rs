@@ -18,19 +18,17 @@
 //!   the WebSocket, and then the TCP connection must end too, in the right
 //!   order.
 //!
-//! ## Who closes TCP first, and why the server
+//! ## The end of TCP, as [`Shared::end_of_tcp`] decides it
 //!
-//! The side that closes a TCP connection first keeps its address pair in
-//! `TIME_WAIT` for a few minutes, so that stray packets of the old connection
-//! cannot be mistaken for a new one's. A server has one address and port for
-//! all its clients and closes connections all day: if clients closed first,
-//! the cost would be theirs, spread thin; if the server waited for clients
-//! that never close, it would keep dead sockets. §7.1.1 settles it: once the
-//! Close frames are exchanged, **the server closes TCP first**, and the
-//! client waits for that, a bounded time, before it closes on its own. A
-//! connection *failed* after a violation (§7.1.7) is closed at once by
-//! whichever side failed it: it half-closes (so its Close is read before the
-//! end) and drops what still arrives.
+//! The order is the one step 4 of the [crate's
+//! tour](crate#step-4-closing-rfc-6455-7) gives, with its reasons; here it is
+//! read off the state, once nothing is owed any more:
+//!
+//! | state | server | client |
+//! |---|---|---|
+//! | handshake not over, or a frame still owed | `NotYet` | `NotYet` |
+//! | both Close frames crossed | `Now` | `AfterPeer` |
+//! | failed (§7.1.7), its Close taken | `Now` | `Now` |
 
 use super::{ControlPayload, Role, State};
 use crate::close::CloseCode;
@@ -61,9 +59,10 @@ pub enum EndOfTcp {
     /// owed to the peer.
     NotYet,
     /// End it now: half-close (the peer reads our last frame, then the end of
-    /// the stream), drop what still arrives until the peer ends its side, a
-    /// bounded time, then close. The server's duty after the closing
-    /// handshake, and either side's after failing the connection.
+    /// the stream), then close. After a failure, first read and drop what
+    /// the peer still sends, a bounded time, so that it reads our Close
+    /// rather than a reset. The server's duty after the closing handshake,
+    /// and either side's after failing the connection.
     Now,
     /// Wait, a bounded time, for the server to end TCP first, then close. A
     /// client's part after the closing handshake.
