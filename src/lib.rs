@@ -372,7 +372,10 @@
 //! layer makes those moves itself: [`WebSocket::close`] and
 //! [`WsWriter::close`] run the whole sequence within one close timeout, and
 //! a `read` that receives the peer's Close answers it and ends TCP in the
-//! same order.
+//! same order. `tests/std_messages.rs` watches the order on the wire with a
+//! raw peer (`a_server_ends_tcp_first_after_a_close_it_started`,
+//! `a_client_lets_the_server_end_tcp_first`); `tests/hostile.rs` and
+//! `tests/bounded.rs` the failures and the bounds.
 //!
 //! # Step 5: sans-I/O, and two halves
 //!
