@@ -3,7 +3,9 @@
 //! A close frame may carry a payload: a 2-byte status code (network byte
 //! order), then a reason of at most 123 bytes of UTF-8 (125, the control-frame
 //! limit of §5.5, minus the code). What a reader learns here is which codes
-//! exist and who may use them:
+//! exist and who may use them. "On the wire" says whether an endpoint may
+//! put the code in a Close frame it sends; "local only" codes are names a
+//! program uses to *report* what it saw, never sent:
 //!
 //! | codes       | meaning                                             | on the wire? |
 //! |-------------|-----------------------------------------------------|--------------|
@@ -22,6 +24,97 @@
 //! A received close frame carrying a code that may "never" appear on the wire
 //! is a protocol error (close 1002), and a reason that is not UTF-8 is invalid
 //! payload data (close 1007).
+//!
+//! "Close 1002" is short for *failing the connection* with that code. §7.1.7
+//! ("Fail the WebSocket Connection") has the endpoint that found the broken
+//! rule send a Close whose code names it ("SHOULD send a Close frame with an
+//! appropriate status code"), then close the TCP connection, reading nothing
+//! more of what the peer sends ("MUST NOT continue to attempt to process
+//! data"). In this crate the connection queues that Close and stops; the
+//! caller sends it and ends TCP ([`protocol`](crate::protocol) shows how).
+//!
+//! ## Why 1005, 1006 and 1015 never go on the wire
+//!
+//! §7.4.1 says of each of the three that it "is a reserved value and MUST NOT
+//! be set as a status code in a Close control frame by an endpoint". They
+//! exist for APIs that must report *some* code when a connection ends, and
+//! each names something the local side observed:
+//!
+//! * **1005, no status received**: a Close arrived with an empty payload
+//!   (§7.1.5: "If this Close control frame contains no status code, _The
+//!   WebSocket Connection Close Code_ is considered to be 1005").
+//! * **1006, abnormal closure**: the TCP connection ended and no Close
+//!   arrived at all (§7.1.5: "no Close control frame was received by the
+//!   endpoint (such as could occur if the underlying transport connection is
+//!   lost)").
+//! * **1015, TLS handshake**: TLS failed before the WebSocket handshake could
+//!   begin (§7.4.1: "e.g., the server certificate can't be verified").
+//!
+//! There is no moment at which a peer could truthfully send one. A Close that
+//! carries 1005 carries a code, so it is not a Close without one. A Close
+//! that carries 1006 has arrived, so the connection did not end without a
+//! Close. And a connection whose TLS failed carries no frames at all. A peer
+//! that sends one of them is broken, and this crate fails the connection
+//! with 1002 ([`Error::InvalidCloseCode`]). It refuses to send them too:
+//! [`check_payload`] gives [`Error::InvalidInput`].
+//!
+//! Worked example: a server receives a client's Close whose payload is
+//! `03 ED`, which is 0x03ED = 1005. Masked with the key `37 fa 21 3d` (a
+//! client's frame is always masked), the frame is
+//! `88 82 37 fa 21 3d 34 17`: `88` is FIN + opcode 8 (Close), `82` the MASK
+//! bit + length 2, then the key, then `03 ED` XOR `37 FA` = `34 17`.
+//!
+//! ```
+//! use wslite::protocol::{Connection, Event, Limits, Role};
+//! use wslite::{CloseCode, Error};
+//! # struct NoMask;
+//! # impl wslite::RandomSource for NoMask { fn fill_bytes(&mut self, _: &mut [u8]) {} }
+//!
+//! let mut server = Connection::new(Role::Server, Limits::default());
+//! let err = server.receive(&mut [0x88, 0x82, 0x37, 0xfa, 0x21, 0x3d, 0x34, 0x17]).unwrap_err();
+//! assert!(matches!(err, Error::InvalidCloseCode { code: 1005 }));
+//! assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+//! // The Close that fails the connection: Close, length 2, 0x03EA = 1002.
+//! assert_eq!(server.take_pending(&mut NoMask).unwrap().as_bytes(), [0x88, 0x02, 0x03, 0xEA]);
+//!
+//! // 1006 (03 EE) and 1015 (03 F7) are refused the same way.
+//! for (code, masked) in [(1006, [0x34, 0x14]), (1015, [0x34, 0x0D])] {
+//!     let mut server = Connection::new(Role::Server, Limits::default());
+//!     let mut frame = [0x88, 0x82, 0x37, 0xfa, 0x21, 0x3d, masked[0], masked[1]];
+//!     let err = server.receive(&mut frame).unwrap_err();
+//!     assert!(matches!(err, Error::InvalidCloseCode { code: c } if c == code));
+//! }
+//!
+//! // What a Close without a code (the case 1005 names) really looks like:
+//! // length 0. It is no error, and the answer is a Close without a code.
+//! let mut server = Connection::new(Role::Server, Limits::default());
+//! let mut empty_close = [0x88, 0x80, 0x37, 0xfa, 0x21, 0x3d];
+//! let received = server.receive(&mut empty_close)?;
+//! assert_eq!(received.event, Some(Event::Close(None)));
+//! assert_eq!(server.take_pending(&mut NoMask).unwrap().as_bytes(), [0x88, 0x00]);
+//!
+//! // Nor will the crate send one of the three.
+//! let mut client = Connection::new(Role::Client, Limits::default());
+//! for code in [CloseCode::NO_STATUS_RECEIVED, CloseCode::ABNORMAL, CloseCode::TLS_HANDSHAKE] {
+//!     assert!(matches!(client.encode_close(code, "", &mut NoMask), Err(Error::InvalidInput(_))));
+//! }
+//! # Ok::<(), wslite::Error>(())
+//! ```
+//!
+//! What the blocking layer reports in each case (it never produces the codes
+//! themselves, only what they stand for):
+//!
+//! * a Close without a code is read as
+//!   [`Message::Close(None)`](crate::Message::Close), the `None` saying
+//!   what 1005 says;
+//! * a read that meets the end of the TCP stream while the connection is
+//!   open (or while the peer's Close still waits for our answer) gives
+//!   [`Error::AbnormalClosure`], what §7.1.5 calls 1006; once our own Close
+//!   has gone out, the same end of the stream gives
+//!   [`Error::ConnectionClosed`];
+//! * TLS is not in this crate (the caller wraps the stream in a TLS crate of
+//!   its choice), so a TLS failure is reported by that crate, before wslite
+//!   reads a byte; [`CloseCode::TLS_HANDSHAKE`] is only there as a name.
 
 use core::fmt;
 

@@ -21,11 +21,14 @@
 //! ```
 //!
 //! * **FIN**: this is the last frame of a message (§5.4 fragmentation).
-//! * **RSV1–3**: reserved for extensions; zero unless one was negotiated.
+//! * **RSV1–3**: reserved for extensions; zero unless one was negotiated
+//!   (see [RSV bits and extensions](#rsv-bits-and-extensions-52-9) below).
 //! * **opcode**: 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong;
 //!   3–7 and 11–15 are reserved. Opcodes 8 and up are *control* frames.
 //! * **MASK** and the **masking key**: every frame from client to server is
-//!   masked, none from server to client (§5.1).
+//!   masked, none from server to client (§5.1; the reason is in
+//!   [Why clients mask](#why-clients-mask-and-why-servers-must-not-53-103)
+//!   below).
 //! * **Payload len**: 0–125 is the length itself; 126 means "a 16-bit length
 //!   follows", 127 "a 64-bit length follows" (most significant bit zero).
 //!
@@ -38,6 +41,106 @@
 //! ([`Error::NonMinimalLength`]): a sender that gets lengths wrong is broken
 //! or hostile, and accepting two encodings of one header helps neither.
 //!
+//! ## Worked examples: the header for 100, 300 and 70,000 bytes
+//!
+//! Here is the header of one whole text message (FIN set, opcode 1) of 100,
+//! 300 and 70,000 bytes. First as a server sends it (no mask), then as a
+//! client sends it with the masking key `37 fa 21 3d` (the key of the
+//! RFC's own examples in §5.7). The last two rows are the binary frames of
+//! §5.7, 256 and 65,536 bytes, unmasked.
+//!
+//! | payload | sender | header bytes (hex)                              | size |
+//! |--------:|--------|-------------------------------------------------|-----:|
+//! |     100 | server | `81 64`                                         |  2   |
+//! |     300 | server | `81 7E 01 2C`                                   |  4   |
+//! |  70,000 | server | `81 7F 00 00 00 00 00 01 11 70`                 | 10   |
+//! |     100 | client | `81 E4 37 FA 21 3D`                             |  6   |
+//! |     300 | client | `81 FE 01 2C 37 FA 21 3D`                       |  8   |
+//! |  70,000 | client | `81 FF 00 00 00 00 00 01 11 70 37 FA 21 3D`     | 14   |
+//! |     256 | server | `82 7E 01 00` (binary, §5.7)                    |  4   |
+//! |  65,536 | server | `82 7F 00 00 00 00 00 01 00 00` (binary, §5.7)  | 10   |
+//!
+//! Byte by byte:
+//!
+//! * **`81`** is `1000 0001`: FIN (`0x80`), no RSV bit, opcode 1 (text). A
+//!   binary frame has `82` (opcode 2); a text frame that is not the last of
+//!   its message has `01`.
+//! * **`64`** is 100: lengths 0 to 125 fit in the second byte itself, so the
+//!   header is just two bytes.
+//! * **`7E`** is 126, which is not a length but a marker: "the length is in
+//!   the next 2 bytes". They are `01 2C`, big-endian (§5.2: "network byte
+//!   order"): 0x012C = 1 × 256 + 44 = 300. (§5.7's 256 is `01 00`.)
+//! * **`7F`** is 127, the other marker: "the length is in the next 8
+//!   bytes", whose top bit must be 0. `00 00 00 00 00 01 11 70` is 0x011170 =
+//!   65,536 + 4,464 = 70,000. (§5.7's 65,536 is `00 00 00 00 00 01 00 00`.)
+//! * **`E4`, `FE`, `FF`**: a client's second byte is the same length field
+//!   with the MASK bit (`0x80`) set: `0x80 | 0x64`, `0x80 | 0x7E`,
+//!   `0x80 | 0x7F`. The 4 bytes of the key, `37 FA 21 3D`, follow the length,
+//!   so a masked header is 4 bytes longer: 2/4/10 bytes become 6/8/14.
+//!
+//! The edges of the three forms come from the field widths. Seven bits hold
+//! 0 to 127, but 126 and 127 are taken as markers, so **125** is the largest
+//! length written in the second byte and **126** the first that needs the
+//! 16-bit form. Sixteen bits hold up to 65,535, so **65,536** is the first
+//! length that needs the 64-bit form. A sender must use the shortest form
+//! that fits (see
+//! [non-minimal lengths](#what-this-module-decides-about-non-minimal-lengths)
+//! above), so each length has exactly one header.
+//!
+//! The encoder writes exactly these bytes, and the parser reads them back.
+//! A connection encodes a data frame's header with
+//! [`Connection::encode_data`]; in the client role it draws the key from
+//! the [`RandomSource`] it is given, and the one below always gives
+//! `37 fa 21 3d`:
+//!
+//! [`Connection::encode_data`]: crate::protocol::Connection::encode_data
+//! [`RandomSource`]: crate::RandomSource
+//!
+//! ```
+//! use wslite::frame::{header_len, FrameHeader, OpCode};
+//! use wslite::protocol::{Connection, DataKind, Limits, Role};
+//!
+//! struct RfcKey; // always the key of RFC 6455 §5.7
+//! impl wslite::RandomSource for RfcKey {
+//!     fn fill_bytes(&mut self, dest: &mut [u8]) {
+//!         dest.copy_from_slice(&[0x37, 0xfa, 0x21, 0x3d]);
+//!     }
+//! }
+//! const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+//!
+//! let cases: [(u64, Option<[u8; 4]>, &[u8]); 6] = [
+//!     (100, None, &[0x81, 0x64]),
+//!     (300, None, &[0x81, 0x7E, 0x01, 0x2C]),
+//!     (70_000, None, &[0x81, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x11, 0x70]),
+//!     (100, Some(KEY), &[0x81, 0xE4, 0x37, 0xFA, 0x21, 0x3D]),
+//!     (300, Some(KEY), &[0x81, 0xFE, 0x01, 0x2C, 0x37, 0xFA, 0x21, 0x3D]),
+//!     (70_000, Some(KEY), &[0x81, 0xFF, 0, 0, 0, 0, 0, 0x01, 0x11, 0x70, 0x37, 0xFA, 0x21, 0x3D]),
+//! ];
+//! for (len, mask, bytes) in cases {
+//!     let header = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Text, mask, payload_len: len };
+//!     // The encoder writes exactly these bytes...
+//!     let mut out = [0u8; 14];
+//!     let n = header.emit(&mut out)?;
+//!     assert_eq!(&out[..n], bytes, "{len} bytes, mask {mask:?}");
+//!     // ...which is what a connection in that role encodes...
+//!     let role = if mask.is_some() { Role::Client } else { Role::Server };
+//!     let mut conn = Connection::new(role, Limits::default());
+//!     let data = conn.encode_data(DataKind::Text, true, len, &mut RfcKey)?;
+//!     assert_eq!(data.as_bytes(), bytes);
+//!     // ...the first two bytes say how long the header is (2/4/10, 6/8/14)...
+//!     assert_eq!(header_len([bytes[0], bytes[1]]), bytes.len());
+//!     // ...and the parser reads the same header back.
+//!     assert_eq!(FrameHeader::parse(bytes)?, Some((header, bytes.len())));
+//! }
+//!
+//! // The edges: 125 is the last 7-bit length, 126 the first 16-bit one,
+//! // 65,535 the last 16-bit one, 65,536 the first 64-bit one (§5.7's
+//! // binary example, 82 7F 00 00 00 00 00 01 00 00).
+//! let size = |len| FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: None, payload_len: len }.encoded_len();
+//! assert_eq!([size(125), size(126), size(65_535), size(65_536)], [2, 4, 4, 10]);
+//! # Ok::<(), wslite::Error>(())
+//! ```
+//!
 //! ## The length comes before the key
 //!
 //! The masking key follows the length, so a receiver knows how long a frame
@@ -46,13 +149,191 @@
 //! say, 2^40 bytes is refused by the limits (§10.4) at its length;
 //! [`FrameHeader::parse`] goes on to read the key.
 //!
-//! ## Masking (§5.3)
+//! ## Why clients mask, and why servers must not (§5.3, §10.3)
 //!
-//! Masking XORs payload byte `i` with key byte `i % 4`. It exists to protect
-//! proxies that misread WebSocket traffic as HTTP, not for secrecy (§10.3).
-//! Here it runs a machine word at a time in safe code: the 4-byte key is
-//! rotated to the current offset and repeated to fill a `u64`, and whole
-//! 8-byte chunks are XORed at once; the compiler vectorises that loop.
+//! Masking XORs payload byte `i` with key byte `i % 4` (§5.3:
+//! "transformed-octet-i = original-octet-i XOR masking-key-octet-j", with
+//! j = i MOD 4). The key is in the frame header, so anyone on the path can
+//! undo it: masking hides nothing. It protects *proxies* from a hostile
+//! script. §10.3 tells the attack, which an experiment showed against
+//! caching proxies deployed in the wild (Huang, Chen, Barth, Rescorla and
+//! Jackson, "Talking to Yourself for Fun and Profit", W2SP 2011; the RFC's
+//! reference \[TALKING\]). Step by step, as it would go without masking:
+//!
+//! 1. A user opens a page of `attacker.example`. Its script opens a
+//!    WebSocket to `attacker.example`, which is allowed: a browser lets a page
+//!    connect to any server, and the attacker's server accepts.
+//! 2. The user's traffic passes a *transparent* proxy, one that intercepts
+//!    port 80 without the browser knowing, and that does not understand
+//!    WebSocket. It forwards the handshake and the `101` like any HTTP
+//!    exchange, then goes on reading the connection as HTTP: to it, the next
+//!    bytes from the browser are the next request.
+//! 3. The script sends a message whose payload is
+//!    `GET /script.js HTTP/1.1\r\nHost: victim.example\r\n\r\n`. Unmasked,
+//!    those bytes go on the wire as they are, after a 2-byte frame header
+//!    that a lax proxy skips (§10.3: one cannot "exhaustively discover and
+//!    test that each nonconformant intermediary does not skip such non-HTTP
+//!    framing").
+//! 4. The proxy reads a request for `http://victim.example/script.js`. It
+//!    believes the `Host` header but sends the request down the connection
+//!    it already has, to the attacker's server, which answers with a forged
+//!    `HTTP/1.1 200 OK`, a long cache lifetime and a script of its own.
+//! 5. The proxy caches that answer as `victim.example`'s script. Every user
+//!    behind the proxy who loads a page of `victim.example` that uses it now
+//!    runs the attacker's code, with `victim.example`'s rights (§10.3: "run
+//!    malicious script on other origins, compromising the web security
+//!    model").
+//!
+//! Masking breaks step 3. The client, not the script, picks a fresh key for
+//! every frame, after the script has handed over the payload, and the key
+//! is unpredictable (§5.3: it "MUST be derived from a strong source of
+//! entropy"). On the wire are payload XOR key, bytes the script cannot
+//! choose: to make them read `GET ` it would have to guess 32 random bits,
+//! anew for every frame. That is also why the key must be unpredictable and
+//! not merely different each time (§10.3: with a predictable key the script
+//! masks its bytes in advance, and the client's masking unmasks them), and
+//! where [`crate::random`] comes in.
+//!
+//! **Why a server must not mask.** §5.1: "A server MUST NOT mask any frames
+//! that it sends to the client", and "A client MUST close a connection if it
+//! detects a masked frame". The attack needs bytes that a hostile script
+//! chose, going from client to server, where a proxy expects requests. A
+//! script in a browser chooses none of the bytes a server sends: those come
+//! from the server, which could write any bytes it likes into its answers
+//! whether frames were masked or not, and a forged response only poisons a
+//! cache after a forged request (§10.3: "to accomplish this request, the
+//! client must also be able to forge a request"). Masking that direction
+//! would cost work and protect nothing. (Unmasked, a server's frame for a
+//! message is the same bytes on every connection, so it can be encoded once
+//! for all of them.) And one fixed rule per direction lets each side detect a
+//! confused peer: a server that receives an unmasked frame is not talking to
+//! a WebSocket client, and a client that receives a masked frame is not
+//! talking to a WebSocket server (it may be reading its own frames, echoed
+//! back by something in between).
+//!
+//! What this crate does (in [`protocol::receiver`](crate::protocol::receiver),
+//! at the MASK bit, before reading the key or any payload): a server that
+//! receives an unmasked frame fails the connection with
+//! [`Error::UnmaskedFrame`], and a client that receives a masked one with
+//! [`Error::MaskedFrame`]; both queue a Close with code 1002 (protocol
+//! error), which §5.1 allows ("a server MAY send a Close frame with a status
+//! code of 1002").
+//!
+//! ```
+//! use wslite::protocol::{Connection, Limits, Role};
+//! use wslite::{CloseCode, Error};
+//! # struct Zeros;
+//! # impl wslite::RandomSource for Zeros { fn fill_bytes(&mut self, b: &mut [u8]) { b.fill(0) } }
+//!
+//! // A server gets "Hi" unmasked: not from a WebSocket client.
+//! let mut server = Connection::new(Role::Server, Limits::default());
+//! let err = server.receive(&mut [0x81, 0x02, b'H', b'i']).unwrap_err();
+//! assert!(matches!(err, Error::UnmaskedFrame));
+//! assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+//! // Its Close: opcode 8, 2 bytes, code 1002 = 0x03EA, unmasked.
+//! assert_eq!(server.take_pending(&mut Zeros).unwrap().as_bytes(), [0x88, 0x02, 0x03, 0xEA]);
+//!
+//! // A client gets "Hello" masked with §5.7's key: not from a WebSocket server.
+//! let mut client = Connection::new(Role::Client, Limits::default());
+//! let mut frame = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+//! let err = client.receive(&mut frame).unwrap_err();
+//! assert!(matches!(err, Error::MaskedFrame));
+//! assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+//! // Its Close is masked, being a client's (this key is all zeros).
+//! assert_eq!(client.take_pending(&mut Zeros).unwrap().as_bytes(), [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xEA]);
+//! ```
+//!
+//! **How it is computed.** Here masking runs a machine word at a time in safe
+//! code: the 4-byte key is rotated to the current offset and repeated to fill
+//! a `u64`, and whole 8-byte chunks are XORed at once; the compiler
+//! vectorises that loop. XOR twice with the same key gives the original
+//! back, so [`apply_mask`] both masks and unmasks.
+//!
+//! ## RSV bits and extensions (§5.2, §9)
+//!
+//! The three bits after FIN are left for extensions (§5.2: RSV1, RSV2, RSV3
+//! "MUST be 0 unless an extension is negotiated that defines meanings for
+//! non-zero values"). An extension is agreed on in the opening handshake:
+//! the client offers it in `Sec-WebSocket-Extensions`, and the server names
+//! in its answer the ones it accepts (§9.1). An extension may give a bit a
+//! meaning. Without one that does, a set bit means nothing the two sides
+//! agreed on, and §5.2 says the receiver "MUST _Fail the WebSocket
+//! Connection_". This crate then answers [`Error::ReservedBitsSet`], with a
+//! Close of code 1002 (protocol error). No extension it knows uses RSV2 or
+//! RSV3, so those are always refused.
+//!
+//! permessage-deflate (RFC 7692) takes RSV1 and calls it the "Per-Message
+//! Compressed" bit (RFC 7692 §6: a message with it "set on the first
+//! fragment of the message is called a 'compressed message'"). It marks a
+//! message, not a frame: it is set on the *first* frame of a compressed
+//! message only, and the continuation frames belong to the same message.
+//! Control frames are never compressed (§6: "An endpoint MUST NOT set the
+//! 'Per-Message Compressed' bit of control frames and non-first fragments of
+//! a data message", and one that receives such a frame fails the
+//! connection). The crate's `permessage_deflate` module (feature `deflate`)
+//! implements the extension; see [`crate::permessage_deflate`].
+//!
+//! What the receiver enforces
+//! ([`Receiver`](crate::protocol::Receiver)): until
+//! `Receiver::enable_compression` is called (the blocking layer calls it
+//! when the handshake agreed on permessage-deflate), any RSV bit is
+//! [`Error::ReservedBitsSet`]. After it, RSV1 is allowed on a text or binary
+//! frame, which always starts a message, and marks that message compressed;
+//! RSV1 on a continuation or a control frame, and RSV2 or RSV3 on any frame,
+//! is still [`Error::ReservedBitsSet`], close 1002. The sender sets RSV1
+//! only on a message's first frame, and only once compression was
+//! negotiated (`Sender::start_compressed_message`).
+//!
+//! Worked example: RFC 7692 §7.2.3.1 sends "Hello" compressed, unfragmented,
+//! as `c1 07 f2 48 cd c9 c9 07 00`. The first byte **`C1`** is `1100 0001`:
+//! FIN (`0x80`), RSV1 (`0x40`) and opcode 1 (text). `07` is the length, 7
+//! bytes of DEFLATE data (not UTF-8: the text check applies to what
+//! inflating gives back).
+//!
+//! ```
+//! use wslite::frame::{FrameHeader, OpCode};
+//! use wslite::protocol::{Receiver, Limits, Role, Shared};
+//! use wslite::{CloseCode, Error};
+//!
+//! let hello = [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+//! let (header, _) = FrameHeader::parse(&hello)?.unwrap();
+//! assert_eq!((header.fin, header.rsv, header.opcode), (true, 0b100, OpCode::Text));
+//!
+//! // A client that did not negotiate permessage-deflate: RSV1 breaks §5.2.
+//! let (mut receiver, mut shared) = (Receiver::new(Role::Client, Limits::default()), Shared::new());
+//! let mut bytes = hello;
+//! let err = receiver.receive(&mut shared, &mut bytes).unwrap_err();
+//! assert!(matches!(err, Error::ReservedBitsSet { rsv: 0b100 }));
+//! assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+//!
+//! # #[cfg(feature = "deflate")] {
+//! use wslite::protocol::Event;
+//! let negotiated = || {
+//!     let mut receiver = Receiver::new(Role::Client, Limits::default());
+//!     receiver.enable_compression();
+//!     (receiver, Shared::new())
+//! };
+//! // One that did: the message is compressed, its bytes DEFLATE data.
+//! let (mut receiver, mut shared) = negotiated();
+//! let mut bytes = hello;
+//! let event = receiver.receive(&mut shared, &mut bytes)?.event;
+//! assert!(matches!(event, Some(Event::Data { compressed: true, fin: true, .. })));
+//!
+//! // RSV1 on a continuation (here C0: FIN + RSV1 + opcode 0) is refused...
+//! let (mut receiver, mut shared) = negotiated();
+//! let mut first = [0x41, 0x03, 0xf2, 0x48, 0xcd]; // RSV1 + text, FIN clear
+//! receiver.receive(&mut shared, &mut first)?;
+//! let err = receiver.receive(&mut shared, &mut [0xc0, 0x04, 0xc9, 0xc9, 0x07, 0x00]).unwrap_err();
+//! assert!(matches!(err, Error::ReservedBitsSet { rsv: 0b100 }));
+//!
+//! // ...and so is RSV1 on a control frame (C9: FIN + RSV1 + ping).
+//! let (mut receiver, mut shared) = negotiated();
+//! let err = receiver.receive(&mut shared, &mut [0xc9, 0x00]).unwrap_err();
+//! assert!(matches!(err, Error::ReservedBitsSet { rsv: 0b100 }));
+//! assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+//! # }
+//! # Ok::<(), wslite::Error>(())
+//! ```
 
 use crate::error::{Error, Result};
 
