@@ -89,7 +89,8 @@
 //!   message that is not UTF-8), **1009** message too big. Three more are
 //!   names for what the *local* side saw and are never sent: **1005** (the
 //!   peer's Close had no code), **1006** (TCP ended without any Close),
-//!   **1015** (TLS failed); [`close`] says why they cannot be sent.
+//!   **1015** (TLS failed); [`close`] says [why they cannot be
+//!   sent](close#why-1005-1006-and-1015-never-go-on-the-wire).
 //! * **sans-I/O**: a protocol implementation that never touches a socket:
 //!   it takes the bytes you read and gives back events, and it gives you the
 //!   bytes to write. The caller does all input and output (step 5).
@@ -123,8 +124,9 @@
 //! ```
 //!
 //! The accept value is `base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))`;
-//! [`handshake::accept`] computes this example step by step and says why
-//! the version is 13 and why a GUID. From the byte after the `101`'s empty
+//! [`handshake::accept`] computes this example step by step and says
+//! [why the version is 13 and why a
+//! GUID](handshake::accept#why-version-13-and-why-a-guid). From the byte after the `101`'s empty
 //! line, the same TCP connection carries frames, in both directions.
 //!
 //! ```
@@ -154,8 +156,9 @@
 //! 400 (also for a `GET` that announces a body, whose bytes would otherwise
 //! be read as frames), 405 for a method other than GET, **426 Upgrade
 //! Required with `Sec-WebSocket-Version: 13`** for another WebSocket
-//! version (§4.4: the answer lists the versions the server speaks, so the
-//! client may retry with one of them), 431 for heads over the limits, 505
+//! version (§4.4: "an appropriate HTTP error code (such as 426 Upgrade
+//! Required)" and the versions the server speaks, so the client may retry
+//! with one of them), 431 for heads over the limits, 505
 //! for an HTTP version other than 1.1:
 //!
 //! ```
@@ -214,8 +217,8 @@
 //! exact bytes that reach a proxy that does not understand WebSocket, which
 //! could otherwise be tricked into caching a forged HTTP response for
 //! everybody. [`frame`] walks through that attack step by step, and why a
-//! server therefore must *not* mask ("Why clients mask, and why servers
-//! must not"). A server that receives an unmasked frame, or a client a
+//! server therefore must *not* mask ("[Why clients mask, and why servers
+//! must not](frame#why-clients-mask-and-why-servers-must-not-53-103)"). A server that receives an unmasked frame, or a client a
 //! masked one, fails the connection with 1002.
 //!
 //! ```
@@ -234,8 +237,8 @@
 //! **Reserved bits.** RSV1–RSV3 are zero unless an extension agreed in the
 //! handshake gives them a meaning; a set bit that no extension explains is
 //! a 1002. permessage-deflate marks a compressed message by RSV1 on its
-//! first frame (`0xC1`: FIN, RSV1, text); [`frame`] has the rules ("RSV bits
-//! and extensions").
+//! first frame (`0xC1`: FIN, RSV1, text); [`frame`] has the rules ("[RSV
+//! bits and extensions](frame#rsv-bits-and-extensions-52-9)").
 //!
 //! # Step 3: messages: fragments, control frames, UTF-8 (RFC 6455 §5.4, §5.5, §8.1)
 //!
