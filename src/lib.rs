@@ -473,8 +473,12 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-// The tour above links to the blocking layer, which a no_std build leaves out.
-#![cfg_attr(not(feature = "std"), allow(rustdoc::broken_intra_doc_links))]
+// The tour and the modules link to the blocking layer and to
+// permessage-deflate, which builds without `std` or `deflate` leave out.
+#![cfg_attr(
+    not(all(feature = "std", feature = "deflate")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 // The crate never panics on any input (bounded, always), the core and the
 // blocking layer alike: no unwrap, no expect, no panic!, and no indexing or
 // slicing that could be out of bounds. Where an index is provably in bounds and a rewrite would read
