@@ -346,3 +346,9 @@ pub use protocol::{DataKind, Role, State};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The examples of `no_std_notes.md`, compiled as doctests; the server loop
+/// also runs, against a scripted in-memory peer (`tests/notes/peer.rs`).
+#[cfg(doctest)]
+#[doc = include_str!("../no_std_notes.md")]
+pub struct NoStdNotesDoctests;
