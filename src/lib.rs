@@ -349,6 +349,8 @@ pub struct ReadmeDoctests;
 
 /// The examples of `no_std_notes.md`, compiled as doctests; the server loop
 /// also runs, against a scripted in-memory peer (`tests/notes/peer.rs`).
-#[cfg(doctest)]
+/// One example is the std layer's `Server` with compression, hence the
+/// features.
+#[cfg(all(doctest, feature = "std", feature = "deflate"))]
 #[doc = include_str!("../no_std_notes.md")]
 pub struct NoStdNotesDoctests;
