@@ -38,7 +38,10 @@ mod embassy_net {
             pub fn new(_stack: super::Stack<'a>, _rx: &'a mut [u8], _tx: &'a mut [u8]) -> Self {
                 TcpSocket(core::marker::PhantomData)
             }
-            pub async fn accept<T: Into<super::IpListenEndpoint>>(&mut self, _local: T) -> Result<(), AcceptError> {
+            pub async fn accept<T: Into<super::IpListenEndpoint>>(
+                &mut self,
+                _local: T,
+            ) -> Result<(), AcceptError> {
                 Ok(())
             }
             pub async fn read(&mut self, _buf: &mut [u8]) -> Result<usize, Error> {
@@ -90,5 +93,11 @@ impl App {
 /// What the block finds in scope: the stack, a buffer and what was read
 /// into it, the randomness and the application.
 fn setup() -> (embassy_net::Stack<'static>, [u8; 1024], usize, NoMasks, App) {
-    (embassy_net::Stack(core::marker::PhantomData), [0; 1024], 0, NoMasks, App)
+    (
+        embassy_net::Stack(core::marker::PhantomData),
+        [0; 1024],
+        0,
+        NoMasks,
+        App,
+    )
 }

@@ -24,12 +24,32 @@ struct pbuf {
     len: u16,
 }
 
-unsafe extern "C" fn tcp_close(_pcb: *mut tcp_pcb) -> err_t { ERR_OK }
-unsafe extern "C" fn tcp_write(_pcb: *mut tcp_pcb, _data: *const c_void, _len: u16, _flags: u8) -> err_t { ERR_OK }
-unsafe extern "C" fn tcp_output(_pcb: *mut tcp_pcb) -> err_t { ERR_OK }
+unsafe extern "C" fn tcp_close(_pcb: *mut tcp_pcb) -> err_t {
+    ERR_OK
+}
+unsafe extern "C" fn tcp_write(
+    _pcb: *mut tcp_pcb,
+    _data: *const c_void,
+    _len: u16,
+    _flags: u8,
+) -> err_t {
+    ERR_OK
+}
+unsafe extern "C" fn tcp_output(_pcb: *mut tcp_pcb) -> err_t {
+    ERR_OK
+}
 unsafe extern "C" fn tcp_recved(_pcb: *mut tcp_pcb, _len: u16) {}
-unsafe extern "C" fn pbuf_copy_partial(_p: *const pbuf, _data: *mut c_void, _len: u16, _offset: u16) -> u16 { 0 }
-unsafe extern "C" fn pbuf_free(_p: *mut pbuf) -> u8 { 1 }
+unsafe extern "C" fn pbuf_copy_partial(
+    _p: *const pbuf,
+    _data: *mut c_void,
+    _len: u16,
+    _offset: u16,
+) -> u16 {
+    0
+}
+unsafe extern "C" fn pbuf_free(_p: *mut pbuf) -> u8 {
+    1
+}
 
 /// The application's state for one connection (the `arg` of its pcb).
 struct WsConn {

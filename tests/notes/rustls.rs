@@ -53,7 +53,10 @@ mod rustls {
     connection!(ClientConnection ServerConnection);
 
     impl ClientConnection {
-        pub fn new(_config: Arc<ClientConfig>, _name: pki_types::ServerName<'static>) -> Result<Self, Error> {
+        pub fn new(
+            _config: Arc<ClientConfig>,
+            _name: pki_types::ServerName<'static>,
+        ) -> Result<Self, Error> {
             Err(Error)
         }
     }

@@ -16,7 +16,10 @@ mod smoltcp {
         pub struct SocketHandle;
         pub struct SocketSet<'a>(pub Option<super::socket::tcp::Socket<'a>>);
         impl<'a> SocketSet<'a> {
-            pub fn get_mut<T: super::socket::AnySocket<'a>>(&mut self, _handle: SocketHandle) -> &mut T {
+            pub fn get_mut<T: super::socket::AnySocket<'a>>(
+                &mut self,
+                _handle: SocketHandle,
+            ) -> &mut T {
                 unimplemented!("compiled only")
             }
         }
@@ -40,11 +43,24 @@ mod smoltcp {
             pub struct Socket<'a>(core::marker::PhantomData<&'a ()>);
             impl<'a> super::AnySocket<'a> for Socket<'a> {}
             impl Socket<'_> {
-                pub fn is_open(&self) -> bool { false }
-                pub fn listen<T: Into<crate::smoltcp::wire::IpListenEndpoint>>(&mut self, _local: T) -> Result<(), ListenError> { Ok(()) }
-                pub fn can_recv(&self) -> bool { false }
-                pub fn recv_slice(&mut self, _data: &mut [u8]) -> Result<usize, RecvError> { Ok(0) }
-                pub fn send_slice(&mut self, data: &[u8]) -> Result<usize, SendError> { Ok(data.len()) }
+                pub fn is_open(&self) -> bool {
+                    false
+                }
+                pub fn listen<T: Into<crate::smoltcp::wire::IpListenEndpoint>>(
+                    &mut self,
+                    _local: T,
+                ) -> Result<(), ListenError> {
+                    Ok(())
+                }
+                pub fn can_recv(&self) -> bool {
+                    false
+                }
+                pub fn recv_slice(&mut self, _data: &mut [u8]) -> Result<usize, RecvError> {
+                    Ok(0)
+                }
+                pub fn send_slice(&mut self, data: &[u8]) -> Result<usize, SendError> {
+                    Ok(data.len())
+                }
                 pub fn close(&mut self) {}
             }
         }
@@ -75,5 +91,13 @@ fn setup() -> (
 ) {
     use wslite::protocol::{Connection, Limits, Role};
     let conn = Connection::new(Role::Server, Limits::default());
-    (smoltcp::iface::SocketSet(None), smoltcp::iface::SocketHandle, conn, [0; 1024], 0, NoMasks, App)
+    (
+        smoltcp::iface::SocketSet(None),
+        smoltcp::iface::SocketHandle,
+        conn,
+        [0; 1024],
+        0,
+        NoMasks,
+        App,
+    )
 }
