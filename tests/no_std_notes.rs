@@ -13,7 +13,7 @@ use wslite::{Error, RandomSource};
 
 /// The server loop of `no_std_notes.md` before it was made a doctest, made
 /// a function and otherwise as it was. Its 256 bytes cannot hold the 426
-/// refusal (290 bytes), which `unwrap_or(0)` then drops; and it never ends
+/// refusal (292 bytes), which `unwrap_or(0)` then drops; and it never ends
 /// when the peer ends TCP, a read of 0 bytes being taken for "nothing yet".
 #[allow(unreachable_code, clippy::diverging_sub_expression)]
 fn previous_serve(rng: &mut impl RandomSource) -> Result<(), Error> {
@@ -121,10 +121,7 @@ fn older_serve(rng: &mut impl RandomSource) -> Result<(), Error> {
     let mut conn = Connection::new(Role::Server, Limits::default().max_message_size(64 * 1024));
     loop {
         let mut start = 0;
-        loop {
-            let Ok(received) = conn.receive(&mut buf[start..filled]) else {
-                break;
-            };
+        while let Ok(received) = conn.receive(&mut buf[start..filled]) {
             if received.consumed == 0 && received.event.is_none() {
                 break;
             }

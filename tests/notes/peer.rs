@@ -193,6 +193,7 @@ mod peer {
 
     /// Every scenario, with the peer's bytes in one piece, byte by byte,
     /// and in pieces of 1, 5 and 7 bytes.
+    #[allow(dead_code)] // the doctest's; tests/no_std_notes.rs picks scenarios
     pub fn check_all(serve: fn(&mut NoMasks) -> Result<(), Error>) {
         check(serve, &[]);
     }
