@@ -530,3 +530,11 @@ pub use protocol::{DataKind, Role, State};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The examples of `no_std_notes.md`, compiled as doctests; the server loop
+/// also runs, against a scripted in-memory peer (`tests/notes/peer.rs`).
+/// One example is the std layer's `Server` with compression, hence the
+/// features.
+#[cfg(all(doctest, feature = "std", feature = "deflate"))]
+#[doc = include_str!("../no_std_notes.md")]
+pub struct NoStdNotesDoctests;
