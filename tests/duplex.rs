@@ -867,11 +867,14 @@ fn the_reader_drains_the_socket_while_a_writer_is_blocked_on_a_peer_that_does_no
     // The peer read nothing, so the writer stayed blocked: a few messages
     // at most got through, when the peer's kernel compacted its full
     // receive queue and opened the window a little (Linux collapses the
-    // queued buffers of a socket that does not read; seen as 3 messages).
+    // queued buffers of a socket that does not read; seen as 3 messages on
+    // one kernel and 11 on another). The bound is what keeps the test's
+    // premise: the reader took FLOOD messages while the writer moved at
+    // most a twentieth of that.
     let blocked_at_end = sent.load(Ordering::SeqCst);
     let moved = blocked_at_end - blocked_at;
     assert!(
-        moved <= 8,
+        moved <= FLOOD / 20,
         "the writer was not blocked while the reader drained: {moved} more messages"
     );
     println!(
