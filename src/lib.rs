@@ -156,28 +156,11 @@
 //! 400 (also for a `GET` that announces a body, whose bytes would otherwise
 //! be read as frames), 405 for a method other than GET, **426 Upgrade
 //! Required with `Sec-WebSocket-Version: 13`** for another WebSocket
-//! version (§4.4: "an appropriate HTTP error code (such as 426 Upgrade
+//! version (§4.2.2: "an appropriate HTTP error code (such as 426 Upgrade
 //! Required)" and the versions the server speaks, so the client may retry
-//! with one of them), 431 for heads over the limits, 505
-//! for an HTTP version other than 1.1:
-//!
-//! ```
-//! use wslite::handshake::{self, Header, RequestParser, Status};
-//!
-//! let request = b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-//!     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n";
-//! let mut headers = [Header::EMPTY; 16];
-//! let Status::Complete((_, request)) = RequestParser::new(handshake::Limits::new())
-//!     .parse(request, &mut headers)? else { unreachable!() };
-//! let refused = request.validate_upgrade().unwrap_err(); // version 8: a draft, not RFC 6455
-//! assert_eq!(refused.http_status(), Some(426));
-//! let mut answer = [0u8; 512];
-//! let n = handshake::write_error_response(&mut answer, &refused)?;
-//! let answer = std::str::from_utf8(&answer[..n]).unwrap();
-//! assert!(answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
-//! assert!(answer.contains("\r\nSec-WebSocket-Version: 13\r\n"));
-//! # Ok::<(), wslite::Error>(())
-//! ```
+//! with one of them; [`handshake::accept`] shows the 426 for a draft's
+//! version 8), 431 for heads over the limits, 505 for an HTTP version other
+//! than 1.1.
 //!
 //! Modules: [`handshake`] (parse and write both messages, in a buffer you
 //! own, in time linear in the input): [`handshake::request`] (what a client
@@ -314,8 +297,10 @@
 //! reason of at most 123 bytes ([`close`]). After its Close, a side sends
 //! no more data (§5.5.1: "the endpoint MUST NOT send any more data frames").
 //! The other side answers with a Close of its own as soon as it can (this
-//! crate echoes the code), and sends no more data either; a message it was
-//! still sending is abandoned. A side that has both sent and received a
+//! crate echoes the code), and sends no more data either. (§5.5.1 lets it
+//! finish a fragmented message first; this crate answers before its next
+//! frame, and a message it was sending in pieces ends unfinished: the next
+//! piece is refused with [`Error::SendAfterClose`].) A side that has both sent and received a
 //! Close has finished the closing handshake: the WebSocket is closed.
 //!
 //! **Then TCP** (§7.1.1). The WebSocket is closed, but the TCP connection is
