@@ -80,15 +80,7 @@ mod embedded_io_async {
     }
 }
 
-struct NoMasks;
-impl wslite::RandomSource for NoMasks {
-    fn fill_bytes(&mut self, _dest: &mut [u8]) {}
-}
-
-struct App;
-impl App {
-    fn on_data(&mut self, _bytes: &[u8], _fin: bool) {}
-}
+include!("app.rs");
 
 /// What the block finds in scope: the stack, a buffer and what was read
 /// into it, the randomness and the application.

@@ -67,15 +67,7 @@ mod smoltcp {
     }
 }
 
-struct NoMasks;
-impl wslite::RandomSource for NoMasks {
-    fn fill_bytes(&mut self, _dest: &mut [u8]) {}
-}
-
-struct App;
-impl App {
-    fn on_data(&mut self, _bytes: &[u8], _fin: bool) {}
-}
+include!("app.rs");
 
 /// What the block finds in scope: the socket set, the socket's handle, and
 /// the WebSocket state kept between polls.
