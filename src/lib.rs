@@ -79,7 +79,7 @@
 //! * **fail the connection** (§7.1.7): what an endpoint does when its peer
 //!   breaks a rule. It sends a Close frame whose code names the broken rule
 //!   (if it still can), stops processing what the peer sends, and ends the
-//!   TCP connection without waiting for an answer. During the opening
+//!   TCP connection without waiting for the peer's Close. During the opening
 //!   handshake, when there are no frames yet, the refusal is an HTTP error
 //!   status instead (400, 426, …).
 //! * **close codes** (§7.4.1): the two bytes that start a Close frame's
@@ -300,8 +300,9 @@
 //! crate echoes the code), and sends no more data either. (§5.5.1 lets it
 //! finish a fragmented message first; this crate answers before its next
 //! frame, and a message it was sending in pieces ends unfinished: the next
-//! piece is refused with [`Error::SendAfterClose`].) A side that has both sent and received a
-//! Close has finished the closing handshake: the WebSocket is closed.
+//! piece is refused with [`Error::SendAfterClose`].) A side that has both
+//! sent and received a Close has finished the closing handshake: the
+//! WebSocket is closed.
 //!
 //! **Then TCP** (§7.1.1). The WebSocket is closed, but the TCP connection is
 //! still open, and it is ended in this order:
@@ -319,7 +320,7 @@
 //! minute on Linux), so that late packets of the old connection cannot be
 //! taken for a new one's. §7.1.1 gives the server that duty so that the
 //! client does not hold it: a client in `TIME_WAIT` could not open the same
-//! connection again (same address and port pair) for those minutes, while a
+//! connection again (same address and port pair) meanwhile, while a
 //! server's `TIME_WAIT` is reopened at once by a client's new SYN. A client
 //! still does not wait for ever: a server that never closes must not keep a
 //! client's socket (§7.1.1 lets it close "if it has not received a TCP Close
@@ -373,7 +374,8 @@
 //! Close from [`protocol::Connection::take_pending`], the header of your
 //! next frame). That is why the same code runs on a microcontroller whose
 //! network stack (smoltcp, lwIP, embassy-net) calls you with a few bytes at
-//! a time: the connection keeps its state between calls in 328 bytes, and a
+//! a time: the connection keeps its state between calls in 328 bytes (on a
+//! 32-bit target), and a
 //! message never has to fit in memory. `no_std_notes.md` has the loop for
 //! such a board, tested against an in-memory peer.
 //!
