@@ -83,7 +83,8 @@ usage: sans_io
 The whole protocol with no sockets: a client and a server, both driven
 through the no_std core only, exchange the opening handshake, messages
 (cut into 5- and 7-byte pieces on the way, as a network may) and the
-closing handshake over an in-memory pipe, and print each step.
+closing handshake over an in-memory pipe, then a broken rule and the
+Close that names it, and print each step.
 
 Arguments: none.
 
@@ -303,6 +304,25 @@ fn run() -> Result<(), wslite::Error> {
             &format!("takes it and sends {:02x?}", pong.as_bytes()),
         );
     }
+
+    println!("== step 7: a broken rule fails the connection (§7.1.7)");
+    // A client's frame must be masked (§5.1); this one is not. The server
+    // still sends the Close that names the rule (1002) before it ends TCP.
+    let mut server = Connection::new(Role::Server, Limits::default());
+    let mut to_server = Pipe::new(7);
+    let mut to_client = Pipe::new(5);
+    to_server.write(&[0x81, 0x02, b'h', b'i']);
+    match drain(
+        &mut to_server,
+        &mut server,
+        &mut server_rng,
+        &mut to_client,
+        "server",
+    ) {
+        Err(broken) => show("server", &format!("failed: {broken}")),
+        Ok(()) => show("server", "accepted an unmasked frame (a bug)"),
+    }
+    show("server", &format!("end of TCP: {:?}", server.end_of_tcp()));
     Ok(())
 }
 
@@ -321,7 +341,15 @@ fn drain(
         filled += pipe.read(&mut buf[filled..]);
         let mut start = 0;
         while !conn.is_closed() {
-            let received = conn.receive(&mut buf[start..filled])?;
+            let received = match conn.receive(&mut buf[start..filled]) {
+                Ok(received) => received,
+                Err(broken) => {
+                    // A broken rule queued the Close that names it: it
+                    // must still go out, or the peer never learns why.
+                    send_owed(conn, rng, back, who);
+                    return Err(broken);
+                }
+            };
             let used = received.consumed;
             match received.event {
                 Some(Event::Data { bytes, fin, .. }) => show(
@@ -349,6 +377,13 @@ fn drain(
         buf.copy_within(start..filled, 0);
         filled -= start;
     }
+    send_owed(conn, rng, back, who);
+    Ok(())
+}
+
+/// Sends what the core queued: the pong for a ping, the answer to a Close,
+/// or the Close that names a broken rule.
+fn send_owed(conn: &mut Connection, rng: &mut DemoRng, back: &mut Pipe, who: &str) {
     while let Some(frame) = conn.take_pending(rng) {
         show(
             who,
@@ -356,5 +391,4 @@ fn drain(
         );
         back.write(frame.as_bytes());
     }
-    Ok(())
 }

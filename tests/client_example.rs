@@ -527,3 +527,27 @@ fn echo_server_on_a_busy_port_names_the_address() {
     );
     drop(busy);
 }
+
+#[test]
+fn the_sans_io_walkthrough_answers_a_ping_closes_in_order_and_names_a_broken_rule() {
+    let run = start("sans_io", &[], b"").finish(true);
+    let out = run.stdout_text();
+    assert_eq!(run.code(), Some(0), "{}", run.stderr);
+    for line in [
+        // The closing handshake, then TCP in the order of §7.1.1.
+        "server: end of TCP: Now",
+        "client: end of TCP: AfterPeer",
+        // Two halves: the pong the reader noted, sent by the writer.
+        "writer: takes it and sends [8a, 02, 68, 69]",
+        // An unmasked frame: the Close 1002 goes out before the error is
+        // returned, and then TCP may end.
+        "server: sends the queued answer [88, 02, 03, ea]\n\
+         server: failed: received an unmasked frame from a client",
+    ] {
+        assert!(out.contains(line), "no {line:?} in:\n{out}");
+    }
+    assert!(
+        out.trim_end().ends_with("server: end of TCP: Now"),
+        "the failed connection's end:\n{out}"
+    );
+}
