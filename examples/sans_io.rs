@@ -202,7 +202,15 @@ fn run() -> Result<(), wslite::Error> {
         filled += to_server.read(&mut buf[filled..]);
         let mut start = 0;
         loop {
-            let received = server.receive(&mut buf[start..filled])?;
+            let received = match server.receive(&mut buf[start..filled]) {
+                Ok(received) => received,
+                Err(broken) => {
+                    // The Close that names the broken rule goes out first
+                    // (step 7 shows it).
+                    send_owed(&mut server, &mut server_rng, &mut to_client, "server");
+                    return Err(broken);
+                }
+            };
             let used = received.consumed;
             match received.event {
                 Some(Event::Data {
