@@ -59,8 +59,9 @@ fn previous_serve(rng: &mut impl RandomSource) -> Result<(), Error> {
                         kind, bytes, fin, ..
                     }) = received.event
                     {
+                        // Ping, pong, close: answered through take_pending.
                         handle(kind, bytes, fin);
-                    } // ping, pong, close: see below
+                    }
                     (used, done, false)
                 }
                 // A rule was broken: the Close that names it (1002, 1007, 1009)
@@ -85,8 +86,8 @@ fn previous_serve(rng: &mut impl RandomSource) -> Result<(), Error> {
                 break;
             }
             EndOfTcp::AfterPeer => {
-                // a client: wait a while for
-                socket_close(); // the server's FIN, then close
+                // A client: wait a while for the server's FIN, then close.
+                socket_close();
                 break;
             }
             EndOfTcp::NotYet if failed => unreachable!("a failure owes nothing once sent"),

@@ -139,10 +139,6 @@ mod peer {
         frame
     }
 
-    fn concat(parts: &[&[u8]]) -> Vec<u8> {
-        parts.concat()
-    }
-
     struct Outcome {
         result: Result<(), Error>,
         written: Vec<u8>,
@@ -191,6 +187,24 @@ mod peer {
         }
     }
 
+    /// Runs a scenario in which the peer breaks a rule after the handshake:
+    /// the server writes the 101, then only the Close with `code`, and
+    /// closes TCP.
+    fn violation(
+        serve: fn(&mut NoMasks) -> Result<(), Error>,
+        name: &'static str,
+        script: &[u8],
+        pieces: &[usize],
+        code: u16,
+    ) -> Outcome {
+        let o = run(serve, name, script, pieces, false);
+        assert!(o.result.is_ok(), "{name}: {:?}", o.result);
+        let close = [&[0x88, 0x02][..], &code.to_be_bytes()].concat();
+        assert_eq!(o.written, [ACCEPT, &close].concat(), "{name}");
+        assert!(o.closed, "{name}: TCP not closed");
+        o
+    }
+
     /// Every scenario, with the peer's bytes in one piece, byte by byte,
     /// and in pieces of 1, 5 and 7 bytes.
     #[allow(dead_code)] // the doctest's; tests/no_std_notes.rs picks scenarios
@@ -214,16 +228,17 @@ mod peer {
         if wanted("clean close") {
             // (1) A text in two fragments with a ping between them, then a
             // Close 1000: the pong, the echoed Close, then our FIN (§7.1.1).
-            let script = concat(&[
+            let script = [
                 REQUEST,
                 &masked(0x01, b"Hel"),
                 &masked(0x89, b"hi"),
                 &masked(0x80, b"lo"),
                 &masked(0x88, &[0x03, 0xe8]),
-            ]);
+            ]
+            .concat();
             let o = run(serve, "clean close", &script, pieces, false);
             assert!(o.result.is_ok(), "clean close: {:?}", o.result);
-            let expected = concat(&[ACCEPT, &[0x8a, 0x02, b'h', b'i'], &[0x88, 0x02, 0x03, 0xe8]]);
+            let expected = [ACCEPT, &[0x8a, 0x02, b'h', b'i'], &[0x88, 0x02, 0x03, 0xe8]].concat();
             assert_eq!(o.written, expected, "clean close: what the server wrote");
             assert_eq!(o.messages, [b"Hello".to_vec()], "clean close: the message");
             assert!(o.closed, "clean close: TCP not closed");
@@ -232,15 +247,8 @@ mod peer {
         if wanted("unmasked frame") {
             // (2) An unmasked frame (§5.1: a server MUST close the connection on
             // an unmasked frame): Close 1002 goes out, then our FIN.
-            let script = concat(&[REQUEST, &[0x81, 0x02, b'h', b'i']]);
-            let o = run(serve, "unmasked frame", &script, pieces, false);
-            assert!(o.result.is_ok(), "unmasked frame: {:?}", o.result);
-            assert_eq!(
-                o.written,
-                concat(&[ACCEPT, &[0x88, 0x02, 0x03, 0xea]]),
-                "unmasked frame"
-            );
-            assert!(o.closed, "unmasked frame: TCP not closed");
+            let script = [REQUEST, &[0x81, 0x02, b'h', b'i']].concat();
+            let o = violation(serve, "unmasked frame", &script, pieces, 0x03ea);
             assert!(
                 o.messages.is_empty() && o.unfinished.is_empty(),
                 "unmasked frame: data handled"
@@ -250,19 +258,13 @@ mod peer {
         if wanted("invalid UTF-8") {
             // (3) Invalid UTF-8 cut across two fragments (§8.1: text is UTF-8;
             // E2 82 must be followed by a continuation byte, not 28): 1007.
-            let script = concat(&[
+            let script = [
                 REQUEST,
                 &masked(0x01, &[b'a', 0xe2, 0x82]),
                 &masked(0x80, &[0x28]),
-            ]);
-            let o = run(serve, "invalid UTF-8", &script, pieces, false);
-            assert!(o.result.is_ok(), "invalid UTF-8: {:?}", o.result);
-            assert_eq!(
-                o.written,
-                concat(&[ACCEPT, &[0x88, 0x02, 0x03, 0xef]]),
-                "invalid UTF-8"
-            );
-            assert!(o.closed, "invalid UTF-8: TCP not closed");
+            ]
+            .concat();
+            let o = violation(serve, "invalid UTF-8", &script, pieces, 0x03ef);
             assert_eq!(
                 o.unfinished,
                 [b'a', 0xe2, 0x82],
@@ -273,16 +275,13 @@ mod peer {
         if wanted("message too big") {
             // (4) A frame over the 64 KiB message limit (§10.4): refused at its
             // length field with 1009, before its mask key and payload are read.
-            let mut script = concat(&[REQUEST, &[0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 1]]);
-            script.extend_from_slice(&[0x37, 0xfa, 0x21, 0x3d, 1, 2, 3]);
-            let o = run(serve, "message too big", &script, pieces, false);
-            assert!(o.result.is_ok(), "message too big: {:?}", o.result);
-            assert_eq!(
-                o.written,
-                concat(&[ACCEPT, &[0x88, 0x02, 0x03, 0xf1]]),
-                "message too big"
-            );
-            assert!(o.closed, "message too big: TCP not closed");
+            let script = [
+                REQUEST,
+                &[0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 1],
+                &[0x37, 0xfa, 0x21, 0x3d, 1, 2, 3],
+            ]
+            .concat();
+            violation(serve, "message too big", &script, pieces, 0x03f1);
         }
 
         if wanted("version 8") {
@@ -294,7 +293,7 @@ mod peer {
                 .position(|w| w == b": 13")
                 .expect("the version")
                 + 2;
-            let script = concat(&[&script[..at], b"8", &script[at + 2..]]);
+            let script = [&script[..at], b"8", &script[at + 2..]].concat();
             let o = run(serve, "version 8", &script, pieces, false);
             assert!(
                 matches!(o.result, Err(Error::UnsupportedWebSocketVersion)),
@@ -319,7 +318,7 @@ mod peer {
         if wanted("peer ends TCP") {
             // (6) The peer ends TCP in the middle of a message, without a
             // Close (1006): nothing more is written, and our side closes too.
-            let script = concat(&[REQUEST, &masked(0x01, b"half")]);
+            let script = [REQUEST, &masked(0x01, b"half")].concat();
             let o = run(serve, "peer ends TCP", &script, pieces, true);
             assert!(o.result.is_ok(), "peer ends TCP: {:?}", o.result);
             assert_eq!(o.written, ACCEPT, "peer ends TCP: what the server wrote");
